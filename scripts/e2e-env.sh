@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Starts and stops the real servers that integration and end-to-end tests use, all on
+# 127.0.0.1 free ports, with data and logs under $CDC_ENV_DIR (default .cache/env in the repo).
+#
+#   scripts/e2e-env.sh up [COMPONENT...]    start components (default: all)
+#   scripts/e2e-env.sh down                 stop everything this script started
+#   scripts/e2e-env.sh status               show what runs
+#
+# Components: etcd mariadb (and more added by the harness: kafka, milvus).
+# After `up`, $CDC_ENV_DIR/env.sh exports the addresses, e.g. CDC_TEST_ETCD=127.0.0.1:PORT,
+# CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ENV_DIR=${CDC_ENV_DIR:-$ROOT/.cache/env}
+ENV_FILE=$ENV_DIR/env.sh
+mkdir -p "$ENV_DIR/logs" "$ENV_DIR/pids"
+
+log() { echo "e2e-env: $*" >&2; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+set_env() { # set_env NAME VALUE: records an export line in env.sh (replacing an older one)
+  touch "$ENV_FILE"
+  grep -v "^export $1=" "$ENV_FILE" >"$ENV_FILE.tmp" || true
+  echo "export $1='$2'" >>"$ENV_FILE.tmp"
+  mv "$ENV_FILE.tmp" "$ENV_FILE"
+}
+
+running() { # running NAME: true if the pid recorded for NAME is alive
+  local f=$ENV_DIR/pids/$1.pid
+  [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then
+      log "$what did not become ready in ${secs}s"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+start_etcd() {
+  running etcd && return 0
+  local port peer dir=$ENV_DIR/etcd
+  port=$(free_port)
+  peer=$(free_port)
+  rm -rf "$dir" && mkdir -p "$dir"
+  etcd --name cdc-test --data-dir "$dir" \
+    --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
+    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "cdc-test=http://127.0.0.1:$peer" \
+    >"$ENV_DIR/logs/etcd.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/etcd.pid"
+  wait_for 30 etcd env ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health
+  set_env CDC_TEST_ETCD "127.0.0.1:$port"
+  log "etcd on 127.0.0.1:$port"
+}
+
+start_mariadb() {
+  running mariadb && return 0
+  local port dir=$ENV_DIR/mariadb pass=cdc-test-pass
+  port=$(free_port)
+  rm -rf "$dir" && mkdir -p "$dir/data"
+  mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
+    --skip-test-db --user="$(id -un)" >"$ENV_DIR/logs/mariadb-install.log" 2>&1
+  mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysqld.sock" \
+    --pid-file="$dir/mysqld.pid" --bind-address=127.0.0.1 --port="$port" --user="$(id -un)" \
+    --skip-name-resolve --innodb-buffer-pool-size=64M \
+    >"$ENV_DIR/logs/mariadb.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/mariadb.pid"
+  wait_for 60 mariadb mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e 'select 1'
+  mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
+    "ALTER USER 'root'@'localhost' IDENTIFIED BY '$pass';
+     CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '$pass';
+     GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+     CREATE DATABASE IF NOT EXISTS cdc_test;"
+  set_env CDC_TEST_MYSQL "root:$pass@tcp(127.0.0.1:$port)/cdc_test?charset=utf8"
+  log "mariadb on 127.0.0.1:$port"
+}
+
+stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after 20 s
+  local f=$ENV_DIR/pids/$1.pid pid
+  [[ -f $f ]] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+ALL_COMPONENTS=(etcd mariadb)
+
+cmd=${1:-status}
+shift || true
+case $cmd in
+  up)
+    comps=("$@")
+    ((${#comps[@]})) || comps=("${ALL_COMPONENTS[@]}")
+    for c in "${comps[@]}"; do "start_$c"; done
+    ;;
+  down)
+    for f in "$ENV_DIR"/pids/*.pid; do
+      [[ -e $f ]] || continue
+      stop_one "$(basename "$f" .pid)"
+    done
+    rm -f "$ENV_FILE"
+    ;;
+  status)
+    for f in "$ENV_DIR"/pids/*.pid; do
+      [[ -e $f ]] || continue
+      n=$(basename "$f" .pid)
+      if running "$n"; then echo "$n: running (pid $(cat "$f"))"; else echo "$n: dead"; fi
+    done
+    [[ -f $ENV_FILE ]] && cat "$ENV_FILE"
+    ;;
+  *)
+    echo "usage: $0 up [component...] | down | status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs unit tests, starts the real test
+# servers (scripts/e2e-env.sh), runs integration tests and the end-to-end suite, stops the servers.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh unit       unit tests only (no servers)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${CDC_BUILD_DIR:-$ROOT/build}
+export CDC_ENV_DIR=${CDC_ENV_DIR:-$ROOT/.cache/env}
+what=${1:-all}
+
+bash "$ROOT/scripts/install-deps.sh"
+bash "$ROOT/scripts/build.sh"
+
+echo "== unit tests"
+(cd "$BUILD" && ctest -L unit --output-on-failure -j"$(nproc)")
+[[ $what == unit ]] && exit 0
+
+cleanup() { bash "$ROOT/scripts/e2e-env.sh" down || true; }
+trap cleanup EXIT
+
+echo "== integration tests"
+bash "$ROOT/scripts/e2e-env.sh" up
+# shellcheck disable=SC1091
+source "$CDC_ENV_DIR/env.sh"
+(cd "$BUILD" && ctest -L integration --output-on-failure)
+
+if [[ -x $ROOT/tests/e2e/run.sh ]]; then
+  echo "== end-to-end tests"
+  bash "$ROOT/tests/e2e/run.sh"
+fi
