@@ -5,6 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${CDC_BUILD_DIR:-$ROOT/build}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/milvus-cdc/ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
 if [[ ! -f $BUILD/build.ninja ]]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja "$@" >/dev/null
 fi
