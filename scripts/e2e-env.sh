@@ -6,14 +6,19 @@
 #   scripts/e2e-env.sh down                 stop everything this script started
 #   scripts/e2e-env.sh status               show what runs
 #
-# Components: etcd mariadb (and more added by the harness: kafka, milvus).
+# Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness).
 # After `up`, $CDC_ENV_DIR/env.sh exports the addresses, e.g. CDC_TEST_ETCD=127.0.0.1:PORT,
-# CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8.
+# CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8, CDC_TEST_KAFKA=127.0.0.1:PORT.
+#
+# Downloaded server software (Kafka jars, the Milvus wheel and its venv) is cached outside the
+# repo in $CDC_CACHE_DIR (default $HOME/.cache/milvus-cdc), shared by all worktrees, installed
+# once under a lock and reused.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ENV_DIR=${CDC_ENV_DIR:-$ROOT/.cache/env}
 ENV_FILE=$ENV_DIR/env.sh
-mkdir -p "$ENV_DIR/logs" "$ENV_DIR/pids"
+CACHE_DIR=${CDC_CACHE_DIR:-$HOME/.cache/milvus-cdc}
+mkdir -p "$ENV_DIR/logs" "$ENV_DIR/pids" "$CACHE_DIR"
 
 log() { echo "e2e-env: $*" >&2; }
 
@@ -85,6 +90,60 @@ start_mariadb() {
   log "mariadb on 127.0.0.1:$port"
 }
 
+with_cache_lock() { # with_cache_lock NAME COMMAND...: runs COMMAND holding $CACHE_DIR/NAME.lock
+  local name=$1
+  shift
+  (
+    flock -w 900 9 || { log "timed out waiting for $CACHE_DIR/$name.lock"; exit 1; }
+    "$@"
+  ) 9>"$CACHE_DIR/$name.lock"
+}
+
+# --- Kafka (Apache Kafka from Maven Central, single-node KRaft) ---------------------------
+KAFKA_VERSION=${CDC_KAFKA_VERSION:-3.9.1}
+KAFKA_HOME=${CDC_KAFKA_HOME:-$CACHE_DIR/kafka}
+
+install_kafka_locked() {
+  [[ -f $KAFKA_HOME/VERSION && $(cat "$KAFKA_HOME/VERSION") == "$KAFKA_VERSION" ]] && return 0
+  log "installing Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_HOME"
+  rm -rf "$KAFKA_HOME/lib.tmp"
+  mkdir -p "$KAFKA_HOME"
+  mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/lib.tmp" \
+    >"$ENV_DIR/logs/kafka-install.log" 2>&1 ||
+    { tail -20 "$ENV_DIR/logs/kafka-install.log" >&2; return 1; }
+  rm -rf "$KAFKA_HOME/lib" && mv "$KAFKA_HOME/lib.tmp" "$KAFKA_HOME/lib"
+  echo "$KAFKA_VERSION" >"$KAFKA_HOME/VERSION"
+}
+
+start_kafka() {
+  running kafka && return 0
+  with_cache_lock kafka install_kafka_locked
+  local port cport dir=$ENV_DIR/kafka t0=$SECONDS
+  port=$(free_port)
+  cport=$(free_port)
+  rm -rf "$dir" && mkdir -p "$dir/data"
+  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@DATA_DIR@|$dir/data|g" \
+    "$ROOT/scripts/kafka/server.properties.in" >"$dir/server.properties"
+  local jvm=(java -Xms128m -Xmx${CDC_KAFKA_HEAP:-384m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -Djava.awt.headless=true -Dlog4j.configuration="file:$ROOT/scripts/kafka/log4j.properties"
+    -Dkafka.logs.dir="$dir/logs" -cp "$KAFKA_HOME/lib/*")
+  local cluster_id # Kafka's Uuid form: url-safe base64 of 16 bytes, never starting with '-'
+  cluster_id=$(python3 -c 'import uuid,base64
+while (u := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))[0] == "-": pass
+print(u)')
+  "${jvm[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$ENV_DIR/logs/kafka-format.log" 2>&1 ||
+    { tail -20 "$ENV_DIR/logs/kafka-format.log" >&2; return 1; }
+  "${jvm[@]}" kafka.Kafka "$dir/server.properties" >"$ENV_DIR/logs/kafka.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/kafka.pid"
+  if ! wait_for 90 kafka python3 "$ROOT/scripts/kafka/kafka_ping.py" "127.0.0.1:$port"; then
+    tail -30 "$ENV_DIR/logs/kafka.log" >&2
+    return 1
+  fi
+  set_env CDC_TEST_KAFKA "127.0.0.1:$port"
+  log "kafka $KAFKA_VERSION on 127.0.0.1:$port (ready in $((SECONDS - t0))s)"
+}
+
 stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after 20 s
   local f=$ENV_DIR/pids/$1.pid pid
   [[ -f $f ]] || return 0
@@ -97,7 +156,7 @@ stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after 20 s
   rm -f "$f"
 }
 
-ALL_COMPONENTS=(etcd mariadb)
+ALL_COMPONENTS=(etcd mariadb kafka)
 
 cmd=${1:-status}
 shift || true

@@ -13,6 +13,7 @@ PKGS=(
   etcd-server etcd-client mariadb-server
   clang-format clang-tidy
   python3-venv python3-pip xz-utils curl procps psmisc
+  openjdk-17-jre-headless maven
 )
 
 missing=()
