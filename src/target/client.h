@@ -1,0 +1,93 @@
+#pragma once
+// target::Client: the calls milvus-cdc makes on a target Milvus (2.3.2+, with
+// common.ttMsgEnabled=false).
+//
+// Data goes through ReplicateMessage (one call per pack, to a target physical channel). DDL
+// goes through the ordinary MilvusService calls with MsgBase.replicateInfo = {isReplicate:
+// true, msgTimestamp: replicate_ts}, in database `db` (request db_name and `dbname` metadata).
+// Replaying DDL is idempotent: a create of something that exists and a drop/release of
+// something that is gone return OK.
+//
+// Threading: implementations are safe to call from several threads at once.
+// Errors: kUnavailable / kDeadlineExceeded / kResourceExhausted when a retry can help (the
+// implementation has already retried a few times), kNotFound for Describe* of a missing
+// object, kFailedPrecondition when the target refuses replication (ttMsgEnabled true),
+// kUnauthenticated / kPermissionDenied for a bad token, kInvalidArgument for bad requests.
+// Messages name the target, the call and the object.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "milvus/milvus.pb.h"
+
+namespace cdc::target {
+
+namespace milvuspb = ::milvus::proto::milvus;
+
+struct CollectionInfo {
+  int64_t id = 0;
+  std::string name;
+  std::string db_name;
+  int32_t shards_num = 0;
+  std::vector<std::string> vchannels;  // as returned by the target, shard order
+  std::vector<std::string> pchannels;  // pchannels[i] carries vchannels[i]
+  uint64_t created_ts = 0;
+};
+
+struct PartitionInfo {
+  std::string name;
+  int64_t id = 0;
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+
+  // "milvus target <uri>", for messages.
+  virtual std::string Describe() const = 0;
+
+  // The target's version string, e.g. "v2.3.9"; also proves the connection and the token.
+  virtual Result<std::string> GetVersion() = 0;
+
+  // Proves the target accepts replication: ReplicateMessage on its own replicate channel
+  // answers with a position. A normal instance (ttMsgEnabled true) gives kFailedPrecondition
+  // with a message saying to set common.ttMsgEnabled: false.
+  virtual Result<std::string> CheckReplicationReady() = 0;
+
+  // Sends one pack; returns the position (base64 message id) the target produced last.
+  virtual Result<std::string> ReplicateMessage(const milvuspb::ReplicateMessageRequest& req) = 0;
+
+  virtual Result<CollectionInfo> DescribeCollection(const std::string& db,
+                                                    const std::string& collection) = 0;
+  virtual Result<std::vector<PartitionInfo>> ShowPartitions(const std::string& db,
+                                                            const std::string& collection) = 0;
+  virtual Result<std::vector<std::string>> ListDatabases() = 0;
+
+  virtual Status CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,
+                                  uint64_t replicate_ts) = 0;
+  virtual Status DropCollection(const std::string& db, const std::string& collection,
+                                uint64_t replicate_ts) = 0;
+  virtual Status CreatePartition(const std::string& db, const std::string& collection,
+                                 const std::string& partition, uint64_t replicate_ts) = 0;
+  virtual Status DropPartition(const std::string& db, const std::string& collection,
+                               const std::string& partition, uint64_t replicate_ts) = 0;
+  virtual Status CreateIndex(const std::string& db, milvuspb::CreateIndexRequest req,
+                             uint64_t replicate_ts) = 0;
+  virtual Status DropIndex(const std::string& db, milvuspb::DropIndexRequest req,
+                           uint64_t replicate_ts) = 0;
+  virtual Status LoadCollection(const std::string& db, milvuspb::LoadCollectionRequest req,
+                                uint64_t replicate_ts) = 0;
+  virtual Status ReleaseCollection(const std::string& db, milvuspb::ReleaseCollectionRequest req,
+                                   uint64_t replicate_ts) = 0;
+  virtual Status LoadPartitions(const std::string& db, milvuspb::LoadPartitionsRequest req,
+                                uint64_t replicate_ts) = 0;
+  virtual Status ReleasePartitions(const std::string& db, milvuspb::ReleasePartitionsRequest req,
+                                   uint64_t replicate_ts) = 0;
+  virtual Status Flush(const std::string& db, milvuspb::FlushRequest req,
+                       uint64_t replicate_ts) = 0;
+  virtual Status CreateDatabase(const std::string& db, uint64_t replicate_ts) = 0;
+  virtual Status DropDatabase(const std::string& db, uint64_t replicate_ts) = 0;
+};
+
+}  // namespace cdc::target

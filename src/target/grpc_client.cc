@@ -1,0 +1,360 @@
+#include "target/grpc_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "milvus/milvus.grpc.pb.h"
+#include "target/status_map.h"
+
+namespace cdc::target {
+namespace {
+
+namespace commonpb = ::milvus::proto::common;
+using Stub = milvuspb::MilvusService::Stub;
+
+const commonpb::Status& StatusOf(const commonpb::Status& s) { return s; }
+template <typename Resp>
+const commonpb::Status& StatusOf(const Resp& r) {
+  return r.status();
+}
+
+void SetReplicateBase(commonpb::MsgBase* base, commonpb::MsgType type, uint64_t ts) {
+  base->set_msg_type(type);
+  base->mutable_replicateinfo()->set_isreplicate(true);
+  base->mutable_replicateinfo()->set_msgtimestamp(ts);
+}
+
+Result<std::string> ReadPem(const std::string& path, const char* key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgumentError(absl::StrCat("read milvus_connect_param.dial_config.", key, "=",
+                                             path, ": cannot open the file; check the path"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "http://h:p/", "https://h:p", "h:p" or "h" -> "h:p" (default port 19530).
+Result<std::string> HostPort(const std::string& uri) {
+  std::string rest = uri;
+  for (const char* scheme : {"http://", "https://", "tcp://", "grpc://"}) {
+    if (rest.rfind(scheme, 0) == 0) {
+      rest = rest.substr(std::string(scheme).size());
+      break;
+    }
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
+  if (rest.empty()) {
+    return InvalidArgumentError(
+        absl::StrCat("milvus_connect_param.uri=\"", uri, "\" has no host; use http://host:19530"));
+  }
+  if (rest.find(':') == std::string::npos) rest += ":19530";
+  return rest;
+}
+
+}  // namespace
+
+struct GrpcClient::Impl {
+  ConnectOptions opts;
+  std::string host_port;
+  std::string authorization;  // base64 token, never logged
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<Stub> stub;
+  std::atomic<bool> cancelled{false};
+
+  std::string Where(const std::string& call, const std::string& object) const {
+    return absl::StrCat("milvus target ", host_port, ": ", call, object.empty() ? "" : " ", object);
+  }
+
+  template <typename Req, typename Resp>
+  Status Call(const std::string& where, const std::string& db,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
+              Resp* resp) {
+    auto backoff = std::chrono::milliseconds(200);
+    for (int attempt = 1;; ++attempt) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opts.rpc_timeout_s));
+      if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+      if (!db.empty()) ctx.AddMetadata("dbname", db);
+      resp->Clear();
+      grpc::Status gs = (stub.get()->*method)(&ctx, req, resp);
+      Status s = gs.ok() ? FromMilvusStatus(where, StatusOf(*resp)) : FromGrpcStatus(where, gs);
+      if (s.ok() || !IsRetryable(s) || attempt >= opts.max_attempts || cancelled.load()) return s;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+
+  // A DDL call answered by a bare common.Status.
+  template <typename Req>
+  Status Ddl(const std::string& call, const std::string& object, const std::string& db,
+             grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, commonpb::Status*),
+             const Req& req, Replay replay) {
+    commonpb::Status resp;
+    return TreatReplayAsDone(Call(Where(call, object), db, method, req, &resp), replay);
+  }
+};
+
+Result<std::unique_ptr<GrpcClient>> ConnectGrpcClient(const ConnectOptions& opts) {
+  auto impl = std::make_unique<GrpcClient::Impl>();
+  impl->opts = opts;
+  if (impl->opts.connect_timeout_s <= 0) impl->opts.connect_timeout_s = 10;
+  if (impl->opts.rpc_timeout_s <= 0) impl->opts.rpc_timeout_s = 30;
+  if (impl->opts.max_attempts <= 0) impl->opts.max_attempts = 1;
+  ASSIGN_OR_RETURN(impl->host_port, HostPort(opts.uri));
+  if (!opts.token.empty()) impl->authorization = absl::Base64Escape(opts.token);
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (opts.UsesTls()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!opts.ca_pem_path.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts.ca_pem_path, "ca_pem_path"));
+    } else if (!opts.server_pem_path.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts.server_pem_path, "server_pem_path"));
+    }
+    if (opts.client_pem_path.empty() != opts.client_key_path.empty()) {
+      return InvalidArgumentError(
+          "milvus_connect_param.dial_config: client_pem_path and client_key_path must be set "
+          "together for mutual TLS");
+    }
+    if (!opts.client_pem_path.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(opts.client_pem_path, "client_pem_path"));
+      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(opts.client_key_path, "client_key_path"));
+    }
+    if (!opts.server_name.empty()) args.SetSslTargetNameOverride(opts.server_name);
+    creds = grpc::SslCredentials(ssl);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  impl->channel = grpc::CreateCustomChannel(impl->host_port, creds, args);
+  impl->stub = milvuspb::MilvusService::NewStub(impl->channel);
+  if (!impl->channel->WaitForConnected(std::chrono::system_clock::now() +
+                                       std::chrono::seconds(impl->opts.connect_timeout_s))) {
+    return UnavailableError(absl::StrCat("connect to milvus target ", impl->host_port,
+                                         (opts.UsesTls() ? " (TLS)" : ""),
+                                         ": not reachable within ", impl->opts.connect_timeout_s,
+                                         "s; check milvus_connect_param.uri and that it runs"));
+  }
+  return std::make_unique<GrpcClient>(std::move(impl));
+}
+
+GrpcClient::GrpcClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GrpcClient::~GrpcClient() = default;
+
+void GrpcClient::Cancel() { impl_->cancelled = true; }
+
+std::string GrpcClient::Describe() const { return "milvus target " + impl_->host_port; }
+
+Result<std::string> GrpcClient::GetVersion() {
+  milvuspb::GetVersionRequest req;
+  milvuspb::GetVersionResponse resp;
+  RETURN_IF_ERROR(impl_->Call(impl_->Where("GetVersion", ""), "", &Stub::GetVersion, req, &resp));
+  return resp.version();
+}
+
+Result<std::string> GrpcClient::CheckReplicationReady() {
+  milvuspb::ReplicateMessageRequest req;
+  req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
+  req.set_channel_name(impl_->opts.replicate_channel);
+  milvuspb::ReplicateMessageResponse resp;
+  Status s = impl_->Call(impl_->Where("replication readiness probe (ReplicateMessage)",
+                                      "channel=" + impl_->opts.replicate_channel),
+                         "", &Stub::ReplicateMessage, req, &resp);
+  if (!s.ok()) return s;
+  return resp.position();
+}
+
+Result<std::string> GrpcClient::ReplicateMessage(const milvuspb::ReplicateMessageRequest& req) {
+  milvuspb::ReplicateMessageResponse resp;
+  RETURN_IF_ERROR(impl_->Call(
+      impl_->Where("ReplicateMessage", absl::StrCat("channel=", req.channel_name(), " msgs=",
+                                                    req.msgs_size(), " end_ts=", req.endts())),
+      "", &Stub::ReplicateMessage, req, &resp));
+  return resp.position();
+}
+
+Result<CollectionInfo> GrpcClient::DescribeCollection(const std::string& db,
+                                                      const std::string& collection) {
+  milvuspb::DescribeCollectionRequest req;
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  milvuspb::DescribeCollectionResponse resp;
+  RETURN_IF_ERROR(impl_->Call(
+      impl_->Where("DescribeCollection", absl::StrCat("db=", db, " collection=", collection)), db,
+      &Stub::DescribeCollection, req, &resp));
+  CollectionInfo info;
+  info.id = resp.collectionid();
+  info.name = resp.collection_name().empty() ? collection : resp.collection_name();
+  info.db_name = db;
+  info.shards_num = resp.shards_num();
+  info.vchannels.assign(resp.virtual_channel_names().begin(), resp.virtual_channel_names().end());
+  info.pchannels.assign(resp.physical_channel_names().begin(), resp.physical_channel_names().end());
+  info.created_ts = resp.created_timestamp();
+  return info;
+}
+
+Result<std::vector<PartitionInfo>> GrpcClient::ShowPartitions(const std::string& db,
+                                                              const std::string& collection) {
+  milvuspb::ShowPartitionsRequest req;
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  milvuspb::ShowPartitionsResponse resp;
+  RETURN_IF_ERROR(impl_->Call(
+      impl_->Where("ShowPartitions", absl::StrCat("db=", db, " collection=", collection)), db,
+      &Stub::ShowPartitions, req, &resp));
+  std::vector<PartitionInfo> out;
+  for (int i = 0; i < resp.partition_names_size() && i < resp.partitionids_size(); ++i)
+    out.push_back({resp.partition_names(i), resp.partitionids(i)});
+  return out;
+}
+
+Result<std::vector<std::string>> GrpcClient::ListDatabases() {
+  milvuspb::ListDatabasesRequest req;
+  milvuspb::ListDatabasesResponse resp;
+  RETURN_IF_ERROR(
+      impl_->Call(impl_->Where("ListDatabases", ""), "", &Stub::ListDatabases, req, &resp));
+  return std::vector<std::string>(resp.db_names().begin(), resp.db_names().end());
+}
+
+Status GrpcClient::CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,
+                                    uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::CreateCollection, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("CreateCollection",
+                    absl::StrCat("db=", db, " collection=", req.collection_name()), db,
+                    &Stub::CreateCollection, req, Replay::kCreate);
+}
+
+Status GrpcClient::DropCollection(const std::string& db, const std::string& collection,
+                                  uint64_t ts) {
+  milvuspb::DropCollectionRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::DropCollection, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  return impl_->Ddl("DropCollection", absl::StrCat("db=", db, " collection=", collection), db,
+                    &Stub::DropCollection, req, Replay::kDrop);
+}
+
+Status GrpcClient::CreatePartition(const std::string& db, const std::string& collection,
+                                   const std::string& partition, uint64_t ts) {
+  milvuspb::CreatePartitionRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::CreatePartition, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  req.set_partition_name(partition);
+  return impl_->Ddl("CreatePartition",
+                    absl::StrCat("db=", db, " collection=", collection, " partition=", partition),
+                    db, &Stub::CreatePartition, req, Replay::kCreate);
+}
+
+Status GrpcClient::DropPartition(const std::string& db, const std::string& collection,
+                                 const std::string& partition, uint64_t ts) {
+  milvuspb::DropPartitionRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::DropPartition, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  req.set_partition_name(partition);
+  return impl_->Ddl("DropPartition",
+                    absl::StrCat("db=", db, " collection=", collection, " partition=", partition),
+                    db, &Stub::DropPartition, req, Replay::kDrop);
+}
+
+Status GrpcClient::CreateIndex(const std::string& db, milvuspb::CreateIndexRequest req,
+                               uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::CreateIndex, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("CreateIndex",
+                    absl::StrCat("db=", db, " collection=", req.collection_name(),
+                                 " field=", req.field_name(), " index=", req.index_name()),
+                    db, &Stub::CreateIndex, req, Replay::kCreate);
+}
+
+Status GrpcClient::DropIndex(const std::string& db, milvuspb::DropIndexRequest req, uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::DropIndex, ts);
+  req.set_db_name(db);
+  return impl_->Ddl(
+      "DropIndex",
+      absl::StrCat("db=", db, " collection=", req.collection_name(), " index=", req.index_name()),
+      db, &Stub::DropIndex, req, Replay::kDrop);
+}
+
+Status GrpcClient::LoadCollection(const std::string& db, milvuspb::LoadCollectionRequest req,
+                                  uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::LoadCollection, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("LoadCollection",
+                    absl::StrCat("db=", db, " collection=", req.collection_name()), db,
+                    &Stub::LoadCollection, req, Replay::kNone);
+}
+
+Status GrpcClient::ReleaseCollection(const std::string& db, milvuspb::ReleaseCollectionRequest req,
+                                     uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::ReleaseCollection, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("ReleaseCollection",
+                    absl::StrCat("db=", db, " collection=", req.collection_name()), db,
+                    &Stub::ReleaseCollection, req, Replay::kDrop);
+}
+
+Status GrpcClient::LoadPartitions(const std::string& db, milvuspb::LoadPartitionsRequest req,
+                                  uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::LoadPartitions, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("LoadPartitions",
+                    absl::StrCat("db=", db, " collection=", req.collection_name(),
+                                 " partitions=", absl::StrJoin(req.partition_names(), ",")),
+                    db, &Stub::LoadPartitions, req, Replay::kNone);
+}
+
+Status GrpcClient::ReleasePartitions(const std::string& db, milvuspb::ReleasePartitionsRequest req,
+                                     uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::ReleasePartitions, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("ReleasePartitions",
+                    absl::StrCat("db=", db, " collection=", req.collection_name(),
+                                 " partitions=", absl::StrJoin(req.partition_names(), ",")),
+                    db, &Stub::ReleasePartitions, req, Replay::kDrop);
+}
+
+Status GrpcClient::Flush(const std::string& db, milvuspb::FlushRequest req, uint64_t ts) {
+  SetReplicateBase(req.mutable_base(), commonpb::Flush, ts);
+  req.set_db_name(db);
+  milvuspb::FlushResponse resp;
+  return TreatReplayAsDone(
+      impl_->Call(impl_->Where("Flush", absl::StrCat("db=", db, " collections=",
+                                                     absl::StrJoin(req.collection_names(), ","))),
+                  db, &Stub::Flush, req, &resp),
+      Replay::kDrop);
+}
+
+Status GrpcClient::CreateDatabase(const std::string& db, uint64_t ts) {
+  milvuspb::CreateDatabaseRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::CreateDatabase, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("CreateDatabase", "db=" + db, "", &Stub::CreateDatabase, req, Replay::kCreate);
+}
+
+Status GrpcClient::DropDatabase(const std::string& db, uint64_t ts) {
+  milvuspb::DropDatabaseRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::DropDatabase, ts);
+  req.set_db_name(db);
+  return impl_->Ddl("DropDatabase", "db=" + db, "", &Stub::DropDatabase, req, Replay::kDrop);
+}
+
+}  // namespace cdc::target

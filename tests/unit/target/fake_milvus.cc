@@ -1,0 +1,299 @@
+#include "unit/target/fake_milvus.h"
+
+#include <string>
+
+namespace cdc::testing {
+namespace mpb = ::milvus::proto::milvus;
+namespace cpb = ::milvus::proto::common;
+
+namespace {
+std::string Meta(grpc::ServerContext* ctx, const char* key) {
+  auto it = ctx->client_metadata().find(key);
+  if (it == ctx->client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+void Fail(cpb::Status* st, int code, const std::string& reason) {
+  st->set_code(code);
+  st->set_error_code(cpb::UnexpectedError);
+  st->set_reason(reason);
+}
+}  // namespace
+
+FakeMilvus::FakeMilvus() = default;
+FakeMilvus::~FakeMilvus() { Stop(); }
+
+std::string FakeMilvus::Start() {
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(this);
+  server_ = b.BuildAndStart();
+  address_ = "127.0.0.1:" + std::to_string(port);
+  return address_;
+}
+
+void FakeMilvus::Stop() {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    server_.reset();
+  }
+}
+
+void FakeMilvus::set_tt_msg_enabled(bool v) {
+  std::lock_guard l(mu_);
+  tt_msg_enabled_ = v;
+}
+
+void FakeMilvus::FailNext(const std::string& method, int times, Failure f) {
+  std::lock_guard l(mu_);
+  for (int i = 0; i < times; ++i) failures_[method].push_back(f);
+}
+
+std::vector<FakeMilvus::Call> FakeMilvus::Calls() const {
+  std::lock_guard l(mu_);
+  return calls_;
+}
+
+std::vector<FakeMilvus::Call> FakeMilvus::CallsOf(const std::string& method) const {
+  std::lock_guard l(mu_);
+  std::vector<Call> out;
+  for (const auto& c : calls_)
+    if (c.method == method) out.push_back(c);
+  return out;
+}
+
+std::vector<mpb::ReplicateMessageRequest> FakeMilvus::Replicated() const {
+  std::lock_guard l(mu_);
+  return replicated_;
+}
+
+bool FakeMilvus::HasDatabase(const std::string& db) const {
+  std::lock_guard l(mu_);
+  return databases_.count(db) > 0;
+}
+
+const FakeMilvus::Collection* FakeMilvus::FindCollection(const std::string& db,
+                                                         const std::string& name) const {
+  std::lock_guard l(mu_);
+  auto it = collections_.find(db + "/" + name);
+  return it == collections_.end() ? nullptr : &it->second;
+}
+
+std::string FakeMilvus::Db(grpc::ServerContext* ctx, const std::string& req_db) const {
+  if (!req_db.empty()) return req_db;
+  std::string md = Meta(ctx, "dbname");
+  return md.empty() ? "default" : md;
+}
+
+template <typename Req>
+bool FakeMilvus::Begin(const char* method, grpc::ServerContext* ctx, const Req& req,
+                       cpb::Status* st, grpc::Status* gs) {
+  Call c{method, Meta(ctx, "dbname"), Meta(ctx, "authorization"), req.DebugString()};
+  if constexpr (requires { req.base(); }) {
+    c.replicate_ts = req.base().replicateinfo().msgtimestamp();
+    c.is_replicate = req.base().replicateinfo().isreplicate();
+  }
+  calls_.push_back(std::move(c));
+  auto it = failures_.find(method);
+  if (it == failures_.end() || it->second.empty()) return false;
+  Failure f = it->second.front();
+  it->second.erase(it->second.begin());
+  if (f.grpc_code != grpc::StatusCode::OK) {
+    *gs = grpc::Status(f.grpc_code, f.reason);
+  } else {
+    Fail(st, f.milvus_code, f.reason);
+  }
+  return true;
+}
+
+#define BEGIN(Name, status_ptr)       \
+  std::lock_guard l(mu_);             \
+  grpc::Status gs = grpc::Status::OK; \
+  if (Begin(Name, ctx, *req, status_ptr, &gs)) return gs;
+
+grpc::Status FakeMilvus::GetVersion(grpc::ServerContext* ctx, const mpb::GetVersionRequest* req,
+                                    mpb::GetVersionResponse* resp) {
+  BEGIN("GetVersion", resp->mutable_status());
+  resp->set_version("v2.3.9-fake");
+  return gs;
+}
+
+grpc::Status FakeMilvus::ReplicateMessage(grpc::ServerContext* ctx,
+                                          const mpb::ReplicateMessageRequest* req,
+                                          mpb::ReplicateMessageResponse* resp) {
+  BEGIN("ReplicateMessage", resp->mutable_status());
+  if (tt_msg_enabled_) {
+    Fail(resp->mutable_status(), 1900, "deny to use the replicate message in the normal instance");
+    return gs;
+  }
+  if (req->channel_name().empty()) {
+    Fail(resp->mutable_status(), 1100, "invalid parameter[expected=channel name]");
+    return gs;
+  }
+  if (req->channel_name() == kReplicateChannel) {
+    resp->set_position("cHJvYmU=");
+    return gs;
+  }
+  replicated_.push_back(*req);
+  int64_t off = ++channel_offsets_[req->channel_name()];
+  resp->set_position(req->channel_name() + "@" + std::to_string(off));
+  return gs;
+}
+
+grpc::Status FakeMilvus::CreateCollection(grpc::ServerContext* ctx,
+                                          const mpb::CreateCollectionRequest* req,
+                                          cpb::Status* resp) {
+  BEGIN("CreateCollection", resp);
+  std::string db = Db(ctx, req->db_name());
+  if (!databases_.count(db)) {
+    Fail(resp, 800, "database not found[database=" + db + "]");
+    return gs;
+  }
+  auto key = db + "/" + req->collection_name();
+  if (collections_.count(key)) return gs;  // same as Milvus: idempotent for equal params
+  Collection c;
+  c.id = next_id_;
+  next_id_ += 10;
+  c.shards = req->shards_num() > 0 ? req->shards_num() : 1;
+  for (int i = 0; i < c.shards; ++i) {
+    c.pchannels.push_back("fake-dml_" + std::to_string(i));
+    c.vchannels.push_back(c.pchannels.back() + "_" + std::to_string(c.id) + "v" +
+                          std::to_string(i));
+  }
+  c.partitions["_default"] = c.id + 1;
+  c.schema = req->schema();
+  collections_[key] = c;
+  return gs;
+}
+
+grpc::Status FakeMilvus::DropCollection(grpc::ServerContext* ctx,
+                                        const mpb::DropCollectionRequest* req, cpb::Status* resp) {
+  BEGIN("DropCollection", resp);
+  if (!collections_.erase(Db(ctx, req->db_name()) + "/" + req->collection_name()))
+    Fail(resp, 100, "collection not found[collection=" + req->collection_name() + "]");
+  return gs;
+}
+
+grpc::Status FakeMilvus::DescribeCollection(grpc::ServerContext* ctx,
+                                            const mpb::DescribeCollectionRequest* req,
+                                            mpb::DescribeCollectionResponse* resp) {
+  BEGIN("DescribeCollection", resp->mutable_status());
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp->mutable_status(), 100,
+         "can't find collection collection not found[collection=" + req->collection_name() + "]");
+    return gs;
+  }
+  resp->set_collectionid(it->second.id);
+  resp->set_collection_name(req->collection_name());
+  resp->set_shards_num(it->second.shards);
+  for (const auto& v : it->second.vchannels) resp->add_virtual_channel_names(v);
+  for (const auto& p : it->second.pchannels) resp->add_physical_channel_names(p);
+  return gs;
+}
+
+grpc::Status FakeMilvus::CreatePartition(grpc::ServerContext* ctx,
+                                         const mpb::CreatePartitionRequest* req,
+                                         cpb::Status* resp) {
+  BEGIN("CreatePartition", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found[collection=" + req->collection_name() + "]");
+  } else if (it->second.partitions.count(req->partition_name())) {
+    Fail(resp, 65535, "partition already exists: " + req->partition_name());
+  } else {
+    it->second.partitions[req->partition_name()] = next_id_++;
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::DropPartition(grpc::ServerContext* ctx,
+                                       const mpb::DropPartitionRequest* req, cpb::Status* resp) {
+  BEGIN("DropPartition", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end() || !it->second.partitions.erase(req->partition_name()))
+    Fail(resp, 200, "partition not found[partition=" + req->partition_name() + "]");
+  return gs;
+}
+
+grpc::Status FakeMilvus::ShowPartitions(grpc::ServerContext* ctx,
+                                        const mpb::ShowPartitionsRequest* req,
+                                        mpb::ShowPartitionsResponse* resp) {
+  BEGIN("ShowPartitions", resp->mutable_status());
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp->mutable_status(), 100, "collection not found");
+    return gs;
+  }
+  for (const auto& [name, id] : it->second.partitions) {
+    resp->add_partition_names(name);
+    resp->add_partitionids(id);
+  }
+  return gs;
+}
+
+#define SIMPLE_RPC(Name, Req)                                                  \
+  grpc::Status FakeMilvus::Name(grpc::ServerContext* ctx, const mpb::Req* req, \
+                                cpb::Status* resp) {                           \
+    BEGIN(#Name, resp);                                                        \
+    return gs;                                                                 \
+  }
+SIMPLE_RPC(CreateIndex, CreateIndexRequest)
+SIMPLE_RPC(DropIndex, DropIndexRequest)
+SIMPLE_RPC(LoadPartitions, LoadPartitionsRequest)
+SIMPLE_RPC(ReleasePartitions, ReleasePartitionsRequest)
+#undef SIMPLE_RPC
+
+grpc::Status FakeMilvus::LoadCollection(grpc::ServerContext* ctx,
+                                        const mpb::LoadCollectionRequest* req, cpb::Status* resp) {
+  BEGIN("LoadCollection", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found");
+  } else {
+    it->second.loaded = true;
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::ReleaseCollection(grpc::ServerContext* ctx,
+                                           const mpb::ReleaseCollectionRequest* req,
+                                           cpb::Status* resp) {
+  BEGIN("ReleaseCollection", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it != collections_.end()) it->second.loaded = false;
+  return gs;
+}
+
+grpc::Status FakeMilvus::Flush(grpc::ServerContext* ctx, const mpb::FlushRequest* req,
+                               mpb::FlushResponse* resp) {
+  BEGIN("Flush", resp->mutable_status());
+  resp->set_db_name(Db(ctx, req->db_name()));
+  return gs;
+}
+
+grpc::Status FakeMilvus::CreateDatabase(grpc::ServerContext* ctx,
+                                        const mpb::CreateDatabaseRequest* req, cpb::Status* resp) {
+  BEGIN("CreateDatabase", resp);
+  if (!databases_.insert(req->db_name()).second)
+    Fail(resp, 65535, "database already exist: " + req->db_name());
+  return gs;
+}
+
+grpc::Status FakeMilvus::DropDatabase(grpc::ServerContext* ctx, const mpb::DropDatabaseRequest* req,
+                                      cpb::Status* resp) {
+  BEGIN("DropDatabase", resp);
+  if (!databases_.erase(req->db_name()))
+    Fail(resp, 800, "database not found[database=" + req->db_name() + "]");
+  return gs;
+}
+
+grpc::Status FakeMilvus::ListDatabases(grpc::ServerContext* ctx,
+                                       const mpb::ListDatabasesRequest* req,
+                                       mpb::ListDatabasesResponse* resp) {
+  BEGIN("ListDatabases", resp->mutable_status());
+  for (const auto& d : databases_) resp->add_db_names(d);
+  return gs;
+}
+
+}  // namespace cdc::testing

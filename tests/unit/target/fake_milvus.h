@@ -1,0 +1,112 @@
+#pragma once
+// FakeMilvus: an in-process gRPC MilvusService that records every call, for unit tests of
+// target::GrpcClient and fast pipeline tests. It is not proof of behaviour against Milvus: the
+// integration and e2e tests use a real target.
+//
+// Holds databases, collections (with vchannels `fake-dml_{i}_{id}v{i}` on pchannels
+// `fake-dml_{i}`), partitions and load state. ReplicateMessage answers 1900 while
+// tt_msg_enabled is true (a normal instance). Failures can be injected per call name.
+// Thread-safe (gRPC calls arrive on server threads).
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "milvus/milvus.grpc.pb.h"
+
+namespace cdc::testing {
+
+class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service {
+ public:
+  struct Call {
+    std::string method;
+    std::string dbname;         // `dbname` metadata
+    std::string authorization;  // `authorization` metadata
+    std::string request_text;   // DebugString of the request
+    uint64_t replicate_ts = 0;  // base.replicateInfo.msgTimestamp
+    bool is_replicate = false;  // base.replicateInfo.isReplicate
+  };
+  struct Failure {
+    grpc::StatusCode grpc_code = grpc::StatusCode::OK;  // non-OK: fail at the gRPC layer
+    int milvus_code = 0;                                // else: this Milvus status code
+    std::string reason;
+  };
+  struct Collection {
+    int64_t id = 0;
+    int32_t shards = 1;
+    std::vector<std::string> vchannels, pchannels;
+    std::map<std::string, int64_t> partitions;
+    bool loaded = false;
+    std::string schema;  // serialized CollectionSchema as received
+  };
+
+  FakeMilvus();
+  ~FakeMilvus() override;
+
+  // Starts listening on 127.0.0.1 (free port). Returns "127.0.0.1:PORT".
+  std::string Start();
+  void Stop();
+  std::string Address() const { return address_; }
+
+  void set_tt_msg_enabled(bool v);
+  // The next `times` calls of `method` fail with `f`.
+  void FailNext(const std::string& method, int times, Failure f);
+
+  std::vector<Call> Calls() const;
+  std::vector<Call> CallsOf(const std::string& method) const;
+  std::vector<::milvus::proto::milvus::ReplicateMessageRequest> Replicated() const;
+  bool HasDatabase(const std::string& db) const;
+  const Collection* FindCollection(const std::string& db, const std::string& name) const;
+
+  static constexpr char kReplicateChannel[] = "fake-replicate-msg";
+
+#define FAKE_RPC(Name, Req, Resp)                                                                  \
+  grpc::Status Name(grpc::ServerContext* ctx, const ::milvus::proto::milvus::Req* req, Resp* resp) \
+      override;
+  FAKE_RPC(GetVersion, GetVersionRequest, ::milvus::proto::milvus::GetVersionResponse)
+  FAKE_RPC(ReplicateMessage, ReplicateMessageRequest,
+           ::milvus::proto::milvus::ReplicateMessageResponse)
+  FAKE_RPC(CreateCollection, CreateCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropCollection, DropCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DescribeCollection, DescribeCollectionRequest,
+           ::milvus::proto::milvus::DescribeCollectionResponse)
+  FAKE_RPC(CreatePartition, CreatePartitionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropPartition, DropPartitionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(ShowPartitions, ShowPartitionsRequest, ::milvus::proto::milvus::ShowPartitionsResponse)
+  FAKE_RPC(CreateIndex, CreateIndexRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropIndex, DropIndexRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(LoadCollection, LoadCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(ReleaseCollection, ReleaseCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(LoadPartitions, LoadPartitionsRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(ReleasePartitions, ReleasePartitionsRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(Flush, FlushRequest, ::milvus::proto::milvus::FlushResponse)
+  FAKE_RPC(CreateDatabase, CreateDatabaseRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropDatabase, DropDatabaseRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(ListDatabases, ListDatabasesRequest, ::milvus::proto::milvus::ListDatabasesResponse)
+#undef FAKE_RPC
+
+ private:
+  // Records the call; returns true (and fills `st`/`gs`) if a failure was injected.
+  template <typename Req>
+  bool Begin(const char* method, grpc::ServerContext* ctx, const Req& req,
+             ::milvus::proto::common::Status* st, grpc::Status* gs);
+  std::string Db(grpc::ServerContext* ctx, const std::string& req_db) const;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  bool tt_msg_enabled_ = false;
+  int64_t next_id_ = 1000;
+  std::map<std::string, std::vector<Failure>> failures_;
+  std::vector<Call> calls_;
+  std::vector<::milvus::proto::milvus::ReplicateMessageRequest> replicated_;
+  std::map<std::string, int64_t> channel_offsets_;
+  std::set<std::string> databases_{"default"};
+  std::map<std::string, Collection> collections_;  // key db + "/" + name
+};
+
+}  // namespace cdc::testing
