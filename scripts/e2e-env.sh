@@ -144,19 +144,139 @@ print(u)')
   log "kafka $KAFKA_VERSION on 127.0.0.1:$port (ready in $((SECONDS - t0))s)"
 }
 
-stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after 20 s
+# --- Milvus (standalone binary of the embedded-Milvus wheel from PyPI) ----------------------
+# PyPI's `milvus` wheel for Linux x86_64 stops at 2.3.5 (2.3.8/2.3.9 exist for macOS arm64
+# only); its `milvus run standalone` binary and bundled libraries are unpacked once into
+# $CACHE_DIR/milvus-$MILVUS_VERSION/bin and run directly with milvus.yaml files we render.
+MILVUS_VERSION=${CDC_MILVUS_VERSION:-2.3.5}
+VENV=${CDC_VENV:-$CACHE_DIR/venv}
+MILVUS_BIN=$CACHE_DIR/milvus-$MILVUS_VERSION/bin
+MILVUS_START_TIMEOUT=${CDC_MILVUS_START_TIMEOUT:-180}
+
+install_venv_locked() {
+  local req=$ROOT/scripts/milvus/requirements.txt stamp=$VENV/.requirements
+  [[ -x $VENV/bin/python && -f $stamp ]] && cmp -s "$req" "$stamp" && return 0
+  log "installing the harness venv (milvus wheel, pymilvus, ...) from PyPI into $VENV"
+  [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r "$req" >"$ENV_DIR/logs/venv-install.log" 2>&1 ||
+    { tail -20 "$ENV_DIR/logs/venv-install.log" >&2; return 1; }
+  cp "$req" "$stamp"
+}
+
+install_milvus_locked() {
+  install_venv_locked
+  [[ -x $MILVUS_BIN/milvus && -f $MILVUS_BIN/.complete ]] && return 0
+  log "unpacking the Milvus $MILVUS_VERSION binary into $MILVUS_BIN"
+  rm -rf "$MILVUS_BIN" && mkdir -p "$MILVUS_BIN"
+  "$VENV/bin/python" - "$MILVUS_BIN" "$MILVUS_VERSION" <<'EOF'
+import glob, lzma, os, sys
+import milvus
+out_dir, want = sys.argv[1], sys.argv[2]
+if milvus.__version__ != want:
+    sys.exit(f"venv has milvus {milvus.__version__}, expected {want}")
+data = os.path.join(os.path.dirname(milvus.__file__), "data")
+for src in glob.glob(os.path.join(data, "bin", "*.lzma")):
+    dst = os.path.join(out_dir, os.path.basename(src)[:-5])
+    with lzma.open(src) as i, open(dst, "wb") as o:
+        o.write(i.read())
+    os.chmod(dst, 0o755)
+for f in ("config.yaml.template", "glog.conf"):
+    with open(os.path.join(data, f), "rb") as i, open(os.path.join(out_dir, f), "wb") as o:
+        o.write(i.read())
+EOF
+  touch "$MILVUS_BIN/.complete"
+}
+
+env_value() { # env_value NAME: value recorded in env.sh, or empty
+  [[ -f $ENV_FILE ]] || return 0
+  sed -n "s/^export $1='\(.*\)'$/\1/p" "$ENV_FILE"
+}
+
+# Milvus writes /run/milvus/standalone-<alias>.pid (or /tmp/milvus/...): the alias carries a
+# hash of $ENV_DIR so that instances of other worktrees do not share a pid file.
+milvus_alias() { echo "$1-$(echo "$ENV_DIR" | md5sum | cut -c1-8)"; }
+
+stop_milvus() { # stop_milvus NAME: SIGTERM, SIGKILL after 20 s (its graceful stop can hang)
+  STOP_WAIT=20 stop_one "$1"
+  rm -f "/run/milvus/standalone-$(milvus_alias "$1").pid" "/tmp/milvus/standalone-$(milvus_alias "$1").pid"
+}
+
+# start_milvus NAME CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX
+start_milvus() {
+  local name=$1 prefix=$2 ttmsg=$3 suffix=$4
+  running "$name" && return 0
+  running etcd || start_etcd
+  running kafka || start_kafka
+  with_cache_lock milvus install_milvus_locked
+  local etcd kafka dir=$ENV_DIR/$name t0=$SECONDS
+  etcd=$(env_value CDC_TEST_ETCD)
+  kafka=$(env_value CDC_TEST_KAFKA)
+  # A fresh instance: its data dir and its etcd root path are wiped (the catalog would point at
+  # deleted binlogs otherwise). Kafka topics are not: consumers must seek past old messages.
+  rm -rf "$dir" && mkdir -p "$dir/configs" "$dir/data" "$dir/logs" "$dir/run"
+  ETCDCTL_API=3 etcdctl --endpoints "$etcd" del --prefix "$prefix/" >/dev/null
+  local -A port
+  local k
+  for k in proxy proxy_internal root_coord query_coord query_node data_coord data_node \
+    index_node index_coord metrics; do port[$k]=$(free_port); done
+  "$VENV/bin/python" "$ROOT/scripts/milvus/render_config.py" \
+    --template "$MILVUS_BIN/config.yaml.template" --out "$dir/configs/milvus.yaml" \
+    etcd.endpoints="[$etcd]" etcd.rootPath="$prefix" etcd.use.embed=false \
+    etcd.data.dir="$dir/etcd-unused" etcd.log.path=stdout etcd.log.level=warn \
+    metastore.type=etcd mq.type=kafka kafka.brokerList="$kafka" kafka.readTimeout=10 \
+    common.storageType=local localStorage.path="$dir/data/" rocksmq.path="$dir/rdb-unused" \
+    log.file.rootPath= log.stdout=true log.level=info \
+    common.chanNamePrefix.cluster="$prefix" common.ttMsgEnabled="$ttmsg" \
+    common.gracefulStopTimeout=10 common.security.authorizationEnabled=false \
+    proxy.ip=127.0.0.1 proxy.port="${port[proxy]}" proxy.internalPort="${port[proxy_internal]}" \
+    rootCoord.ip=127.0.0.1 rootCoord.port="${port[root_coord]}" \
+    queryCoord.ip=127.0.0.1 queryCoord.port="${port[query_coord]}" \
+    queryNode.ip=127.0.0.1 queryNode.port="${port[query_node]}" \
+    dataCoord.ip=127.0.0.1 dataCoord.port="${port[data_coord]}" \
+    dataNode.ip=127.0.0.1 dataNode.port="${port[data_node]}" \
+    indexNode.ip=127.0.0.1 indexNode.port="${port[index_node]}" \
+    indexCoord.bindIndexNodeMode.address="127.0.0.1:${port[index_coord]}" \
+    tls.serverPemPath="$dir/configs/server.pem" tls.serverKeyPath="$dir/configs/server.key" \
+    tls.caPemPath="$dir/configs/ca.pem"
+  sed -e "s|^--log_dir=.*|--log_dir=$dir/logs/|" "$MILVUS_BIN/glog.conf" >"$dir/configs/glog.conf"
+  # A clean environment: Milvus maps env vars onto config keys (MQ_TYPE, ETCD_ENDPOINTS, ...).
+  (cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" LANG=C.UTF-8 \
+    MILVUSCONF="$dir/configs" DEPLOY_MODE=STANDALONE METRICS_PORT="${port[metrics]}" \
+    MILVUS_RUN_DIR="$dir/run" LD_LIBRARY_PATH="$MILVUS_BIN" \
+    "$MILVUS_BIN/milvus" run standalone --alias="$(milvus_alias "$name")") >"$ENV_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/$name.pid"
+  if ! wait_for "$MILVUS_START_TIMEOUT" "$name" \
+    "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${port[metrics]}" "${port[proxy]}"; then
+    log "last lines of $ENV_DIR/logs/$name.log:"
+    tail -40 "$ENV_DIR/logs/$name.log" >&2
+    return 1
+  fi
+  set_env "CDC_TEST_MILVUS_$suffix" "127.0.0.1:${port[proxy]}"
+  set_env "CDC_TEST_MILVUS_${suffix}_METRICS" "127.0.0.1:${port[metrics]}"
+  set_env "CDC_TEST_MILVUS_${suffix}_ETCD_ROOT" "$prefix"
+  set_env "CDC_TEST_MILVUS_${suffix}_PREFIX" "$prefix"
+  set_env CDC_TEST_MILVUS_VERSION "$MILVUS_VERSION"
+  set_env CDC_TEST_PYTHON "$VENV/bin/python"
+  log "$name (Milvus $MILVUS_VERSION, prefix $prefix, ttMsgEnabled $ttmsg) on" \
+    "127.0.0.1:${port[proxy]}, metrics :${port[metrics]} (ready in $((SECONDS - t0))s)"
+}
+
+start_milvus-source() { start_milvus milvus-source "${CDC_SOURCE_PREFIX:-by-dev}" true SOURCE; }
+start_milvus-target() { start_milvus milvus-target "${CDC_TARGET_PREFIX:-cdc-target}" false TARGET; }
+
+stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after $STOP_WAIT (default 30) seconds
   local f=$ENV_DIR/pids/$1.pid pid
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 $((${STOP_WAIT:-30} * 2))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$f"
 }
 
-ALL_COMPONENTS=(etcd mariadb kafka)
+ALL_COMPONENTS=(etcd mariadb kafka milvus-source milvus-target)
 
 cmd=${1:-status}
 shift || true
@@ -167,6 +287,11 @@ case $cmd in
     for c in "${comps[@]}"; do "start_$c"; done
     ;;
   down)
+    # Dependents first (Milvus needs etcd and Kafka for a graceful stop); both Milvus at once.
+    stop_milvus milvus-source &
+    stop_milvus milvus-target &
+    wait
+    for ((i = ${#ALL_COMPONENTS[@]} - 1; i >= 0; i--)); do stop_one "${ALL_COMPONENTS[i]}"; done
     for f in "$ENV_DIR"/pids/*.pid; do
       [[ -e $f ]] || continue
       stop_one "$(basename "$f" .pid)"
