@@ -1,0 +1,70 @@
+#pragma once
+// ChannelReader: reads one physical channel (a Kafka topic or Pulsar topic) of a source
+// Milvus and hands out packs (see pack.h / packer.h). Backends live in kafka/ and pulsar/.
+//
+// Ownership and threads: a reader owns its client and one background thread that consumes,
+// decodes headers and packs; Next() may be called from one consumer thread at a time.
+// Internal buffering is bounded (a few packs plus the client's own bounded prefetch), so a
+// backlog stays in the broker, not in memory.
+// Errors: broker trouble is retried with backoff forever and shown by stats().reason; the
+// reader resumes from where it stopped. Bad messages are counted and reported in
+// Pack::errors and stats(), never dropped silently.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "source/pack.h"
+
+namespace cdc::source {
+
+// Where a reader starts.
+struct StartPosition {
+  enum class Kind { kEarliest, kLatest, kPosition };
+  Kind kind = Kind::kLatest;
+  // kPosition: a saved position (pack end position, or a collection's start position from
+  // the catalog, whose msgID is the MQ id and timestamp the create ts). Seek is inclusive;
+  // messages with ts <= position.timestamp are skipped until the next tick at or after it.
+  MsgPosition position;
+
+  static StartPosition Earliest() { return {Kind::kEarliest, {}}; }
+  static StartPosition Latest() { return {Kind::kLatest, {}}; }
+  static StartPosition At(MsgPosition p) { return {Kind::kPosition, std::move(p)}; }
+};
+
+enum class ChannelKind {
+  kDml,        // time-tick stream: packs between ticks
+  kReplicate,  // the replicate-msg channel: one request per pack
+};
+
+struct ReaderStats {
+  uint64_t messages = 0;      // decoded messages (ticks included)
+  uint64_t bytes = 0;         // payload bytes
+  uint64_t packs = 0;         // packs handed out
+  uint64_t bad_messages = 0;  // undecodable or unexpected type
+  uint64_t skipped = 0;       // skipped by the resume rule
+  int64_t next_offset = -1;   // next MQ offset to read, when known
+  std::string reason;         // last broker/decode problem, empty when healthy
+};
+
+class ChannelReader {
+ public:
+  virtual ~ChannelReader() = default;
+
+  // Starts consuming from `start`. FailedPrecondition if already started; InvalidArgument for
+  // a position of another channel or MQ type.
+  virtual Status Start(const StartPosition& start) = 0;
+
+  // Waits up to `timeout` for the next pack. nullopt on timeout. Cancelled once Close() ran.
+  virtual Result<std::optional<Pack>> Next(std::chrono::milliseconds timeout) = 0;
+
+  virtual ReaderStats stats() const = 0;
+
+  // Stops the thread and releases the client. Idempotent; safe from any thread.
+  virtual void Close() = 0;
+
+  virtual const std::string& channel() const = 0;
+};
+
+}  // namespace cdc::source

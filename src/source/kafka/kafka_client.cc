@@ -1,0 +1,53 @@
+#include "source/kafka/kafka_client.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace cdc::source {
+
+void RdKafkaDeleter::operator()(rd_kafka_t* rk) const {
+  if (rk == nullptr) return;
+  if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER) rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+}
+
+Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& brokers,
+                                     const std::map<std::string, std::string>& config) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto set = [&](const std::string& k, const std::string& v) -> Status {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      return InvalidArgumentError(absl::StrCat("kafka config ", k, ": ", err));
+    }
+    return OkStatus();
+  };
+  Status s = set("bootstrap.servers", brokers);
+  for (const auto& [k, v] : config) {
+    if (s.ok()) s = set(k, v);
+  }
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_t* rk =
+      rd_kafka_new(is_consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return InvalidArgumentError(absl::StrCat("create kafka client for ", brokers, ": ", err));
+  }
+  if (is_consumer) rd_kafka_poll_set_consumer(rk);
+  return RdKafkaHandle(rk);
+}
+
+Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset) {
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = offset;
+  rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return UnavailableError(
+        absl::StrCat("assign kafka topic ", topic, " partition 0: ", rd_kafka_err2str(e)));
+  }
+  return OkStatus();
+}
+
+}  // namespace cdc::source

@@ -1,0 +1,60 @@
+#include "source/position.h"
+
+#include <gtest/gtest.h>
+
+namespace cdc::source {
+namespace {
+
+TEST(Position, KafkaMsgIdIsLittleEndian) {
+  std::string id = EncodeKafkaMsgId(0x0102030405060708);
+  ASSERT_EQ(id.size(), 8u);
+  EXPECT_EQ(static_cast<uint8_t>(id[0]), 0x08);
+  EXPECT_EQ(static_cast<uint8_t>(id[7]), 0x01);
+  EXPECT_EQ(*DecodeKafkaMsgId(id), 0x0102030405060708);
+}
+
+TEST(Position, KafkaMsgIdRoundTrip) {
+  for (int64_t off :
+       {int64_t{0}, int64_t{1}, int64_t{255}, int64_t{256}, int64_t{1} << 40, INT64_MAX}) {
+    EXPECT_EQ(*DecodeKafkaMsgId(EncodeKafkaMsgId(off)), off);
+  }
+}
+
+TEST(Position, KafkaMsgIdWrongSize) {
+  auto r = DecodeKafkaMsgId("abc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("expected 8 bytes, got 3"), std::string::npos);
+}
+
+TEST(Position, Base64RoundTrip) {
+  MsgPosition p = KafkaPosition("by-dev-rootcoord-dml_3", 17, 449000000000000000ull);
+  p.set_msggroup("cdc-x");
+  std::string text = EncodePosition(p);
+  auto back = DecodePosition(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->channel_name(), "by-dev-rootcoord-dml_3");
+  EXPECT_EQ(*DecodeKafkaMsgId(back->msgid()), 17);
+  EXPECT_EQ(back->timestamp(), 449000000000000000ull);
+  EXPECT_EQ(back->msggroup(), "cdc-x");
+  EXPECT_EQ(DescribePosition(*back), "by-dev-rootcoord-dml_3@17 ts=449000000000000000");
+}
+
+TEST(Position, Base64KnownBytes) {
+  // {channel_name:"c", msgID: offset 1} = 0A 01 63 12 08 01 00.. -> base64
+  MsgPosition p = KafkaPosition("c", 1, 0);
+  EXPECT_EQ(EncodePosition(p), "CgFjEggBAAAAAAAAAA==");
+}
+
+TEST(Position, DecodeRejectsGarbage) {
+  auto r = DecodePosition("!!!not base64");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("not base64"), std::string::npos);
+  auto r2 = DecodePosition("/w==");  // 0xFF: not a protobuf message
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("not a serialized MsgPosition"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdc::source
