@@ -53,7 +53,8 @@ class Store {
   virtual Status DeleteTask(const std::string& task_id) = 0;
 
   virtual Result<std::vector<PositionRecord>> ListPositions(const std::string& task_id) = 0;
-  // Atomically inserts or replaces every row (a batch of checkpoints is all or nothing).
+  // Atomically inserts or replaces every row (a batch of checkpoints is all or nothing). A row
+  // whose position map is not a JSON object fails the whole batch with kInvalidArgument.
   virtual Status PutPositions(const std::vector<PositionRecord>& rows) = 0;
   // Atomically writes the task document and the rows together.
   virtual Status PutTaskAndPositions(const TaskRecord& task,

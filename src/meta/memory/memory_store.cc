@@ -1,5 +1,7 @@
 #include "meta/memory/memory_store.h"
 
+#include "meta/layout.h"
+
 namespace cdc::meta {
 
 Result<std::vector<TaskRecord>> MemoryStore::ListTasks() {
@@ -38,7 +40,14 @@ Result<std::vector<PositionRecord>> MemoryStore::ListPositions(const std::string
   return out;
 }
 
+// Rejects a batch with a malformed row before anything is written (all or nothing).
+static Status CheckRows(const std::vector<PositionRecord>& rows) {
+  for (const auto& r : rows) RETURN_IF_ERROR(EncodePosition(r).status());
+  return OkStatus();
+}
+
 Status MemoryStore::PutPositions(const std::vector<PositionRecord>& rows) {
+  RETURN_IF_ERROR(CheckRows(rows));
   std::lock_guard lock(mu_);
   for (const auto& r : rows) positions_[{r.task_id, r.collection_id}] = r;
   return OkStatus();
@@ -46,6 +55,7 @@ Status MemoryStore::PutPositions(const std::vector<PositionRecord>& rows) {
 
 Status MemoryStore::PutTaskAndPositions(const TaskRecord& task,
                                         const std::vector<PositionRecord>& rows) {
+  RETURN_IF_ERROR(CheckRows(rows));
   std::lock_guard lock(mu_);
   tasks_[task.task_id] = task;
   for (const auto& r : rows) positions_[{r.task_id, r.collection_id}] = r;
