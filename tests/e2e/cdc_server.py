@@ -1,0 +1,114 @@
+"""Runs the milvus-cdc server binary for the end-to-end suite and talks to its HTTP API.
+
+The API is the upstream one (zilliztech/milvus-cdc doc/cdc-usage.md): POST /cdc with
+{"request_type": create|delete|pause|resume|get|list, "request_data": {...}}, answered by
+{"code": 200, "message": "", "data": {...}}; create answers data.task_id.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(path, port, stack, meta_root):
+    """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and Kafka."""
+    etcd = stack["etcd"]
+    text = f"""address: 127.0.0.1:{port}
+maxTaskNum: 100
+metaStoreConfig:
+  storeType: etcd
+  etcdEndpoints:
+    - {etcd}
+  rootPath: {meta_root}
+sourceConfig:
+  etcdAddress:
+    - {etcd}
+  etcdRootPath: {stack["source_etcd_root"]}
+  etcdMetaSubPath: meta
+  readChanLen: 10
+  defaultPartitionName: _default
+  replicateChan: {stack["source_prefix"]}-replicate-msg
+  kafka:
+    address: {stack["kafka"]}
+maxNameLength: 256
+"""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+class CdcServer:
+    """One milvus-cdc process; stop() sends SIGTERM, then SIGKILL after 15 s."""
+
+    def __init__(self, binary, config, log_path, port):
+        self.url = f"http://127.0.0.1:{port}/cdc"
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen([binary, "--config", config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def post(self, request_type, request_data=None, timeout=30):
+        body = {"request_type": request_type}
+        if request_data is not None:
+            body["request_data"] = request_data
+        req = urllib.request.Request(self.url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read().decode())
+        except urllib.error.HTTPError as e:  # errors still carry the JSON body
+            text = e.read().decode()
+            try:
+                return json.loads(text)
+            except ValueError:
+                return {"code": e.code, "message": text}
+
+    def wait_ready(self, timeout=20.0):
+        """None when POST /cdc list answers with a JSON code; else why it did not."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return f"exited with code {self.proc.returncode} (log {self.log_path})"
+            try:
+                if "code" in self.post("list", timeout=2):
+                    return None
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.5)
+        return f"POST /cdc list got no JSON answer in {timeout:.0f} s (log {self.log_path})"
+
+    def create_task(self, target_addr, source_prefix):
+        host, port = target_addr.rsplit(":", 1)
+        return self.post("create", {
+            "milvus_connect_param": {
+                "host": host, "port": int(port), "username": "", "password": "",
+                "enable_tls": False, "connect_timeout": 10,
+            },
+            "collection_infos": [{"name": "*"}],
+            "rpc_channel_info": {"name": f"{source_prefix}-replicate-msg"},
+        })
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def find_binary(root):
+    build = os.environ.get("CDC_BUILD_DIR", os.path.join(root, "build"))
+    path = os.path.join(build, "milvus-cdc")
+    return path if os.access(path, os.X_OK) else None

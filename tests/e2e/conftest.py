@@ -1,0 +1,113 @@
+"""Fixtures of the end-to-end suite.
+
+The stack (etcd, Kafka, source and target Milvus) is started once by tests/e2e/run.sh with
+scripts/e2e-env.sh; its addresses come from the CDC_TEST_* variables of .cache/env/env.sh.
+
+Fixtures: stack (addresses), source / target (pymilvus connection aliases), topics (a Kafka
+TopicReader), names (unique collection/database names), cdc_server (build/milvus-cdc running
+on the stack; skips until the binary answers POST /cdc, or fails when
+CDC_E2E_REQUIRE_CDC=1), cdc_task (one replication task source -> target for the session).
+"""
+import itertools
+import os
+import uuid
+import warnings
+
+import pytest
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+from pymilvus import connections  # noqa: E402
+
+import cdc_server as cdc  # noqa: E402
+from wire import TopicReader  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ENV_DIR = os.environ.get("CDC_ENV_DIR", os.path.join(ROOT, ".cache", "env"))
+
+REQUIRED = {
+    "etcd": "CDC_TEST_ETCD",
+    "kafka": "CDC_TEST_KAFKA",
+    "source": "CDC_TEST_MILVUS_SOURCE",
+    "target": "CDC_TEST_MILVUS_TARGET",
+    "source_prefix": "CDC_TEST_MILVUS_SOURCE_PREFIX",
+    "target_prefix": "CDC_TEST_MILVUS_TARGET_PREFIX",
+    "source_etcd_root": "CDC_TEST_MILVUS_SOURCE_ETCD_ROOT",
+    "target_etcd_root": "CDC_TEST_MILVUS_TARGET_ETCD_ROOT",
+}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    missing = [v for v in REQUIRED.values() if not os.environ.get(v)]
+    if missing:
+        pytest.fail(f"the test stack is not up ({', '.join(missing)} unset): run "
+                    "`scripts/e2e-env.sh up` and `source .cache/env/env.sh`, or tests/e2e/run.sh")
+    return {k: os.environ[v] for k, v in REQUIRED.items()}
+
+
+def _connect(alias, addr):
+    host, port = addr.rsplit(":", 1)
+    connections.connect(alias, host=host, port=port, timeout=30)
+    return alias
+
+
+@pytest.fixture(scope="session")
+def source(stack):
+    yield _connect("source", stack["source"])
+    connections.disconnect("source")
+
+
+@pytest.fixture(scope="session")
+def target(stack):
+    yield _connect("target", stack["target"])
+    connections.disconnect("target")
+
+
+@pytest.fixture
+def topics(stack):
+    reader = TopicReader(stack["kafka"])
+    yield reader
+    reader.close()
+
+
+_counter = itertools.count()
+_run = uuid.uuid4().hex[:6]
+
+
+@pytest.fixture
+def names(request):
+    """names("coll") -> a collection/database name unique in this run, e.g. coll_3f9a1c_7."""
+    return lambda what: f"{what}_{_run}_{next(_counter)}"
+
+
+@pytest.fixture(scope="session")
+def cdc_server(stack):
+    binary = cdc.find_binary(ROOT)
+    why = None
+    if binary is None:
+        why = "no milvus-cdc binary in the build directory"
+    else:
+        port = cdc.free_port()
+        cfg = os.path.join(ENV_DIR, "cdc-e2e.yaml")
+        cdc.write_config(cfg, port, stack, meta_root=f"cdc-e2e-{_run}")
+        server = cdc.CdcServer(binary, cfg, os.path.join(ENV_DIR, "logs", "cdc-e2e.log"), port)
+        why = server.wait_ready()
+        if why is None:
+            yield server
+            server.stop()
+            return
+        server.stop()
+    reason = f"milvus-cdc does not serve POST /cdc yet: {why}"
+    if os.environ.get("CDC_E2E_REQUIRE_CDC") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def cdc_task(cdc_server, stack):
+    resp = cdc_server.create_task(stack["target"], stack["source_prefix"])
+    assert resp.get("code") == 200, f"create task: {resp}"
+    task_id = resp["data"]["task_id"]
+    yield task_id
+    cdc_server.post("delete", {"task_id": task_id})
