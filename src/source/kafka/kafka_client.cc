@@ -6,8 +6,7 @@ namespace cdc::source {
 
 void RdKafkaDeleter::operator()(rd_kafka_t* rk) const {
   if (rk == nullptr) return;
-  if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER) rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
+  rd_kafka_destroy(rk);  // consumers: the owner calls rd_kafka_consumer_close() first
 }
 
 Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& brokers,

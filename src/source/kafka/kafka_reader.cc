@@ -65,7 +65,7 @@ Status KafkaChannelReader::Start(const StartPosition& start) {
   for (const auto& [k, v] : options_.config) conf[k] = v;
   ASSIGN_OR_RETURN(auto rk, NewKafkaClient(true, options_.brokers, conf));
   RETURN_IF_ERROR(AssignPartition0(rk.get(), options_.channel, start_offset_));
-  client_ = std::make_unique<Client>(Client{std::move(rk)});
+  client_ = std::make_shared<Client>(Client{std::move(rk)});
   if (options_.kind == ChannelKind::kDml) {
     packer_ = std::make_unique<Packer>(options_.channel, options_.group, resume);
   } else {
@@ -106,6 +106,7 @@ void KafkaChannelReader::Close() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (client_) rd_kafka_consumer_close(client_->rk.get());
   client_.reset();
 }
 
@@ -132,23 +133,30 @@ void KafkaChannelReader::Run() {
   auto backoff = std::chrono::milliseconds(100);
   const auto max_backoff = std::chrono::milliseconds(5000);
   rd_kafka_t* rk = client_->rk.get();
+  auto last_activity = std::chrono::steady_clock::now();
   while (true) {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) return;
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
-    if (m == nullptr) continue;
+    if (m == nullptr) {
+      // Idle: librdkafka waits silently for a missing topic or a dead broker, so ask the
+      // broker directly now and then, to report the cause and re-assign once it is cured.
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_activity >= std::chrono::seconds(2)) {
+        last_activity = now;
+        ProbeTopic();
+      }
+      continue;
+    }
+    last_activity = std::chrono::steady_clock::now();
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_resp_err_t err = m->err;
       std::string what = rd_kafka_message_errstr(m);
       rd_kafka_message_destroy(m);
       if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
-      int64_t resume;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        resume = stats_.next_offset >= 0 ? stats_.next_offset : start_offset_;
-      }
+      int64_t resume = ResumeOffset();
       std::string hint = err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET
                              ? "; the start offset is no longer retained by the topic"
                              : "; check that the broker is up and the topic exists";
@@ -174,10 +182,55 @@ void KafkaChannelReader::Run() {
   }
 }
 
+int64_t KafkaChannelReader::ResumeOffset() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return stats_.next_offset >= 0 ? stats_.next_offset : start_offset_;
+}
+
+void KafkaChannelReader::ProbeTopic() {
+  rd_kafka_t* rk = client_->rk.get();
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, options_.channel.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 2000);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (md->topic_cnt != 1) {
+      err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    } else if (md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      err = md->topics[0].err;
+    } else if (md->topics[0].partition_cnt < 1) {
+      err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+    }
+    rd_kafka_metadata_destroy(md);
+  }
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    probe_failed_ = true;
+    std::string reason =
+        absl::StrCat("read kafka topic ", options_.channel, " partition 0 from ", options_.brokers,
+                     " at offset ", ResumeOffset(), ": ", rd_kafka_err2str(err),
+                     err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                         ? "; the topic does not exist yet (Milvus creates it on first write)"
+                         : "; check that the broker is up",
+                     "; retrying");
+    spdlog::warn("{}", reason);
+    SetReason(reason);
+    return;
+  }
+  if (probe_failed_) {
+    probe_failed_ = false;
+    if (Status s = AssignPartition0(rk, options_.channel, ResumeOffset()); !s.ok()) {
+      SetReason(std::string(s.message()));
+      return;
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    if (stats_.reason.rfind("read kafka", 0) == 0) stats_.reason.clear();
+  }
+}
+
 void KafkaChannelReader::HandleMessage(void* raw) {
   auto* m = static_cast<rd_kafka_message_t*>(raw);
   Message msg;
-  msg.owner = std::shared_ptr<const void>(m, [](const void* p) {
+  msg.owner = std::shared_ptr<const void>(m, [client = client_](const void* p) {
     rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(const_cast<void*>(p)));
   });
   msg.payload = std::string_view(static_cast<const char*>(m->payload), m->len);

@@ -50,15 +50,20 @@ class KafkaChannelReader final : public ChannelReader {
   struct Client;
   void Run();
   void HandleMessage(void* rkmessage);
+  void ProbeTopic();
+  int64_t ResumeOffset() const;
   void Push(Pack pack);
   void SetReason(std::string reason);
   bool SleepInterruptible(std::chrono::milliseconds d);
 
   KafkaReaderOptions options_;
-  std::unique_ptr<Client> client_;
+  // Shared with every Message handed out: librdkafka cannot be destroyed while any of its
+  // messages is alive, so the last Message (or the reader) frees it.
+  std::shared_ptr<Client> client_;
   std::unique_ptr<Packer> packer_;
   std::unique_ptr<SingleMessagePacker> single_;
   int64_t start_offset_ = 0;
+  bool probe_failed_ = false;  // reader thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
