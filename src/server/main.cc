@@ -1,15 +1,51 @@
+// milvus-cdc --config FILE: loads the config, starts the server, waits for SIGTERM/SIGINT and
+// stops in reverse order. Exit codes: 0 clean stop, 1 bad config or a failed start.
+#include <csignal>
+#include <cstdio>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "common/log.h"
+#include "config/config.h"
+#include "server/app.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"milvus-cdc: change data capture from a source Milvus to target Milvus clusters"};
+  CLI::App cli{"milvus-cdc: change data capture from a source Milvus to target Milvus clusters"};
   std::string config_path = "configs/cdc.yaml";
-  app.add_option("-c,--config", config_path, "path of cdc.yaml");
-  CLI11_PARSE(app, argc, argv);
-  auto st = cdc::InitLogging("info");
-  spdlog::info("milvus-cdc starting with config {}", config_path);
-  return st.ok() ? 0 : 1;
+  cli.add_option("-c,--config", config_path, "path of cdc.yaml (default configs/cdc.yaml)");
+  CLI11_PARSE(cli, argc, argv);
+
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  (void)cdc::InitLogging("info");
+  auto config = cdc::config::LoadFile(config_path);
+  if (!config.ok()) {
+    spdlog::critical("{}", std::string(config.status().message()));
+    return 1;
+  }
+  for (const auto& w : config->warnings) spdlog::warn("config {}: {}", config_path, w);
+  std::string level = config->log_level;
+  if (level == "dpanic" || level == "panic" || level == "fatal") level = "error";
+  (void)cdc::InitLogging(level);
+  spdlog::info("milvus-cdc starting with config {} (address {}, meta store {})", config_path,
+               config->address, config->meta_store.store_type);
+
+  cdc::server::App app(std::move(*config));
+  if (auto st = app.Start(); !st.ok()) {
+    spdlog::critical("start: {}", std::string(st.message()));
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  app.Stop();
+  spdlog::info("stopped");
+  return 0;
 }

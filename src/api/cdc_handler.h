@@ -1,0 +1,41 @@
+#pragma once
+// api::CdcHandler: everything behind POST /cdc, independent of the HTTP library so it can be
+// unit-tested: body in, envelope out. One method per request family lives in cdc_handler.cc.
+// Thread-safe (the TaskManager serialises lifecycle changes); never waits on replication, only
+// on the store and, for create, on the target probe (bounded by connect_timeout).
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "task/task_manager.h"
+
+namespace cdc::api {
+
+class CdcHandler {
+ public:
+  // `tasks` is borrowed and must outlive the handler.
+  explicit CdcHandler(task::TaskManager* tasks) : tasks_(tasks) {}
+
+  struct Reply {
+    nlohmann::json envelope;   // {"code":..., "message"/"data":...}
+    std::string request_type;  // for metrics; "unknown" if the body had none we know
+  };
+  // `method` is the HTTP method; anything but POST answers 405.
+  Reply Handle(const std::string& method, const std::string& body);
+
+  // The request types in the order upstream's message lists them.
+  static const char* const kTypes[];
+
+ private:
+  Result<nlohmann::json> Create(const nlohmann::json& data);
+  Result<nlohmann::json> Delete(const nlohmann::json& data);
+  Result<nlohmann::json> Pause(const nlohmann::json& data);
+  Result<nlohmann::json> Resume(const nlohmann::json& data);
+  Result<nlohmann::json> Get(const nlohmann::json& data);
+  Result<nlohmann::json> List(const nlohmann::json& data);
+  Result<nlohmann::json> Position(const nlohmann::json& data);
+  Result<nlohmann::json> Maintenance(const nlohmann::json& data);
+
+  task::TaskManager* tasks_;
+};
+
+}  // namespace cdc::api

@@ -1,0 +1,30 @@
+#pragma once
+// The upstream /cdc response envelope, and the one place that maps a Status to it.
+//   success  {"code": 200, "data": {...}}
+//   error    {"code": 400|405|500, "message": "..."}   (HTTP status stays 200, as upstream)
+// Pure functions, thread-safe.
+#include <string>
+
+#include "common/status.h"
+#include "nlohmann/json.hpp"
+
+namespace cdc::api {
+
+// Where in the request an error arose; decides the wording and, for kDecode, the code.
+enum class Stage {
+  kMethod,  // not a POST: 405 "only support the POST method"
+  kBody,    // body is not JSON: 500 "fail to unmarshal the request, error: ..."
+  kType,    // unknown request_type: 400 "invalid 'request_type' param, can be set [...]"
+  kDecode,  // request_data has a wrong type: 500 "fail to decode the <type> request, ..."
+  kHandle,  // the handler failed: 400 for client errors, 500 otherwise,
+            // "fail to handle the <type> request, error: ..."
+};
+
+// 400 for client errors (InvalidArgument, NotFound, FailedPrecondition, AlreadyExists,
+// OutOfRange), 500 for everything else. Ok maps to 200.
+int HandleCode(const Status& s);
+
+nlohmann::json OkEnvelope(nlohmann::json data);
+nlohmann::json ErrorEnvelope(Stage stage, const std::string& request_type, const Status& s);
+
+}  // namespace cdc::api

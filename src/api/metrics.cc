@@ -1,0 +1,53 @@
+#include "api/metrics.h"
+
+#include <sstream>
+
+namespace cdc::api {
+namespace {
+
+// Label values are our own request types and fixed words, but escape anyway.
+std::string Esc(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Metrics::CountRequest(const std::string& type, int code, const std::string& status) {
+  std::lock_guard lock(mu_);
+  ++by_status_[{type, status}];
+  if (status != "total") ++by_code_[{type, code}];
+}
+
+std::string Metrics::Render(const std::map<std::string, int>& tasks_by_state) const {
+  std::ostringstream out;
+  out << "# HELP milvus_cdc_task_num Number of tasks by state.\n"
+      << "# TYPE milvus_cdc_task_num gauge\n";
+  for (const auto& [state, n] : tasks_by_state) {
+    out << "milvus_cdc_task_num{task_state=\"" << Esc(state) << "\"} " << n << "\n";
+  }
+  std::lock_guard lock(mu_);
+  out << "# HELP milvus_cdc_request_total Requests on /cdc by type and status.\n"
+      << "# TYPE milvus_cdc_request_total counter\n";
+  for (const auto& [k, n] : by_status_) {
+    out << "milvus_cdc_request_total{request_type=\"" << Esc(k.first) << "\",request_status=\""
+        << Esc(k.second) << "\"} " << n << "\n";
+  }
+  out << "# HELP milvus_cdc_request_code_total Answers on /cdc by type and envelope code.\n"
+      << "# TYPE milvus_cdc_request_code_total counter\n";
+  for (const auto& [k, n] : by_code_) {
+    out << "milvus_cdc_request_code_total{request_type=\"" << Esc(k.first) << "\",code=\""
+        << k.second << "\"} " << n << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace cdc::api

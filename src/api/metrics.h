@@ -1,0 +1,28 @@
+#pragma once
+// api::Metrics: request counters and the Prometheus text exposition (format 0.0.4), written by
+// hand. Thread-safe (one mutex around the counters).
+//   milvus_cdc_task_num{task_state="Running"}                          gauge (upstream name)
+//   milvus_cdc_request_total{request_type="create",request_status="success"}  counter
+//     (upstream statuses: total, success, fail, invalid_method, unmarshal_error)
+//   milvus_cdc_request_code_total{request_type="create",code="400"}   counter (ours)
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace cdc::api {
+
+class Metrics {
+ public:
+  // Records one /cdc answer: its request type ("unknown" if none) and envelope code.
+  void CountRequest(const std::string& type, int code, const std::string& status);
+  // Renders every metric; `tasks_by_state` comes from TaskManager::CountByState.
+  std::string Render(const std::map<std::string, int>& tasks_by_state) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, long long> by_status_;
+  std::map<std::pair<std::string, int>, long long> by_code_;
+};
+
+}  // namespace cdc::api

@@ -1,0 +1,129 @@
+#pragma once
+// config::Config: everything cdc.yaml can say, with the upstream key names (zilliztech/milvus-cdc
+// server/configs/cdc.yaml and server/config.go). Keys are matched case-insensitively, as the Go
+// server does. Each field documents its key and its default.
+//
+// Loading never throws: LoadFile/LoadString return a Status naming the key, the value and what
+// is allowed. Unknown keys are not errors; they are returned in Config::warnings.
+// Secrets (passwords, SASL credentials) are never put into messages or warnings.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cdc::config {
+
+// metaStoreConfig.etcd and sourceConfig.etcd (upstream core/config/etcd.go).
+struct EtcdConfig {
+  std::vector<std::string> address;  // address: endpoints, e.g. http://127.0.0.1:2379
+  std::string root_path;             // rootPath
+  std::string meta_sub_path;         // metaSubPath
+  bool enable_auth = false;          // enableAuth
+  std::string username;              // username
+  std::string password;              // password (secret)
+  bool enable_tls = false;           // enableTLS
+  std::string tls_cert_path;         // tlsCertPath
+  std::string tls_key_path;          // tlsKeyPath
+  std::string tls_ca_cert_path;      // tlsCACertPath
+  std::string tls_min_version;       // tlsMinVersion, e.g. "1.3"
+};
+
+// sourceConfig.pulsar (upstream core/config/mq.go).
+struct PulsarConfig {
+  std::string address;           // address, e.g. pulsar://localhost:6650. Set = use Pulsar.
+  std::string web_address;       // webAddress
+  int web_port = 0;              // webPort
+  std::string max_message_size;  // maxMessageSize (bytes, kept as text like upstream)
+  std::string tenant;            // tenant
+  std::string name_space;        // namespace
+  std::string auth_plugin;       // authPlugin
+  std::string auth_params;       // authParams "k:v,k2:v2" (secret)
+};
+
+// sourceConfig.kafka.
+struct KafkaConfig {
+  std::string address;                          // address, e.g. 127.0.0.1:9092
+  std::map<std::string, std::string> producer;  // producer: raw librdkafka keys
+  std::map<std::string, std::string> consumer;  // consumer: raw librdkafka keys
+  std::string sasl_username;                    // saslUsername (secret)
+  std::string sasl_password;                    // saslPassword (secret)
+  std::string sasl_mechanisms;                  // saslMechanisms
+  std::string security_protocol;                // securityProtocol
+};
+
+// retry: seconds. If any is 0 the upstream fallback applies (17280 attempts, 1 s, 10 s max).
+struct RetryConfig {
+  int retry_times = 0;    // retryTimes
+  int init_back_off = 0;  // initBackOff
+  int max_back_off = 0;   // maxBackOff
+};
+
+// packer (upstream server/msgpacker).
+struct PackerConfig {
+  int timer_interval = 5000;      // timerInterval, ms
+  int max_count = 10;             // maxCount
+  int max_msg_size = 512 * 1024;  // maxMsgSize, bytes
+  int memory_limit = 4096;        // memoryLimit, MB
+};
+
+struct MetaStoreConfig {
+  std::string store_type = "sqlite";             // storeType: sqlite | etcd | mysql
+  std::string sqlite_path = "data/cdc-meta.db";  // sqlite.path (ours)
+  EtcdConfig etcd;                               // etcd
+  std::vector<std::string> etcd_endpoints;  // etcdEndpoints (deprecated: wins over etcd.address)
+  std::string mysql_source_url;          // mysqlSourceUrl: user:pass@tcp(host:port)/db?charset=utf8
+  std::string root_path = "cdc-by-dev";  // rootPath: key prefix isolating servers sharing a store
+
+  // etcd settings after the deprecated etcdEndpoints fallback (upstream
+  // GetEtcdServerConfigFromMetaConfig).
+  EtcdConfig EffectiveEtcd() const;
+};
+
+struct SourceConfig {
+  EtcdConfig etcd;                        // etcd (defaults: 127.0.0.1:2379, by-dev, meta)
+  std::vector<std::string> etcd_address;  // etcdAddress (deprecated, wins over etcd)
+  std::string etcd_root_path;             // etcdRootPath (deprecated)
+  std::string etcd_meta_sub_path;         // etcdMetaSubPath (deprecated)
+  int read_chan_len = 4;                  // readChanLen
+  int channel_num = 0;                    // channelNum: source dmlChannelNum, 0 = target's
+  int time_tick_interval = 500;           // timeTickInterval, ms
+  std::string default_partition_name = "_default";  // defaultPartitionName
+  std::string replicate_chan;  // replicateChan (required), e.g. by-dev-replicate-msg
+  PulsarConfig pulsar;         // pulsar
+  KafkaConfig kafka;           // kafka
+
+  // etcd settings after the deprecated flat-key fallback (upstream
+  // GetEtcdServerConfigFromSourceConfig).
+  EtcdConfig EffectiveEtcd() const;
+};
+
+struct Config {
+  std::string address = "0.0.0.0:8444";  // address: host:port of the HTTP API
+  int max_task_num = 100;                // maxTaskNum
+  int max_name_length = 256;             // maxNameLength (0 means 256)
+  std::string log_level = "info";        // logLevel: debug|info|warn|error (+dpanic|panic|fatal)
+  bool detect_dead_lock = false;         // detectDeadLock
+  bool batch_mode = true;                // batchMode
+  std::string replicate_id;              // replicateID
+  bool dry_run = false;                  // dryRun
+  bool enable_reverse = false;           // enableReverse (deprecated, ignored)
+  RetryConfig retry;                     // retry
+  PackerConfig packer;                   // packer
+  MetaStoreConfig meta_store;            // metaStoreConfig
+  SourceConfig source;                   // sourceConfig
+
+  // Non-fatal findings (unknown keys), one line each, safe to log.
+  std::vector<std::string> warnings;
+
+  // host and port of `address`.
+  std::string ListenHost() const;
+  int ListenPort() const;
+};
+
+// Parses and validates YAML text. `origin` names the source in messages (e.g. the file path).
+Result<Config> LoadString(const std::string& yaml, const std::string& origin = "cdc.yaml");
+// Reads and parses a file; an unreadable file is an InvalidArgument naming the path and errno.
+Result<Config> LoadFile(const std::string& path);
+
+}  // namespace cdc::config

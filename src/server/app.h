@@ -1,0 +1,39 @@
+#pragma once
+// server::App: builds the process in dependency order and tears it down in reverse:
+//   config -> logging -> meta store -> replicator + target probe -> task manager (recover) ->
+//   HTTP API.
+// Start fails with the first component's Status (nothing is left running); Stop is idempotent
+// and called from the main thread after SIGTERM/SIGINT. Not thread-safe.
+// The source's etcd and queue are not contacted here: the server serves the API even if they
+// are down (tasks report that in their reason).
+#include <memory>
+
+#include "api/server.h"
+#include "common/status.h"
+#include "config/config.h"
+#include "meta/store.h"
+#include "task/replicator.h"
+#include "task/target_probe.h"
+#include "task/task_manager.h"
+
+namespace cdc::server {
+
+class App {
+ public:
+  explicit App(config::Config config) : config_(std::move(config)) {}
+  ~App() { Stop(); }
+
+  Status Start();
+  void Stop();
+  int port() const { return api_ ? api_->port() : -1; }
+
+ private:
+  config::Config config_;
+  std::unique_ptr<meta::Store> store_;
+  std::unique_ptr<task::Replicator> replicator_;
+  std::unique_ptr<task::TargetProbe> probe_;
+  std::unique_ptr<task::TaskManager> tasks_;
+  std::unique_ptr<api::Server> api_;
+};
+
+}  // namespace cdc::server

@@ -1,0 +1,59 @@
+#pragma once
+// task::Replicator: the seam between the control plane (task::TaskManager) and the data plane
+// (the per-task replication pipeline, built in src/replicate/ by another component).
+//
+// Contract
+// - Start(task) begins replicating `task` and returns promptly: it must not wait for the
+//   source's etcd, the queue or the target (those may be down; the pipeline retries with
+//   backoff on its own threads). A non-ok Status means the task could not even be set up
+//   (e.g. bad parameters); see the last point for what the manager does then.
+// - Stop(task_id) stops the task's threads and flushes its last checkpoint before returning;
+//   it is called on pause, delete and server shutdown. Stopping an unknown task is ok.
+// - Threads: Start/Stop are called from the manager with the manager's per-task order
+//   guaranteed (never concurrently for the same task id), from HTTP worker threads or the
+//   main thread. The replicator owns its threads and everything it allocates for a task.
+// - Reporting back: the replicator calls the TaskEvents it was given (Attach) from its own
+//   threads. ReportReason keeps the task Running and updates `reason` (e.g. "source etcd
+//   127.0.0.1:2379 unreachable, retrying"); ReportFailure moves the task to Paused with the
+//   reason (use only for errors a retry cannot cure); before reporting a failure the
+//   replicator winds the task's work down itself, the manager does not call Stop for it, and
+//   a later resume calls Start again. Neither may be called from inside Start/Stop (the
+//   manager holds its lock there).
+// - Start on create: if it fails the task is removed again and create answers with the error.
+//   Start on resume: the error is returned and the task stays Paused. Start on restart: the
+//   task goes Paused with reason "fail to start task, err: <message>".
+// - Checkpoints are written by the replicator directly to meta::Store (PutPositions); the
+//   manager deletes them with the task.
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "task/task_info.h"
+
+namespace cdc::task {
+
+// Implemented by TaskManager; thread-safe.
+class TaskEvents {
+ public:
+  virtual ~TaskEvents() = default;
+  virtual void ReportReason(const std::string& task_id, const std::string& reason) = 0;
+  virtual void ReportFailure(const std::string& task_id, const std::string& reason) = 0;
+};
+
+class Replicator {
+ public:
+  virtual ~Replicator() = default;
+  // Called once before any Start. `events` outlives the replicator.
+  virtual void Attach(TaskEvents* events) { (void)events; }
+  virtual Status Start(const TaskInfo& task) = 0;
+  virtual Status Stop(const std::string& task_id) = 0;
+};
+
+// Replicates nothing: Start/Stop succeed. The default until the pipeline lands.
+class NoopReplicator : public Replicator {
+ public:
+  Status Start(const TaskInfo&) override { return OkStatus(); }
+  Status Stop(const std::string&) override { return OkStatus(); }
+};
+
+}  // namespace cdc::task

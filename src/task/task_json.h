@@ -1,0 +1,30 @@
+#pragma once
+// JSON forms of task::TaskInfo (see task_info.h for the three shapes). Pure functions,
+// thread-safe. Decoding errors are InvalidArgument naming the field path and the expected
+// type; values are never echoed (they may be tokens).
+#include <string>
+
+#include "common/status.h"
+#include "nlohmann/json.hpp"
+#include "task/task_info.h"
+
+namespace cdc::task {
+
+// Upstream TaskInfo layout (Go field names, State as int) plus CreateTime/StateTime.
+nlohmann::json ToStoredJson(const TaskInfo& t);
+Result<TaskInfo> FromStoredJson(const std::string& text);
+
+// The get/list Task view with username/password/token and Kafka SASL credentials removed.
+nlohmann::json ToApiJson(const TaskInfo& t);
+
+// Decodes create request_data like upstream's mapstructure: unknown keys ignored, JSON numbers
+// accepted for ints, null = zero value; a wrong type is an error naming the field path.
+Result<CreateRequest> DecodeCreateRequest(const nlohmann::json& data);
+
+// Reads the string field `key` of a request_data object ("" if absent or null); a non-string
+// value is an error naming the key. Used by delete/pause/resume/get/position.
+Result<std::string> DecodeStringField(const nlohmann::json& data, const std::string& key);
+// Same for a bool field (false if absent).
+Result<bool> DecodeBoolField(const nlohmann::json& data, const std::string& key);
+
+}  // namespace cdc::task
