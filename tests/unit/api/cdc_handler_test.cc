@@ -1,0 +1,155 @@
+#include "api/cdc_handler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "meta/memory/memory_store.h"
+#include "unit/task/task_fakes.h"
+
+namespace cdc::api {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+class CdcHandlerTest : public ::testing::Test {
+ protected:
+  CdcHandlerTest() {
+    task::ManagerOptions o;
+    o.max_task_num = 3;
+    o.limits = {16, "by-dev-replicate-msg"};
+    tasks_ = std::make_unique<task::TaskManager>(&store_, &replicator_, &probe_, o);
+    handler_ = std::make_unique<CdcHandler>(tasks_.get());
+  }
+  json Post(const std::string& body) { return handler_->Handle("POST", body).envelope; }
+  json Call(const std::string& type, const json& data) {
+    return Post(json{{"request_type", type}, {"request_data", data}}.dump());
+  }
+  std::string Create(const std::string& coll) {
+    json r = Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"},
+                                                        {"token", "root:Secret"}}},
+                             {"collection_infos", {{{"name", coll}}}}});
+    EXPECT_EQ(r["code"], 200) << r.dump();
+    return r["data"]["task_id"].get<std::string>();
+  }
+  void ExpectError(const json& r, int code, const std::string& msg) {
+    EXPECT_EQ(r["code"], code) << r.dump();
+    EXPECT_THAT(r.value("message", ""), HasSubstr(msg));
+    EXPECT_FALSE(r.contains("data"));
+  }
+
+  meta::MemoryStore store_;
+  task::RecordingReplicator replicator_;
+  task::FakeProbe probe_;
+  std::unique_ptr<task::TaskManager> tasks_;
+  std::unique_ptr<CdcHandler> handler_;
+};
+
+TEST_F(CdcHandlerTest, Lifecycle) {
+  std::string id = Create("c1");
+  json got = Call("get", {{"task_id", id}});
+  ASSERT_EQ(got["code"], 200);
+  EXPECT_EQ(got["data"]["task"]["state"], "Running");
+  EXPECT_EQ(got["data"]["task"], got["data"]["Task"]);
+  EXPECT_EQ(got["data"]["task"]["collection_infos"][0]["name"], "c1");
+  EXPECT_THAT(got.dump(), ::testing::Not(HasSubstr("Secret")));
+  EXPECT_EQ(Call("pause", {{"task_id", id}}).dump(), R"({"code":200})");
+  got = Call("get", {{"task_id", id}});
+  EXPECT_EQ(got["data"]["task"]["state"], "Paused");
+  EXPECT_EQ(got["data"]["task"]["reason"], "manually pause through http interface");
+  EXPECT_EQ(Call("resume", {{"task_id", id}})["code"], 200);
+  json list = Call("list", nullptr);
+  ASSERT_EQ(list["data"]["tasks"].size(), 1u);
+  EXPECT_EQ(list["data"]["tasks"][0]["state"], "Running");
+  EXPECT_THAT(list.dump(), ::testing::Not(HasSubstr("Secret")));
+  json pos = Call("position", {{"task_id", id}});
+  EXPECT_EQ(pos["code"], 200);
+  EXPECT_TRUE(pos["data"]["positions"].is_null());
+  EXPECT_EQ(Call("delete", {{"task_id", id}})["code"], 200);
+  EXPECT_EQ(Call("list", json::object())["data"]["tasks"], json::array());
+}
+
+TEST_F(CdcHandlerTest, ErrorCases) {
+  ExpectError(handler_->Handle("GET", "").envelope, 405, "only support the POST method");
+  ExpectError(Post("{not json"), 500, "fail to unmarshal the request");
+  ExpectError(Post("[1]"), 500, "fail to unmarshal the request");
+  ExpectError(Post(R"({"request_type":5})"), 500, "request_type must be a string");
+  ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 500,
+              "request_data must be a JSON object");
+  ExpectError(Post(R"({"request_type":"frobnicate"})"), 400,
+              "invalid 'request_type' param, can be set [create delete pause resume get "
+              "position list maintenance]");
+  ExpectError(Post("{}"), 400, "invalid 'request_type' param");
+  ExpectError(Call("create", {{"milvus_connect_param", {{"connect_timeout", "x"}}}}), 500,
+              "fail to decode the create request, error: "
+              "'milvus_connect_param.connect_timeout' expected type 'int'");
+  ExpectError(Call("get", {{"task_id", 42}}), 500, "fail to decode the get request");
+  ExpectError(Call("create", json::object()), 400,
+              "fail to handle the create request, error: the downstream address is empty");
+  ExpectError(Call("get", json::object()), 400, "task_id is empty");
+  ExpectError(Call("get", {{"task_id", "x"}}), 400, "not found: [x]");
+  ExpectError(Call("delete", {{"task_id", "x"}}), 400, "not found the task, task_id: x");
+  EXPECT_EQ(Call("delete", {{"task_id", "x"}, {"ignore_not_found", true}})["code"], 200);
+  ExpectError(Call("pause", {{"task_id", "x"}}), 400, "not found the task, task_id: x");
+  ExpectError(Call("resume", {{"task_id", "x"}}), 400, "not found the task, task_id: x");
+  ExpectError(Call("position", {{"task_id", "x"}}), 400, "not found the task, task_id: x");
+  std::string id = Create("c1");
+  ExpectError(Call("resume", {{"task_id", id}}), 400, "the task has running, task_id: " + id);
+  ASSERT_EQ(Call("pause", {{"task_id", id}})["code"], 200);
+  ExpectError(Call("pause", {{"task_id", id}}), 400, "the task has paused, task_id: " + id);
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                              {"collection_infos", {{{"name", "c1"}}}}}),
+              400, "the collection name is duplicate with existing task, [default.c1]");
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                              {"collection_infos", {{{"name", std::string(17, 'n')}}}}}),
+              400, "exceeds 16 characters");
+  Create("c2");
+  Create("c3");
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                              {"collection_infos", {{{"name", "c4"}}}}}),
+              500, "the task num has reach the limit, 3");
+  probe_.answer = UnavailableError("fail to connect the milvus: target milvus http://down:1");
+  ASSERT_EQ(Call("delete", {{"task_id", id}})["code"], 200);
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://down:1"}}},
+                              {"collection_infos", {{{"name", "c5"}}}}}),
+              500, "http://down:1");
+}
+
+TEST_F(CdcHandlerTest, PositionView) {
+  std::string id = Create("c1");
+  meta::PositionRecord row;
+  row.task_id = id;
+  row.collection_id = 42;
+  row.collection_name = "c1";
+  // DataPair.data = base64("\x01\x02"), key = pchannel.
+  row.positions_json =
+      R"({"by-dev-rootcoord-dml_0":{"StartTime":1,"Time":1000,"DataPair":{"key":"by-dev-rootcoord-dml_0","data":"AQI="},"Dropped":false},
+          "by-dev-rootcoord-dml_1":{"Time":5,"DataPair":{"key":"k","data":""},"Dropped":true}})";
+  ASSERT_TRUE(store_.PutPositions({row}).ok());
+  json pos = Call("position", {{"task_id", id}});
+  ASSERT_EQ(pos["code"], 200) << pos.dump();
+  ASSERT_EQ(pos["data"]["positions"].size(), 1u);
+  const json& p = pos["data"]["positions"][0];
+  EXPECT_EQ(p["collection_id"], 42);
+  EXPECT_EQ(p["channel_name"], "by-dev-rootcoord-dml_0");
+  EXPECT_EQ(p["time"], 1000);
+  EXPECT_EQ(p["tt"], uint64_t{1001} << 18);
+  // MsgPosition{channel_name: "by-dev-rootcoord-dml_0", msgID: 01 02} base64.
+  EXPECT_EQ(p["msg_id"], "ChZieS1kZXYtcm9vdGNvb3JkLWRtbF8wEgIBAg==");
+  EXPECT_TRUE(pos["data"]["op_positions"].is_null());
+}
+
+TEST_F(CdcHandlerTest, Maintenance) {
+  json r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "debug"}}}});
+  EXPECT_EQ(r["data"]["State"], "set log level to debug");
+  r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "loud"}}}});
+  EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"loud\"");
+  r = Call("maintenance", {{"operation", "set_log_level"}});
+  EXPECT_EQ(r["data"]["State"], "log_level is required");
+  r = Call("maintenance", {{"operation", "dance"}});
+  EXPECT_EQ(r["data"]["State"], "unsupported operation: dance");
+  (void)Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "info"}}}});
+}
+
+}  // namespace
+}  // namespace cdc::api

@@ -1,0 +1,238 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace cdc::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char kMinimal[] = "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n";
+
+Result<Config> Load(const std::string& extra) { return LoadString(std::string(kMinimal) + extra); }
+
+void ExpectInvalid(const Result<Config>& r, const std::string& substr) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(substr));
+}
+
+TEST(ConfigTest, DefaultsFromMinimalDocument) {
+  auto c = LoadString(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->address, "0.0.0.0:8444");
+  EXPECT_EQ(c->ListenHost(), "0.0.0.0");
+  EXPECT_EQ(c->ListenPort(), 8444);
+  EXPECT_EQ(c->max_task_num, 100);
+  EXPECT_EQ(c->max_name_length, 256);
+  EXPECT_EQ(c->log_level, "info");
+  EXPECT_TRUE(c->batch_mode);
+  EXPECT_EQ(c->meta_store.store_type, "sqlite");
+  EXPECT_EQ(c->meta_store.sqlite_path, "data/cdc-meta.db");
+  EXPECT_EQ(c->meta_store.root_path, "cdc-by-dev");
+  EXPECT_EQ(c->source.read_chan_len, 4);
+  EXPECT_EQ(c->source.time_tick_interval, 500);
+  EXPECT_EQ(c->source.default_partition_name, "_default");
+  EXPECT_EQ(c->source.etcd.address, std::vector<std::string>{"127.0.0.1:2379"});
+  EXPECT_EQ(c->source.etcd.root_path, "by-dev");
+  EXPECT_EQ(c->source.etcd.meta_sub_path, "meta");
+  EXPECT_EQ(c->packer.timer_interval, 5000);
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ConfigTest, UpstreamTemplateParsesWithoutWarnings) {
+  // The upstream main-branch template's keys and shapes (values ours).
+  const char* yaml = R"(
+address: 0.0.0.0:8444
+maxTaskNum: 100
+metaStoreConfig:
+  storeType: etcd
+  etcd:
+    address:
+      - http://127.0.0.1:2379
+    enableAuth: false
+    username: root
+    password: secret-pass
+    enableTLS: false
+    tlsCertPath: deployment/cert/client.pem
+    tlsKeyPath: deployment/cert/client.key
+    tlsCACertPath: deployment/cert/ca.pem
+    tlsMinVersion: 1.3
+  mysqlSourceUrl: root:root@tcp(127.0.0.1:3306)/milvuscdc?charset=utf8
+  rootPath: cdc-by-dev
+sourceConfig:
+  etcd:
+    address:
+      - http://127.0.0.1:2379
+    rootPath: by-dev
+    metaSubPath: meta
+  readChanLen: 4
+  defaultPartitionName: _default
+  replicateChan: by-dev-replicate-msg
+  pulsar:
+    address: pulsar://localhost:6650
+    webAddress: localhost:80
+    maxMessageSize: 5242880
+    tenant: public
+    namespace: default
+  kafka:
+    address: 127.0.0.1:9092
+    producer:
+      message.max.bytes: 10485760
+    consumer:
+      fetch.max.bytes: 1000
+    saslUsername: u
+    saslPassword: p
+maxNameLength: 256
+logLevel: info
+detectDeadLock: false
+batchMode: true
+retry:
+  retryTimes: 3
+  initBackOff: 1
+  maxBackOff: 5
+packer:
+  timerInterval: 100
+  maxCount: 5
+  maxMsgSize: 1024
+  memoryLimit: 100
+replicateID: r1
+dryRun: true
+channelNum: 0
+)";
+  auto c = LoadString(yaml);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->meta_store.store_type, "etcd");
+  EXPECT_EQ(c->meta_store.etcd.address[0], "http://127.0.0.1:2379");
+  EXPECT_EQ(c->meta_store.etcd.password, "secret-pass");
+  EXPECT_EQ(c->meta_store.etcd.tls_min_version, "1.3");
+  EXPECT_EQ(c->source.pulsar.name_space, "default");
+  EXPECT_EQ(c->source.pulsar.max_message_size, "5242880");
+  EXPECT_EQ(c->source.kafka.producer.at("message.max.bytes"), "10485760");
+  EXPECT_EQ(c->retry.retry_times, 3);
+  EXPECT_EQ(c->packer.memory_limit, 100);
+  EXPECT_EQ(c->replicate_id, "r1");
+  EXPECT_TRUE(c->dry_run);
+  // channelNum at the top level is not an upstream key: only that one warning.
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_THAT(c->warnings[0], HasSubstr("channelNum"));
+}
+
+TEST(ConfigTest, KeysAreCaseInsensitive) {
+  auto c = LoadString(
+      "ADDRESS: 127.0.0.1:9000\nmaxtasknum: 7\nSourceConfig:\n  REPLICATECHAN: x-replicate-msg\n"
+      "metastoreconfig:\n  STORETYPE: SQLite\n  Sqlite:\n    PATH: /tmp/x.db\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ListenPort(), 9000);
+  EXPECT_EQ(c->max_task_num, 7);
+  EXPECT_EQ(c->source.replicate_chan, "x-replicate-msg");
+  EXPECT_EQ(c->meta_store.store_type, "sqlite");
+  EXPECT_EQ(c->meta_store.sqlite_path, "/tmp/x.db");
+}
+
+TEST(ConfigTest, DeprecatedFlatKeysWin) {
+  auto c = Load(
+      "  etcdAddress: [10.0.0.1:2379]\n  etcdRootPath: old\n  etcdMetaSubPath: m2\n"
+      "metaStoreConfig:\n  storeType: etcd\n  etcdEndpoints: [10.0.0.2:2379]\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto src = c->source.EffectiveEtcd();
+  EXPECT_EQ(src.address, std::vector<std::string>{"10.0.0.1:2379"});
+  EXPECT_EQ(src.root_path, "old");
+  EXPECT_EQ(src.meta_sub_path, "m2");
+  EXPECT_EQ(c->meta_store.EffectiveEtcd().address, std::vector<std::string>{"10.0.0.2:2379"});
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ConfigTest, UnknownKeysAreWarningsNamingTheKey) {
+  auto c = Load("maxTaskNumber: 3\nmetaStoreConfig:\n  sqlite:\n    paht: x\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->warnings.size(), 2u);
+  EXPECT_THAT(c->warnings[0], HasSubstr("metaStoreConfig.sqlite.paht"));
+  EXPECT_THAT(c->warnings[1], HasSubstr("maxTaskNumber"));
+}
+
+TEST(ConfigTest, WrongTypesNameKeyValueAndAllowed) {
+  ExpectInvalid(Load("maxTaskNum: lots\n"), "maxTaskNum: got 'lots', expected an integer");
+  ExpectInvalid(Load("maxTaskNum: -1\n"), "maxTaskNum: got -1, expected an integer from 0");
+  ExpectInvalid(Load("detectDeadLock: maybe\n"), "detectDeadLock: got 'maybe', expected true");
+  ExpectInvalid(Load("metaStoreConfig: [a]\n"), "metaStoreConfig: got a list, expected a mapping");
+  ExpectInvalid(Load("address: [a, b]\n"), "address: got a list, expected a string");
+  ExpectInvalid(Load("retry:\n  retryTimes: 1.5\n"), "retry.retryTimes: got '1.5'");
+  ExpectInvalid(Load("  readChanLen: 0\n"), "sourceConfig.readChanLen: got 0");
+  ExpectInvalid(Load("  kafka:\n    producer: [x]\n"), "sourceConfig.kafka.producer");
+  ExpectInvalid(Load("  etcd:\n    address: {a: b}\n"), "sourceConfig.etcd.address");
+}
+
+TEST(ConfigTest, BadValues) {
+  ExpectInvalid(Load("address: nohostport\n"), "config key address: got 'nohostport'");
+  ExpectInvalid(Load("address: 1.2.3.4:99999\n"), "expected host:port");
+  ExpectInvalid(Load("logLevel: loud\n"), "logLevel: got 'loud', expected one of debug");
+  ExpectInvalid(Load("metaStoreConfig:\n  storeType: redis\n"),
+                "metaStoreConfig.storeType: got 'redis', expected one of sqlite, etcd, mysql");
+}
+
+TEST(ConfigTest, MissingRequiredValues) {
+  ExpectInvalid(LoadString("address: 0.0.0.0:8444\n"), "sourceConfig.replicateChan is missing");
+  ExpectInvalid(Load("metaStoreConfig:\n  sqlite:\n    path: ''\n"),
+                "metaStoreConfig.sqlite.path is missing");
+  ExpectInvalid(Load("metaStoreConfig:\n  storeType: etcd\n"),
+                "metaStoreConfig.etcd.address is missing");
+  ExpectInvalid(Load("metaStoreConfig:\n  storeType: mysql\n"),
+                "metaStoreConfig.mysqlSourceUrl is missing");
+}
+
+TEST(ConfigTest, SecretsNeverEchoed) {
+  auto r = Load("metaStoreConfig:\n  storeType: mysql\n  mysqlSourceUrl: root:hunter2@bad\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("mysqlSourceUrl"));
+  EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("hunter2")));
+  auto p = Load("  etcd:\n    password: [hunter2]\n");
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("sourceConfig.etcd.password"));
+  EXPECT_THAT(std::string(p.status().message()), Not(HasSubstr("hunter2")));
+  auto ok = Load("metaStoreConfig:\n  storeType: mysql\n  mysqlSourceUrl: "
+                 "root:hunter2@tcp(127.0.0.1:3306)/cdc?charset=utf8\n");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST(ConfigTest, SyntaxErrorsAndNonMappingDocument) {
+  ExpectInvalid(LoadString("a: [unclosed\n", "x.yaml"), "parse config x.yaml");
+  ExpectInvalid(LoadString("- just\n- a list\n"), "expected a mapping of keys");
+}
+
+TEST(ConfigTest, MaxNameLengthZeroMeans256) {
+  auto c = Load("maxNameLength: 0\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_name_length, 256);
+}
+
+TEST(ConfigTest, FileErrors) {
+  ExpectInvalid(LoadFile("/nonexistent/cdc.yaml"), "read config file /nonexistent/cdc.yaml");
+  auto dir = std::filesystem::temp_directory_path();
+  ExpectInvalid(LoadFile(dir.string()), "is a directory");
+  auto path = dir / ("cdc_config_test_" + std::to_string(::getpid()) + ".yaml");
+  {
+    std::ofstream out(path);
+    out << kMinimal << "maxTaskNum: 5\n";
+  }
+  auto c = LoadFile(path.string());
+  std::filesystem::remove(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_task_num, 5);
+}
+
+TEST(ConfigTest, ShippedConfigLoads) {
+  auto c = LoadFile(std::string(CDC_SOURCE_DIR) + "/configs/cdc.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->meta_store.store_type, "sqlite");
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+}
+
+}  // namespace
+}  // namespace cdc::config
