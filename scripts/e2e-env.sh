@@ -84,6 +84,7 @@ start_mariadb() {
   mariadb --no-defaults --socket="$dir/mysqld.sock" -uroot -e \
     "ALTER USER 'root'@'localhost' IDENTIFIED BY '$pass';
      CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '$pass';
+     ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '$pass';
      GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
      CREATE DATABASE IF NOT EXISTS cdc_test;"
   set_env CDC_TEST_MYSQL "root:$pass@tcp(127.0.0.1:$port)/cdc_test?charset=utf8"

@@ -35,6 +35,9 @@ struct Backend {
   std::string skip_reason;
 };
 
+// Test names and failure messages show the backend's name, not its bytes.
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param.name;
 }

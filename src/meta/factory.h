@@ -1,0 +1,40 @@
+#pragma once
+// meta::CreateStore: picks and opens the meta store named in the config
+// (metaStoreConfig.storeType). See README.md "Meta stores".
+//
+// Errors (kInvalidArgument for config mistakes, kUnavailable for unreachable servers) name the
+// config key to check, e.g.
+//   "metaStoreConfig.storeType 'redis' is unknown; use one of sqlite, etcd, mysql, memory"
+//   "open etcd meta store: etcd 10.0.0.5:2379: connect: connection refused; check
+//    metaStoreConfig.etcd.address"
+// Passwords are never part of a message.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "meta/store.h"
+
+namespace cdc::meta {
+
+struct StoreOptions {
+  std::string type = "sqlite";  // sqlite | etcd | mysql | memory
+  std::string root_path = "cdc-by-dev";
+  // sqlite
+  std::string sqlite_path = "data/cdc-meta.db";
+  // etcd
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_username;  // empty = no auth
+  std::string etcd_password;
+  bool etcd_tls = false;
+  std::string etcd_ca_path;
+  std::string etcd_cert_path;
+  std::string etcd_key_path;
+  std::chrono::milliseconds etcd_dial_timeout{5000};
+  // mysql: Go DSN, user:password@tcp(host:port)/database?charset=utf8
+  std::string mysql_dsn;
+};
+
+Result<std::unique_ptr<Store>> CreateStore(const StoreOptions& options);
+
+}  // namespace cdc::meta
