@@ -14,18 +14,22 @@ void FillBase(common::MsgBase* b, common::MsgType type, uint64_t ts, int64_t msg
   b->set_sourceid(source_id);
 }
 
-// Insert and Delete share their first eight fields.
+void AddSystemField(schema::CollectionSchema* s, int64_t id, const char* name,
+                    const char* description) {
+  auto* f = s->add_fields();
+  f->set_fieldid(id);
+  f->set_name(name);
+  f->set_description(description);
+  f->set_data_type(schema::Int64);
+}
+
+// Create and Drop partition requests share one field layout.
 template <typename Req>
-Req DmlRequest(common::MsgType type, const CollectionSpec& c, int64_t partition_id,
-               const std::string& partition_name, const std::string& vchannel, uint64_t ts,
-               int64_t msg_id) {
+Req PartitionRequest(common::MsgType type, const CollectionSpec& c, int64_t partition_id,
+                     const std::string& name, uint64_t ts) {
   Req r;
-  FillBase(r.mutable_base(), type, ts, msg_id, 1);
-  r.set_shardname(vchannel);
-  r.set_db_name(c.db_name);
-  r.set_collection_name(c.name);
-  r.set_partition_name(partition_name);
-  r.set_dbid(c.db_id);
+  FillBase(r.mutable_base(), type, ts, 0, 1);
+  r.set_partition_name(name);
   r.set_collectionid(c.id);
   r.set_partitionid(partition_id);
   return r;
@@ -51,13 +55,22 @@ schema::CollectionSchema MakeSchema(const CollectionSpec& c) {
   return s;
 }
 
-msg::InsertRequest MakeInsert(const CollectionSpec& c, int64_t partition_id,
-                              const std::string& partition_name, const std::string& vchannel,
-                              uint64_t ts, int64_t msg_id, int64_t first_pk, int rows,
-                              int64_t segment_id) {
-  auto r = DmlRequest<msg::InsertRequest>(common::Insert, c, partition_id, partition_name, vchannel,
-                                          ts, msg_id);
-  r.set_segmentid(segment_id);
+schema::CollectionSchema MakeSchemaWithSystemFields(const CollectionSpec& c) {
+  schema::CollectionSchema s = MakeSchema(c);
+  AddSystemField(&s, 0, "RowID", "row id");
+  AddSystemField(&s, 1, "Timestamp", "time stamp");
+  return s;
+}
+
+msg::InsertRequest MakeInsert(const CollectionSpec& c, const InsertSpec& s) {
+  msg::InsertRequest r;
+  FillBase(r.mutable_base(), common::Insert, s.ts, s.msg_id, 1);
+  r.set_shardname(s.vchannel);
+  r.set_collection_name(c.name);
+  r.set_partition_name(s.partition_name);
+  r.set_collectionid(c.id);
+  r.set_partitionid(s.partition_id);
+  r.set_segmentid(s.segment_id);
   auto* pks = r.add_fields_data();
   pks->set_type(schema::Int64);
   pks->set_field_name(c.pk_field);
@@ -68,25 +81,29 @@ msg::InsertRequest MakeInsert(const CollectionSpec& c, int64_t partition_id,
   vecs->set_field_name(c.vector_field);
   vecs->set_field_id(101);
   vecs->mutable_vectors()->set_dim(c.dim);
-  auto* fv = vecs->mutable_vectors()->mutable_float_vector();
-  fv->mutable_data()->Reserve(rows * c.dim);
-  for (int i = 0; i < rows; ++i) {
-    int64_t pk = first_pk + i;
-    r.add_timestamps(ts);
-    r.add_rowids(pk);
+  auto* fv = vecs->mutable_vectors()->mutable_float_vector()->mutable_data();
+  fv->Reserve(s.rows * c.dim);
+  const int64_t first_row = s.first_row_id ? s.first_row_id : s.first_pk;
+  for (int i = 0; i < s.rows; ++i) {
+    int64_t pk = s.first_pk + i;
+    r.add_timestamps(s.ts);
+    r.add_rowids(first_row + i);
     pk_data->add_data(pk);
-    for (int d = 0; d < c.dim; ++d) fv->add_data(static_cast<float>((pk * 31 + d) % 1000) / 1000.f);
+    for (int d = 0; d < c.dim; ++d) fv->Add(static_cast<float>(pk));
   }
-  r.set_num_rows(rows);
+  r.set_num_rows(s.rows);
   r.set_version(msg::ColumnBased);
   return r;
 }
 
-msg::DeleteRequest MakeDelete(const CollectionSpec& c, int64_t partition_id,
-                              const std::string& partition_name, const std::string& vchannel,
-                              uint64_t ts, int64_t msg_id, const std::vector<int64_t>& pks) {
-  auto r = DmlRequest<msg::DeleteRequest>(common::Delete, c, partition_id, partition_name, vchannel,
-                                          ts, msg_id);
+msg::DeleteRequest MakeDelete(const CollectionSpec& c, const std::string& vchannel, uint64_t ts,
+                              int64_t msg_id, const std::vector<int64_t>& pks) {
+  msg::DeleteRequest r;
+  FillBase(r.mutable_base(), common::Delete, ts, msg_id, 1);
+  r.set_shardname(vchannel);
+  r.set_collection_name(c.name);
+  r.set_collectionid(c.id);
+  r.set_partitionid(-1);
   auto* ids = r.mutable_primary_keys()->mutable_int_id();
   for (int64_t pk : pks) {
     ids->add_data(pk);
@@ -107,12 +124,9 @@ msg::CreateCollectionRequest MakeCreateCollection(const CollectionSpec& c,
                                                   const std::vector<std::string>& pchannels,
                                                   int64_t default_partition_id, uint64_t ts) {
   msg::CreateCollectionRequest r;
-  FillBase(r.mutable_base(), common::CreateCollection, ts, 0, 1);
-  r.set_db_name(c.db_name);
-  r.set_collectionname(c.name);
-  r.set_dbid(c.db_id);
+  FillBase(r.mutable_base(), common::CreateCollection, ts, 0, 0);
   r.set_collectionid(c.id);
-  r.set_schema(MakeSchema(c).SerializeAsString());
+  r.set_schema(MakeSchemaWithSystemFields(c).SerializeAsString());
   for (const auto& v : vchannels) r.add_virtualchannelnames(v);
   for (const auto& p : pchannels) r.add_physicalchannelnames(p);
   r.add_partitionids(default_partition_id);
@@ -122,29 +136,10 @@ msg::CreateCollectionRequest MakeCreateCollection(const CollectionSpec& c,
 msg::DropCollectionRequest MakeDropCollection(const CollectionSpec& c, uint64_t ts) {
   msg::DropCollectionRequest r;
   FillBase(r.mutable_base(), common::DropCollection, ts, 0, 1);
-  r.set_db_name(c.db_name);
   r.set_collectionname(c.name);
-  r.set_dbid(c.db_id);
   r.set_collectionid(c.id);
   return r;
 }
-
-namespace {
-// Create and Drop partition requests share one field layout.
-template <typename Req>
-Req PartitionRequest(common::MsgType type, const CollectionSpec& c, int64_t partition_id,
-                     const std::string& name, uint64_t ts) {
-  Req r;
-  FillBase(r.mutable_base(), type, ts, 0, 1);
-  r.set_db_name(c.db_name);
-  r.set_collection_name(c.name);
-  r.set_partition_name(name);
-  r.set_dbid(c.db_id);
-  r.set_collectionid(c.id);
-  r.set_partitionid(partition_id);
-  return r;
-}
-}  // namespace
 
 msg::CreatePartitionRequest MakeCreatePartition(const CollectionSpec& c, int64_t partition_id,
                                                 const std::string& name, uint64_t ts) {

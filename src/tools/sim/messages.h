@@ -1,7 +1,9 @@
 #pragma once
-// Builders for Milvus 2.3-format stream messages, as the source simulator writes them:
-// the fields real Milvus fills (proxy for Insert/Delete, rootcoord for ticks and DDL), in
-// the same protobuf types, so the serialized bytes decode exactly like a real cluster's.
+// Builders for Milvus 2.3-format stream messages, as the source simulator writes them. Each
+// sets exactly the fields a real Milvus 2.3.5 sets (proven against the golden captures in
+// tests/data/golden: unit test source_golden_test), so the bytes decode like a real cluster's.
+// Go and C++ order oneof fields differently, so serialized bytes can differ in field order
+// for messages with oneofs (FieldData, IDs); they are equal once parsed.
 // Pure functions; thread-safe.
 #include <cstdint>
 #include <string>
@@ -19,29 +21,42 @@ struct CollectionSpec {
   int64_t id = 0;
   int dim = 128;  // float vector dimension
   int shards = 1;
-  std::string pk_field = "pk";       // int64 primary key, fieldID 100
+  std::string pk_field = "id";       // int64 primary key, fieldID 100
   std::string vector_field = "vec";  // float vector, fieldID 101
   bool dynamic_field = false;
 };
 
-// Collection schema as Milvus stores it: fields 100 (pk Int64) and 101 (FloatVector dim).
+// User fields only (pk 100, vector 101), as the catalog's fields/ keys hold them.
 milvus::proto::schema::CollectionSchema MakeSchema(const CollectionSpec& c);
+// As CreateCollection carries it: user fields, then the system fields RowID (0) and
+// Timestamp (1).
+milvus::proto::schema::CollectionSchema MakeSchemaWithSystemFields(const CollectionSpec& c);
 
-// Insert of `rows` rows with pk = first_pk.., vector values derived from the pk.
-milvus::proto::msg::InsertRequest MakeInsert(const CollectionSpec& c, int64_t partition_id,
-                                             const std::string& partition_name,
-                                             const std::string& vchannel, uint64_t ts,
-                                             int64_t msg_id, int64_t first_pk, int rows,
-                                             int64_t segment_id = 1);
-milvus::proto::msg::DeleteRequest MakeDelete(const CollectionSpec& c, int64_t partition_id,
-                                             const std::string& partition_name,
-                                             const std::string& vchannel, uint64_t ts,
-                                             int64_t msg_id, const std::vector<int64_t>& pks);
+struct InsertSpec {
+  int64_t partition_id = 0;
+  std::string partition_name = "_default";
+  std::string vchannel;
+  uint64_t ts = 0;
+  int64_t msg_id = 0;
+  int64_t first_pk = 1;  // rows get pk first_pk, first_pk+1, ...
+  int rows = 1;
+  int64_t segment_id = 1;
+  int64_t first_row_id = 0;  // 0: same as first_pk
+};
+
+// Vector of row pk = `dim` times float(pk), as in the golden scenario.
+milvus::proto::msg::InsertRequest MakeInsert(const CollectionSpec& c, const InsertSpec& s);
+// Milvus 2.3 deletes name no partition (partitionID -1) and timestamp every key.
+milvus::proto::msg::DeleteRequest MakeDelete(const CollectionSpec& c, const std::string& vchannel,
+                                             uint64_t ts, int64_t msg_id,
+                                             const std::vector<int64_t>& pks);
 milvus::proto::msg::TimeTickMsg MakeTimeTick(uint64_t ts, int64_t source_id = 1);
 milvus::proto::msg::CreateCollectionRequest MakeCreateCollection(
     const CollectionSpec& c, const std::vector<std::string>& vchannels,
     const std::vector<std::string>& pchannels, int64_t default_partition_id, uint64_t ts);
 milvus::proto::msg::DropCollectionRequest MakeDropCollection(const CollectionSpec& c, uint64_t ts);
+// Milvus 2.3.5 writes no CreatePartition to the DML channel (partitions come from etcd); the
+// builder exists for tests of readers that must accept one.
 milvus::proto::msg::CreatePartitionRequest MakeCreatePartition(const CollectionSpec& c,
                                                                int64_t partition_id,
                                                                const std::string& name,

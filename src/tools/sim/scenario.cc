@@ -1,5 +1,7 @@
 #include "tools/sim/scenario.h"
 
+#include <algorithm>
+
 #include "source/vchannel.h"
 
 namespace cdc::sim {
@@ -26,14 +28,17 @@ std::vector<Payload> BuildScenario(const Scenario& s) {
   }
   for (int i = 0; i < s.inserts; ++i) {
     uint64_t ts = ComposeTs(ms++);
-    out.push_back(
-        {MakeInsert(s.collection, part, "_default", vchannel, ts, msg_id++, pk, s.rows_per_insert)
-             .SerializeAsString(),
-         common::Insert, ts});
+    InsertSpec is;
+    is.partition_id = part;
+    is.vchannel = vchannel;
+    is.ts = ts;
+    is.msg_id = msg_id++;
+    is.first_pk = pk;
+    is.rows = s.rows_per_insert;
+    out.push_back({MakeInsert(s.collection, is).SerializeAsString(), common::Insert, ts});
     if (s.delete_every > 0 && (i + 1) % s.delete_every == 0) {
       uint64_t dts = ComposeTs(ms++);
-      out.push_back({MakeDelete(s.collection, part, "_default", vchannel, dts, msg_id++, {pk})
-                         .SerializeAsString(),
+      out.push_back({MakeDelete(s.collection, vchannel, dts, msg_id++, {pk}).SerializeAsString(),
                      common::Delete, dts});
     }
     pk += s.rows_per_insert;

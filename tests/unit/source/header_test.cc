@@ -16,8 +16,11 @@ sim::CollectionSpec Coll() {
 }
 
 TEST(Header, Insert) {
-  auto ins =
-      sim::MakeInsert(Coll(), 4472, "_default", "by-dev-rootcoord-dml_3_4471v0", 99, 7, 1, 3);
+  auto ins = sim::MakeInsert(Coll(), {.partition_id = 4472,
+                                      .vchannel = "by-dev-rootcoord-dml_3_4471v0",
+                                      .ts = 99,
+                                      .msg_id = 7,
+                                      .rows = 3});
   auto h = DecodeHeader(ins.SerializeAsString());
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(h->type, common::Insert);
@@ -29,7 +32,7 @@ TEST(Header, Insert) {
 }
 
 TEST(Header, DeleteAndDdl) {
-  auto del = sim::MakeDelete(Coll(), 4472, "_default", "vc_4471v0", 5, 8, {1, 2});
+  auto del = sim::MakeDelete(Coll(), "vc_4471v0", 5, 8, {1, 2});
   auto h = DecodeHeader(del.SerializeAsString());
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->type, common::Delete);

@@ -38,11 +38,13 @@ Message Ins(uint64_t ts, int64_t msg_id, int64_t off, int64_t coll = 100) {
   sim::CollectionSpec c;
   c.id = coll;
   c.dim = 2;
-  return ToMessages(
-      {{sim::MakeInsert(c, coll + 1, "_default", MakeVChannel(kChan, coll, 0), ts, msg_id, 1, 1)
-            .SerializeAsString(),
-        common::Insert, ts}},
-      off)[0];
+  return ToMessages({{sim::MakeInsert(c, {.partition_id = coll + 1,
+                                          .vchannel = MakeVChannel(kChan, coll, 0),
+                                          .ts = ts,
+                                          .msg_id = msg_id})
+                          .SerializeAsString(),
+                      common::Insert, ts}},
+                    off)[0];
 }
 
 std::vector<Pack> Feed(Packer& p, std::vector<Message> msgs) {
