@@ -226,34 +226,6 @@ TEST_F(EtcdClientTest, WatchFromPastRevisionReplaysHistory) {
   EXPECT_THAT(values, ::testing::ElementsAre("a", "b"));
 }
 
-TEST_F(EtcdClientTest, WatchOnCompactedRevisionReportsOutOfRange) {
-  auto r1 = client_->Put(prefix_ + "c", "1");
-  ASSERT_TRUE(r1.ok());
-  auto r2 = client_->Put(prefix_ + "c", "2");
-  ASSERT_TRUE(r2.ok());
-  ASSERT_TRUE(client_->Compact(*r2).ok());
-  std::mutex mu;
-  Status err;
-  std::atomic<bool> got{false};
-  auto w = client_->Watch(
-      prefix_ + "c", {.start_revision = *r1}, [](const std::vector<Event>&, int64_t) {},
-      [&](const Status& s) {
-        std::lock_guard lock(mu);
-        err = s;
-        got = true;
-      });
-  if (w.ok()) {
-    ASSERT_TRUE(WaitFor([&] { return got.load(); }));
-  } else {
-    err = w.status();
-  }
-  std::lock_guard lock(mu);
-  EXPECT_EQ(err.code(), StatusCode::kOutOfRange) << err;
-  EXPECT_THAT(std::string(err.message()), HasSubstr("compacted"));
-  auto old = client_->Range(prefix_ + "c", {.revision = *r1});
-  EXPECT_EQ(old.status().code(), StatusCode::kOutOfRange) << old.status();
-}
-
 TEST_F(EtcdClientTest, FailsOverFromDeadEndpoint) {
   ClientOptions opts;
   opts.endpoints = {"127.0.0.1:1", std::getenv("CDC_TEST_ETCD")};

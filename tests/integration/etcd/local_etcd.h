@@ -35,8 +35,15 @@ inline int FreePort() {
 class LocalEtcd {
  public:
   // `extra_args` are appended to etcd's command line, e.g. {"--auth-token-ttl=1"}.
-  explicit LocalEtcd(std::vector<std::string> extra_args = {})
-      : client_port_(FreePort()), peer_port_(FreePort()), extra_args_(std::move(extra_args)) {
+  // `scheme` "https" serves clients over TLS (pass the cert flags in extra_args and the
+  // matching etcdctl flags in `etcdctl_flags`).
+  explicit LocalEtcd(std::vector<std::string> extra_args = {}, std::string scheme = "http",
+                     std::string etcdctl_flags = "")
+      : client_port_(FreePort()),
+        peer_port_(FreePort()),
+        extra_args_(std::move(extra_args)),
+        scheme_(std::move(scheme)),
+        etcdctl_flags_(std::move(etcdctl_flags)) {
     char tmpl[] = "/tmp/cdc-local-etcd-XXXXXX";
     dir_ = mkdtemp(tmpl);
   }
@@ -51,7 +58,7 @@ class LocalEtcd {
   // Starts (or restarts, keeping the data) the server and waits up to 30 s until it is healthy.
   bool Start() {
     if (pid_ > 0) return true;
-    std::string client = "http://" + endpoint();
+    std::string client = scheme_ + "://" + endpoint();
     std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
     std::string log = dir_ + "/etcd.log";
     pid_t pid = fork();
@@ -82,9 +89,20 @@ class LocalEtcd {
     return false;
   }
 
+  // Freezes / thaws the server (SIGSTOP / SIGCONT): it keeps its sockets but answers nothing.
+  void Pause() {
+    if (pid_ > 0) kill(pid_, SIGSTOP);
+  }
+  void Resume() {
+    if (pid_ > 0) kill(pid_, SIGCONT);
+  }
+
+  const std::string& dir() const { return dir_; }
+
   // SIGTERM, then SIGKILL after 10 s; waits for the process.
   void Stop() {
     if (pid_ <= 0) return;
+    kill(pid_, SIGCONT);
     kill(pid_, SIGTERM);
     for (int i = 0; i < 100; ++i) {
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
@@ -100,8 +118,8 @@ class LocalEtcd {
 
   // Runs `etcdctl --endpoints <this> ARGS` (quiet) and returns its exit status.
   int Etcdctl(const std::string& args) const {
-    std::string cmd = "ETCDCTL_API=3 timeout 10 etcdctl --dial-timeout=2s --endpoints " +
-                      endpoint() + " " + args + " >/dev/null 2>&1";
+    std::string cmd = "ETCDCTL_API=3 timeout 10 etcdctl --dial-timeout=2s --endpoints " + scheme_ +
+                      "://" + endpoint() + " " + etcdctl_flags_ + " " + args + " >/dev/null 2>&1";
     return std::system(cmd.c_str());
   }
 
@@ -109,6 +127,8 @@ class LocalEtcd {
   int client_port_;
   int peer_port_;
   std::vector<std::string> extra_args_;
+  std::string scheme_;
+  std::string etcdctl_flags_;
   std::string dir_;
   pid_t pid_ = -1;
 };
