@@ -1,12 +1,13 @@
 // CatalogState on the golden etcd captures of a real Milvus and on synthetic keys.
+#include "tools/sim/catalog.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
+#include "golden_data.h"
 #include "source/catalog_state.h"
-#include "tools/sim/messages.h"
 
 namespace cdc::source {
 namespace {
@@ -14,17 +15,8 @@ using Kind = CatalogEvent::Kind;
 using nlohmann::json;
 namespace etcdpb = milvus::proto::etcd;
 
-json Load(const std::string& name) {
-  std::ifstream in(std::string(CDC_TEST_DATA_DIR) + "/golden/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  return json::parse(in);
-}
-
-std::string B64(const json& v) {
-  std::string out;
-  if (v.is_string()) absl::Base64Unescape(v.get<std::string>(), &out);
-  return out;
-}
+json Load(const std::string& name) { return testdata::LoadGolden(name); }
+std::string B64(const json& v) { return testdata::Unbase64(v); }
 
 std::vector<KvChange> Snapshot(const std::string& file) {
   std::vector<KvChange> out;
@@ -112,6 +104,33 @@ TEST(CatalogGolden, FinalSnapshotHasOnlyDefault) {
   ASSERT_EQ(dbs.size(), 1u);
   EXPECT_EQ(dbs[0].name, "default");
   EXPECT_TRUE(st.Collections().empty());
+}
+
+TEST(CatalogGolden, SimulatorWritesTheSameKeysAndBytes) {
+  json m = Load("manifest.json");
+  std::map<std::string, std::string> golden;
+  for (const auto& kv : Snapshot("etcd-before-drops.json")) golden[kv.key] = kv.value;
+  CatalogState st("by-dev/meta/");
+  st.Reset(Snapshot("etcd-before-drops.json"));
+  auto c = *st.FindCollection("golden_db", "golden_coll");
+  const PartitionMeta& part = *c.FindPartition("golden_part");
+  const PartitionMeta& def = *c.FindPartition("_default");
+  sim::CollectionSpec spec;
+  spec.name = "golden_coll";
+  spec.id = c.id();
+  spec.db_id = c.db_id;
+  spec.dim = 8;
+  sim::CatalogLayout layout;
+  std::vector<sim::Kv> ours = sim::CollectionKvs(layout, spec, {"by-dev-rootcoord-dml_0"}, {0},
+                                                 def.id, c.info.create_time());
+  ours.push_back(sim::PartitionKv(layout, c.id(), part.id, part.name, part.created_ts));
+  auto dbs = st.Databases();
+  for (const auto& d : dbs) ours.push_back(sim::DatabaseKv(layout, d.id, d.name, d.created_time));
+  ASSERT_EQ(ours.size(), 9u);  // collection, 4 fields, 2 partitions, 2 databases
+  for (const auto& [k, v] : ours) {
+    ASSERT_EQ(golden.count(k), 1u) << k;
+    EXPECT_EQ(absl::BytesToHexString(golden[k]), absl::BytesToHexString(v)) << k;
+  }
 }
 
 TEST(Catalog, LegacyKeysTombstonesAndBadKeys) {

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
+#include "golden_data.h"
 #include "source/packer.h"
 #include "tools/sim/messages.h"
 
@@ -17,17 +17,8 @@ namespace msgpb = milvus::proto::msg;
 using google::protobuf::util::MessageDifferencer;
 using nlohmann::json;
 
-json Load(const std::string& name) {
-  std::ifstream in(std::string(CDC_TEST_DATA_DIR) + "/golden/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  return json::parse(in);
-}
-
-std::string Unbase64(const json& v) {
-  std::string out;
-  EXPECT_TRUE(absl::Base64Unescape(v.get<std::string>(), &out));
-  return out;
-}
+using testdata::Unbase64;
+json Load(const std::string& name) { return testdata::LoadGolden(name); }
 
 struct Record {
   int64_t offset;
@@ -37,7 +28,8 @@ struct Record {
 
 std::vector<Record> Records(const std::string& file) {
   std::vector<Record> out;
-  for (const auto& r : Load(file)) {
+  const json doc = Load(file);
+  for (const auto& r : doc) {
     out.push_back(
         {r["offset"].get<int64_t>(), r["msg_type"].get<std::string>(), Unbase64(r["value"])});
   }
