@@ -1,18 +1,20 @@
 #include "server/app.h"
 
-#include "meta/memory/memory_store.h"
+#include "meta/sqlite/sqlite_store.h"
 #include "spdlog/spdlog.h"
 
 namespace cdc::server {
 namespace {
 
-// The store named by metaStoreConfig. Until the backends land the memory store stands in.
+// The store named by metaStoreConfig.
 Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
-  spdlog::warn(
-      "meta store {} is not built yet: using the in-memory store (tasks do not survive "
-      "a restart)",
-      c.meta_store.store_type);
-  return std::unique_ptr<meta::Store>(std::make_unique<meta::MemoryStore>());
+  const auto& m = c.meta_store;
+  if (m.store_type == "sqlite") {
+    ASSIGN_OR_RETURN(auto store, meta::SqliteStore::Open(m.sqlite_path, m.root_path));
+    return std::unique_ptr<meta::Store>(std::move(store));
+  }
+  return UnimplementedError("metaStoreConfig.storeType " + m.store_type +
+                            " is not available in this build yet; use sqlite");
 }
 
 }  // namespace

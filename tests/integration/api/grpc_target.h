@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace cdc::testing {
 
@@ -19,14 +20,19 @@ class GrpcTarget {
     b.RegisterAsyncGenericService(&service_);  // a server needs at least one service
     cq_ = b.AddCompletionQueue();
     server_ = b.BuildAndStart();
+    // An async server makes progress (accepts, HTTP/2 handshakes) only while some thread polls
+    // its completion queue.
+    poller_ = std::thread([this] {
+      void* tag;
+      bool ok;
+      while (cq_->Next(&tag, &ok)) {
+      }
+    });
   }
   ~GrpcTarget() {
     if (server_) server_->Shutdown();
     cq_->Shutdown();
-    void* tag;
-    bool ok;
-    while (cq_->Next(&tag, &ok)) {
-    }
+    poller_.join();
   }
   GrpcTarget(const GrpcTarget&) = delete;
   GrpcTarget& operator=(const GrpcTarget&) = delete;
@@ -40,6 +46,7 @@ class GrpcTarget {
   grpc::AsyncGenericService service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
+  std::thread poller_;
 };
 
 }  // namespace cdc::testing

@@ -26,9 +26,9 @@ class CdcHandlerTest : public ::testing::Test {
     return Post(json{{"request_type", type}, {"request_data", data}}.dump());
   }
   std::string Create(const std::string& coll) {
-    json r = Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"},
-                                                        {"token", "root:Secret"}}},
-                             {"collection_infos", {{{"name", coll}}}}});
+    json r = Call("create",
+                  {{"milvus_connect_param", {{"uri", "http://t:19530"}, {"token", "root:Secret"}}},
+                   {"collection_infos", {{{"name", coll}}}}});
     EXPECT_EQ(r["code"], 200) << r.dump();
     return r["data"]["task_id"].get<std::string>();
   }
@@ -140,7 +140,8 @@ TEST_F(CdcHandlerTest, PositionView) {
 }
 
 TEST_F(CdcHandlerTest, Maintenance) {
-  json r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "debug"}}}});
+  json r =
+      Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "debug"}}}});
   EXPECT_EQ(r["data"]["State"], "set log level to debug");
   r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "loud"}}}});
   EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"loud\"");

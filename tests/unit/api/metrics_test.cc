@@ -17,9 +17,12 @@ TEST(MetricsTest, RendersPrometheusText) {
   std::string text = m.Render({{"Running", 2}, {"Paused", 1}});
   EXPECT_THAT(text, HasSubstr("# TYPE milvus_cdc_task_num gauge\n"));
   EXPECT_THAT(text, HasSubstr("milvus_cdc_task_num{task_state=\"Running\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr(
-                        "milvus_cdc_request_total{request_type=\"create\",request_status=\"success\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("milvus_cdc_request_code_total{request_type=\"get\",code=\"400\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "milvus_cdc_request_total{request_type=\"create\",request_status=\"success\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("milvus_cdc_request_code_total{request_type=\"get\",code=\"400\"} 1\n"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("code=\"200\"} 2")));
 }
 

@@ -196,8 +196,9 @@ TEST(ConfigTest, SecretsNeverEchoed) {
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("sourceConfig.etcd.password"));
   EXPECT_THAT(std::string(p.status().message()), Not(HasSubstr("hunter2")));
-  auto ok = Load("metaStoreConfig:\n  storeType: mysql\n  mysqlSourceUrl: "
-                 "root:hunter2@tcp(127.0.0.1:3306)/cdc?charset=utf8\n");
+  auto ok = Load(
+      "metaStoreConfig:\n  storeType: mysql\n  mysqlSourceUrl: "
+      "root:hunter2@tcp(127.0.0.1:3306)/cdc?charset=utf8\n");
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 

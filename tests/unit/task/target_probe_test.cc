@@ -1,3 +1,5 @@
+#include "task/target_probe.h"
+
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -6,7 +8,6 @@
 #include <unistd.h>
 
 #include "integration/api/grpc_target.h"
-#include "task/target_probe.h"
 
 namespace cdc::task {
 namespace {

@@ -37,9 +37,9 @@ TEST(TaskJsonTest, StoredRoundTripKeepsEverything) {
   EXPECT_EQ(j["MilvusConnectParam"]["dial_config"]["ca_pem_path"], "/ca.pem");
   EXPECT_TRUE(j["CollectionInfos"].is_null());
   EXPECT_EQ(j["DBCollections"]["db1"][0]["positions"]["ch_1v0"], "AAE=");
-  for (const char* k : {"KafkaConnectParam", "WriterCacheConfig", "NameMapping",
-                        "RPCRequestChannelInfo", "ExtraInfo", "ExcludeCollections",
-                        "DisableAutoStart", "Reason"}) {
+  for (const char* k :
+       {"KafkaConnectParam", "WriterCacheConfig", "NameMapping", "RPCRequestChannelInfo",
+        "ExtraInfo", "ExcludeCollections", "DisableAutoStart", "Reason"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   auto back = FromStoredJson(j.dump());

@@ -1,0 +1,146 @@
+#include "cdc_process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "httplib.h"
+
+namespace cdc::testing {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+CdcProcess::CdcProcess(std::string dir) : dir_(std::move(dir)) {
+  std::filesystem::create_directories(dir_);
+  config_ = dir_ + "/cdc.yaml";
+  port_ = FreePort();
+}
+
+// posix_spawn, not fork: the test process runs gRPC threads, and fork's atfork handlers would
+// stall them.
+bool CdcProcess::Spawn() {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  std::string log = dir_ + "/cdc.log";
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addchdir_np(&fa, dir_.c_str());
+  std::string bin = CDC_BINARY;
+  char* argv[] = {bin.data(), const_cast<char*>("--config"), config_.data(), nullptr};
+  int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) pid_ = -1;
+  return rc == 0;
+}
+
+CdcProcess::~CdcProcess() {
+  if (pid_ > 0) Kill();
+}
+
+void CdcProcess::WriteConfig(const std::string& yaml_body) {
+  std::ofstream out(config_);
+  out << "address: 127.0.0.1:" << port_ << "\n" << yaml_body << "\n";
+}
+
+bool CdcProcess::Start() {
+  if (!Spawn()) return false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    auto [code, body] = Request("GET", "/healthz");
+    if (code == 200 && body == "OK") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int CdcProcess::Wait(int timeout_s) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  return -1;
+}
+
+int CdcProcess::RunToExit(int timeout_s) {
+  if (!Spawn()) return -1;
+  return Wait(timeout_s);
+}
+
+int CdcProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  return Wait(20);
+}
+
+void CdcProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+std::pair<int, std::string> CdcProcess::Request(const std::string& method, const std::string& path,
+                                                const std::string& body) {
+  httplib::Client cli("127.0.0.1", port_);
+  cli.set_connection_timeout(2);
+  cli.set_read_timeout(30);
+  auto send = [&]() {
+    if (method == "POST") return cli.Post(path.c_str(), body, "application/json");
+    if (method == "PUT") return cli.Put(path.c_str(), body, "application/json");
+    if (method == "DELETE") return cli.Delete(path.c_str());
+    return cli.Get(path.c_str());
+  };
+  httplib::Result r = send();
+  if (!r) return {-1, httplib::to_string(r.error())};
+  return {r->status, r->body};
+}
+
+nlohmann::json CdcProcess::Call(const std::string& type, const nlohmann::json& data) {
+  nlohmann::json req = {{"request_type", type}, {"request_data", data}};
+  auto [code, body] = Request("POST", "/cdc", req.dump());
+  if (code != 200) return {{"http_status", code}, {"body", body}};
+  return nlohmann::json::parse(body, nullptr, false);
+}
+
+std::string CdcProcess::log() const {
+  std::ifstream in(dir_ + "/cdc.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace cdc::testing
