@@ -161,9 +161,9 @@ Status Validate(Config& c) {
   auto& m = c.meta_store;
   std::string type = m.store_type;
   for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (type != "sqlite" && type != "etcd" && type != "mysql") {
+  if (type != "sqlite" && type != "etcd" && type != "mysql" && type != "memory") {
     return InvalidArgumentError("config key metaStoreConfig.storeType: got '" + m.store_type +
-                                "', expected one of sqlite, etcd, mysql");
+                                "', expected one of sqlite, etcd, mysql, memory");
   }
   m.store_type = type;
   if (type == "sqlite") {

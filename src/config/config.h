@@ -68,7 +68,7 @@ struct PackerConfig {
 };
 
 struct MetaStoreConfig {
-  std::string store_type = "sqlite";             // storeType: sqlite | etcd | mysql
+  std::string store_type = "sqlite";  // storeType: sqlite | etcd | mysql (| memory: tests)
   std::string sqlite_path = "data/cdc-meta.db";  // sqlite.path (ours)
   EtcdConfig etcd;                               // etcd
   std::vector<std::string> etcd_endpoints;  // etcdEndpoints (deprecated: wins over etcd.address)

@@ -1,20 +1,33 @@
 #include "server/app.h"
 
-#include "meta/sqlite/sqlite_store.h"
+#include "meta/factory.h"
 #include "spdlog/spdlog.h"
 
 namespace cdc::server {
 namespace {
 
-// The store named by metaStoreConfig.
+// The store named by metaStoreConfig (deprecated etcdEndpoints honoured; credentials only with
+// enableAuth, certificates only with enableTLS, as upstream).
 Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   const auto& m = c.meta_store;
-  if (m.store_type == "sqlite") {
-    ASSIGN_OR_RETURN(auto store, meta::SqliteStore::Open(m.sqlite_path, m.root_path));
-    return std::unique_ptr<meta::Store>(std::move(store));
+  meta::StoreOptions o;
+  o.type = m.store_type;
+  o.root_path = m.root_path;
+  o.sqlite_path = m.sqlite_path;
+  const config::EtcdConfig etcd = m.EffectiveEtcd();
+  o.etcd_endpoints = etcd.address;
+  if (etcd.enable_auth) {
+    o.etcd_username = etcd.username;
+    o.etcd_password = etcd.password;
   }
-  return UnimplementedError("metaStoreConfig.storeType " + m.store_type +
-                            " is not available in this build yet; use sqlite");
+  if (etcd.enable_tls) {
+    o.etcd_tls = true;
+    o.etcd_ca_path = etcd.tls_ca_cert_path;
+    o.etcd_cert_path = etcd.tls_cert_path;
+    o.etcd_key_path = etcd.tls_key_path;
+  }
+  o.mysql_dsn = m.mysql_source_url;
+  return meta::CreateStore(o);
 }
 
 }  // namespace

@@ -230,7 +230,7 @@ TEST_P(ApiIntegrationTest, EveryRequestTypeAndTasksSurviveRestarts) {
   EXPECT_EQ(cdc_->Call("list", nullptr)["data"]["tasks"], json::array());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, ApiIntegrationTest, ::testing::Values("sqlite"),
+INSTANTIATE_TEST_SUITE_P(Stores, ApiIntegrationTest, ::testing::Values("sqlite", "etcd", "mysql"),
                          [](const auto& info) { return info.param; });
 
 TEST(ApiBadConfigTest, ExitsNonZeroNamingTheKey) {
