@@ -1,0 +1,84 @@
+#pragma once
+// Catalog: the live view of a source Milvus's catalog in etcd (databases, collections in
+// every database, partitions, fields), kept current by a watch, reporting creations and
+// drops as events. Decoding and diffing is CatalogState's (catalog_state.h).
+//
+// Start(): lists {rootPath}/{metaSubPath}/root-coord/ at one revision, then watches the
+// prefix from the next revision, so no change is missed or seen twice. Events of one etcd
+// revision are applied together. If the watch reports the revision compacted (or another
+// terminal error), a supervisor thread re-lists and re-watches; the re-list is diffed against
+// what was known, so the events stay exact.
+// Threads: the watcher thread applies changes and calls `on_events`; the supervisor thread
+// (idle unless re-listing) may call it too, never concurrently. Queries are thread-safe and
+// return copies. `on_events` must not call Stop().
+// Errors: catalog keys that do not decode are counted and listed in status(); etcd trouble
+// while re-listing is retried with backoff and shown in status().reason.
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "etcd/client.h"
+#include "source/catalog_state.h"
+
+namespace cdc::source {
+
+struct CatalogOptions {
+  std::string root_path = "by-dev";    // sourceConfig.etcd.rootPath
+  std::string meta_sub_path = "meta";  // sourceConfig.etcd.metaSubPath
+  std::string MetaPrefix() const { return root_path + "/" + meta_sub_path + "/"; }
+};
+
+struct CatalogStatus {
+  uint64_t bad_keys = 0;
+  std::vector<std::string> errors;  // recent undecodable keys
+  std::string reason;               // etcd trouble, empty when healthy
+  int64_t revision = 0;             // last applied etcd revision
+  uint64_t relists = 0;
+};
+
+class Catalog {
+ public:
+  using EventsFn = std::function<void(const std::vector<CatalogEvent>&)>;
+
+  // `client` must outlive the Catalog. The initial listing's events (everything that exists)
+  // are delivered to `on_events` before Start returns. Unavailable if etcd cannot be listed.
+  static Result<std::unique_ptr<Catalog>> Start(etcd::Client* client, CatalogOptions options,
+                                                EventsFn on_events);
+  ~Catalog();
+
+  std::vector<DatabaseMeta> Databases() const;
+  std::vector<CollectionMeta> Collections() const;
+  std::optional<CollectionMeta> Collection(int64_t id) const;
+  std::optional<CollectionMeta> FindCollection(const std::string& db,
+                                               const std::string& name) const;
+  CatalogStatus status() const;
+
+  void Stop();
+
+ private:
+  Catalog(etcd::Client* client, CatalogOptions options, EventsFn on_events);
+  Status ListAndWatch();
+  void OnWatch(const std::vector<etcd::Event>& events, int64_t revision);
+  void Supervise();
+
+  etcd::Client* client_;
+  CatalogOptions options_;
+  EventsFn on_events_;
+  std::string prefix_;
+
+  mutable std::mutex mu_;
+  CatalogState state_;
+  CatalogStatus status_;
+  std::mutex deliver_mu_;  // one on_events at a time
+
+  std::mutex sup_mu_;
+  std::condition_variable sup_cv_;
+  bool relist_ = false;
+  bool stop_ = false;
+  std::unique_ptr<etcd::Watcher> watcher_;  // owned by the supervisor after Start
+  std::thread supervisor_;
+};
+
+}  // namespace cdc::source
