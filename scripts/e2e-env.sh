@@ -198,8 +198,12 @@ env_value() { # env_value NAME: value recorded in env.sh, or empty
 milvus_alias() { echo "$1-$(echo "$ENV_DIR" | md5sum | cut -c1-8)"; }
 
 stop_milvus() { # stop_milvus NAME: SIGTERM, SIGKILL after 20 s (its graceful stop can hang)
+  local f=$ENV_DIR/pids/$1.pid pid=""
+  [[ -f $f ]] && pid=$(cat "$f")
   STOP_WAIT=20 stop_one "$1"
-  rm -f "/run/milvus/standalone-$(milvus_alias "$1").pid" "/tmp/milvus/standalone-$(milvus_alias "$1").pid"
+  # Files Milvus leaves in fixed places (it ignores MILVUS_RUN_DIR in 2.3).
+  rm -f "/run/milvus/standalone-$(milvus_alias "$1").pid" \
+    "/tmp/milvus/standalone-$(milvus_alias "$1").pid" ${pid:+"/tmp/milvus/server_id_$pid"}
 }
 
 # start_milvus NAME CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX

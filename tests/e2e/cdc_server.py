@@ -20,6 +20,65 @@ def free_port():
         return s.getsockname()[1]
 
 
+def post(url, request_type, request_data=None, timeout=30):
+    """POST {"request_type", "request_data"} to url (.../cdc); returns the JSON answer, also
+    for HTTP errors (their body carries code and message)."""
+    body = {"request_type": request_type}
+    if request_data is not None:
+        body["request_data"] = request_data
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read().decode())
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        try:
+            return json.loads(text)
+        except ValueError:
+            return {"code": e.code, "message": text}
+
+
+def _pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except OSError:
+        return False
+
+
+def wait_ready(url, proc=None, timeout=20.0, log_path="", pid=None):
+    """None when POST /cdc list answers with a JSON code; else why it did not. The wait ends
+    early when proc (a subprocess.Popen) or the process pid exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return f"exited with code {proc.returncode} (log {log_path})"
+        if pid is not None and not _pid_alive(pid):
+            return f"exited (log {log_path})"
+        try:
+            if "code" in post(url, "list", timeout=2):
+                return None
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    return f"POST /cdc list got no JSON answer in {timeout:.0f} s (log {log_path})"
+
+
+def create_task(url, target_addr, source_prefix):
+    """Creates a task replicating every collection ("*") into the Milvus at target_addr
+    (host:port, no auth, no TLS), reading the source's <prefix>-replicate-msg channel."""
+    host, port = target_addr.rsplit(":", 1)
+    return post(url, "create", {
+        "milvus_connect_param": {
+            "host": host, "port": int(port), "username": "", "password": "",
+            "enable_tls": False, "connect_timeout": 10,
+        },
+        "collection_infos": [{"name": "*"}],
+        "rpc_channel_info": {"name": f"{source_prefix}-replicate-msg"},
+    })
+
+
 def write_config(path, port, stack, meta_root):
     """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and Kafka."""
     etcd = stack["etcd"]
@@ -57,45 +116,13 @@ class CdcServer:
                                      stderr=subprocess.STDOUT)
 
     def post(self, request_type, request_data=None, timeout=30):
-        body = {"request_type": request_type}
-        if request_data is not None:
-            body["request_data"] = request_data
-        req = urllib.request.Request(self.url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return json.loads(r.read().decode())
-        except urllib.error.HTTPError as e:  # errors still carry the JSON body
-            text = e.read().decode()
-            try:
-                return json.loads(text)
-            except ValueError:
-                return {"code": e.code, "message": text}
+        return post(self.url, request_type, request_data, timeout)
 
     def wait_ready(self, timeout=20.0):
-        """None when POST /cdc list answers with a JSON code; else why it did not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return f"exited with code {self.proc.returncode} (log {self.log_path})"
-            try:
-                if "code" in self.post("list", timeout=2):
-                    return None
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.5)
-        return f"POST /cdc list got no JSON answer in {timeout:.0f} s (log {self.log_path})"
+        return wait_ready(self.url, self.proc, timeout, self.log_path)
 
     def create_task(self, target_addr, source_prefix):
-        host, port = target_addr.rsplit(":", 1)
-        return self.post("create", {
-            "milvus_connect_param": {
-                "host": host, "port": int(port), "username": "", "password": "",
-                "enable_tls": False, "connect_timeout": 10,
-            },
-            "collection_infos": [{"name": "*"}],
-            "rpc_channel_info": {"name": f"{source_prefix}-replicate-msg"},
-        })
+        return create_task(self.url, target_addr, source_prefix)
 
     def stop(self):
         if self.proc.poll() is None:
