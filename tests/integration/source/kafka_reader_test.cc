@@ -3,6 +3,7 @@
 #include "source/kafka/kafka_reader.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -252,6 +253,57 @@ TEST_F(KafkaReaderTest, MissingTopicIsRetriedAndReadOnceItExists) {
   r->Close();
   ASSERT_FALSE(packs.empty());
   EXPECT_EQ(packs.back().end_ts, payloads.back().ts);
+  EXPECT_TRUE(r->stats().reason.empty()) << r->stats().reason;
+}
+
+// Opt-in fault test: CDC_TEST_KAFKA_PAUSE_PID = pid of a broker this run started (e.g.
+// $(cat .cache/env/pids/kafka.pid)). The broker is frozen with SIGSTOP for a few seconds
+// mid-stream and resumed with SIGCONT (always, even on failure).
+TEST_F(KafkaReaderTest, BrokerOutageIsReportedAndReadingResumes) {
+  const char* pid_text = std::getenv("CDC_TEST_KAFKA_PAUSE_PID");
+  if (!pid_text) GTEST_SKIP() << "set CDC_TEST_KAFKA_PAUSE_PID to the test broker's pid";
+  pid_t pid = static_cast<pid_t>(std::atoll(pid_text));
+  ASSERT_GT(pid, 1);
+  std::string topic = Topic("outage");
+  auto s = Scenario(6, topic);
+  auto first = sim::BuildScenario(s);
+  Produce(topic, first);
+  auto r = Reader(topic);
+  ASSERT_TRUE(r->Start(StartPosition::Earliest()).ok());
+  auto packs = ReadUntil(*r, first.back().ts);
+  ASSERT_FALSE(packs.empty());
+  ASSERT_EQ(packs.back().end_ts, first.back().ts);
+
+  struct Resume {
+    pid_t pid;
+    ~Resume() { kill(pid, SIGCONT); }
+  } resume{pid};
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  std::string reason;
+  for (int i = 0; i < 60 && reason.empty(); ++i) {
+    auto p = r->Next(250ms);
+    ASSERT_TRUE(p.ok());
+    reason = r->stats().reason;
+  }
+  kill(pid, SIGCONT);
+  EXPECT_NE(reason.find("read kafka topic " + topic), std::string::npos) << reason;
+
+  auto s2 = Scenario(6, topic);
+  s2.create_collection = false;
+  s2.start_ms = first.back().ts / (1 << 18) + 10;
+  s2.first_msg_id = 9000;
+  s2.first_pk = 100000;
+  auto second = sim::BuildScenario(s2);
+  Produce(topic, second);
+  auto more = ReadUntil(*r, second.back().ts);
+  r->Close();
+  for (auto& p : more) packs.push_back(std::move(p));
+  std::vector<int64_t> want;
+  for (size_t i = 0; i < first.size() + second.size(); ++i) {
+    int type = i < first.size() ? first[i].type : second[i - first.size()].type;
+    if (type != common::TimeTick) want.push_back(static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(Offsets(packs), want);  // nothing lost or repeated across the outage
   EXPECT_TRUE(r->stats().reason.empty()) << r->stats().reason;
 }
 
