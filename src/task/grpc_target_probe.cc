@@ -30,6 +30,8 @@ Endpoint ParseUri(const std::string& uri, const std::string& default_port) {
   }
   auto slash = rest.find('/');
   if (slash != std::string::npos) rest = rest.substr(0, slash);
+  auto at = rest.rfind('@');  // user:password@ is not part of the address
+  if (at != std::string::npos) rest = rest.substr(at + 1);
   auto colon = rest.rfind(':');
   if (colon != std::string::npos && rest.find(']') == std::string::npos) {
     e.host = rest.substr(0, colon);
@@ -58,8 +60,9 @@ std::string TimeoutText(std::chrono::seconds t) { return std::to_string(t.count(
 
 Status GrpcTargetProbe::CheckMilvus(const MilvusConnectParam& target,
                                     std::chrono::seconds timeout) {
-  const std::string uri = target.EffectiveUri();
-  Endpoint ep = ParseUri(uri, "19530");
+  const std::string full_uri = target.EffectiveUri();
+  const std::string uri = RedactUri(full_uri);  // for messages
+  Endpoint ep = ParseUri(full_uri, "19530");
   if (ep.host.empty()) {
     return InvalidArgumentError("the milvus uri '" + uri + "' has no host");
   }
@@ -101,8 +104,9 @@ Status GrpcTargetProbe::CheckKafka(const KafkaConnectParam& target, std::chrono:
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   auto fail = [&](const std::string& why) {
-    return UnavailableError("fail to connect the kafka: target kafka " + target.address + ": " +
-                            why + "; check kafka_connect_param.address and that the broker is up");
+    return UnavailableError("fail to connect the kafka: target kafka " + RedactUri(target.address) +
+                            ": " + why +
+                            "; check kafka_connect_param.address and that the broker is up");
   };
   if (getaddrinfo(ep.host.c_str(), ep.port.c_str(), &hints, &res) != 0 || !res) {
     return fail("cannot resolve " + ep.host);

@@ -40,6 +40,15 @@ std::vector<std::string> TaskInfo::FullCollectionNames() const {
   return names;
 }
 
+std::string RedactUri(const std::string& uri) {
+  auto scheme = uri.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t end = uri.find('/', start);
+  auto at = uri.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < start) return uri;
+  return uri.substr(0, start) + "***" + uri.substr(at);
+}
+
 std::string NewTaskId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t hi = rng(), lo = rng();

@@ -132,6 +132,9 @@ struct CreateRequest {
   std::map<std::string, std::string> positions;  // deprecated
 };
 
+// `uri` with any user:password@ part replaced by "***@", for messages and logs.
+std::string RedactUri(const std::string& uri);
+
 // A new random task id: 32 lower-case hex chars (a UUID v4 without dashes, as upstream).
 std::string NewTaskId();
 

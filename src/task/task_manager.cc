@@ -168,8 +168,8 @@ Result<std::string> TaskManager::Create(const CreateRequest& req) {
     return Status(s.code(), "fail to start task, err: " + std::string(s.message()));
   }
   tasks_[t.task_id] = t;
-  spdlog::info("created task {} for target {} ({} collections)", t.task_id, t.TargetKey(),
-               t.FullCollectionNames().size());
+  spdlog::info("created task {} for target {} ({} collections)", t.task_id,
+               RedactUri(t.TargetKey()), t.FullCollectionNames().size());
   return t.task_id;
 }
 

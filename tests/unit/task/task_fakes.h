@@ -32,11 +32,13 @@ class RecordingReplicator : public Replicator {
 class FakeProbe : public TargetProbe {
  public:
   Status CheckMilvus(const MilvusConnectParam& p, std::chrono::seconds t) override {
+    std::lock_guard lock(mu_);
     last_timeout = t;
     ++milvus_calls;
     return answer;
   }
   Status CheckKafka(const KafkaConnectParam&, std::chrono::seconds t) override {
+    std::lock_guard lock(mu_);
     last_timeout = t;
     ++kafka_calls;
     return answer;
@@ -45,6 +47,7 @@ class FakeProbe : public TargetProbe {
   std::chrono::seconds last_timeout{0};
   int milvus_calls = 0;
   int kafka_calls = 0;
+  std::mutex mu_;
 };
 
 }  // namespace cdc::task

@@ -130,3 +130,16 @@ TEST(TaskJsonTest, NewTaskIdIs32Hex) {
 
 }  // namespace
 }  // namespace cdc::task
+
+namespace cdc::task {
+namespace {
+
+TEST(RedactUriTest, HidesCredentials) {
+  EXPECT_EQ(RedactUri("http://root:Milvus@h:19530"), "http://***@h:19530");
+  EXPECT_EQ(RedactUri("https://h:19530/db?x=a@b"), "https://h:19530/db?x=a@b");
+  EXPECT_EQ(RedactUri("u:p@h:1"), "***@h:1");
+  EXPECT_EQ(RedactUri("http://h:19530"), "http://h:19530");
+}
+
+}  // namespace
+}  // namespace cdc::task

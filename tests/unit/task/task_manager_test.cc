@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
 #include "meta/memory/memory_store.h"
 #include "task/task_json.h"
 #include "task_fakes.h"
@@ -224,6 +228,28 @@ TEST_F(TaskManagerTest, ReplicatorEventsUpdateReasonAndPause) {
   auto again = Make();
   ASSERT_TRUE(again->Recover().ok());
   EXPECT_EQ(again->Get(id)->reason, "fail to read the replicate event");
+}
+
+TEST_F(TaskManagerTest, ConcurrentCreatesOfOneCollectionYieldOneTask) {
+  auto m = Make();
+  constexpr int kThreads = 8;
+  std::atomic<int> ok{0}, dup{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto r = m->Create(Req("same"));
+      if (r.ok()) {
+        ++ok;
+      } else if (absl::StrContains(r.status().message(), "duplicate")) {
+        ++dup;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(dup.load(), kThreads - 1);
+  EXPECT_EQ(m->List().size(), 1u);
+  EXPECT_EQ(store_.ListTasks()->size(), 1u);
 }
 
 TEST_F(TaskManagerTest, KafkaTargetUsesKafkaProbe) {
