@@ -14,9 +14,11 @@ namespace cdc::testing {
 
 class GrpcTarget {
  public:
-  GrpcTarget() {
+  GrpcTarget() : GrpcTarget(grpc::InsecureServerCredentials()) {}
+  // With TLS (or mutual TLS) credentials, e.g. grpc::SslServerCredentials(...).
+  explicit GrpcTarget(std::shared_ptr<grpc::ServerCredentials> creds) {
     grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.AddListeningPort("127.0.0.1:0", creds, &port_);
     b.RegisterAsyncGenericService(&service_);  // a server needs at least one service
     cq_ = b.AddCompletionQueue();
     server_ = b.BuildAndStart();
