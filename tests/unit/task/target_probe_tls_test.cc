@@ -71,7 +71,14 @@ class GrpcTargetProbeTlsTest : public ::testing::Test {
   static void SetUpTestSuite() { pki_ = new TestPki(); }
   static void TearDownTestSuite() { delete pki_; }
   void SetUp() override { ASSERT_TRUE(pki_->ok()) << "openssl could not make test certificates"; }
+  // https://127.0.0.1:<target port> trusting the test CA.
+  static MilvusConnectParam TrustingCa(const cdc::testing::GrpcTarget& target) {
+    auto p = Https(target.port());
+    p.dial_config.ca_pem_path = pki_->path("ca.pem");
+    return p;
+  }
   static TestPki* pki_;
+  GrpcTargetProbe probe;
 };
 TestPki* GrpcTargetProbeTlsTest::pki_ = nullptr;
 
@@ -79,9 +86,7 @@ TEST_F(GrpcTargetProbeTlsTest, ServerTls) {
   const TestPki& pki = *pki_;
   cdc::testing::GrpcTarget target(pki.ServerCreds(false));
   ASSERT_TRUE(target.ok());
-  GrpcTargetProbe probe;
-  auto p = Https(target.port());
-  p.dial_config.ca_pem_path = pki.path("ca.pem");
+  auto p = TrustingCa(target);
   EXPECT_TRUE(probe.CheckMilvus(p, std::chrono::seconds(5)).ok());
   p.dial_config.server_name = "localhost";
   EXPECT_TRUE(probe.CheckMilvus(p, std::chrono::seconds(5)).ok());
@@ -107,9 +112,7 @@ TEST_F(GrpcTargetProbeTlsTest, MutualTls) {
   const TestPki& pki = *pki_;
   cdc::testing::GrpcTarget target(pki.ServerCreds(true));
   ASSERT_TRUE(target.ok());
-  GrpcTargetProbe probe;
-  auto p = Https(target.port());
-  p.dial_config.ca_pem_path = pki.path("ca.pem");
+  auto p = TrustingCa(target);
   EXPECT_EQ(probe.CheckMilvus(p, std::chrono::seconds(1)).code(), StatusCode::kUnavailable);
   p.dial_config.client_pem_path = pki.path("client.pem");
   p.dial_config.client_key_path = pki.path("client.key");
