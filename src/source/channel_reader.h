@@ -25,7 +25,9 @@ struct StartPosition {
   Kind kind = Kind::kLatest;
   // kPosition: a saved position (pack end position, or a collection's start position from
   // the catalog, whose msgID is the MQ id and timestamp the create ts). Seek is inclusive;
-  // messages with ts <= position.timestamp are skipped until the next tick at or after it.
+  // messages with ts <= position.timestamp are skipped until the first tick at or after it,
+  // which the seek consumes (as Milvus's Seek does); messages kept on the way join the next
+  // pack. Resuming from a pack's end position therefore reproduces the following packs.
   MsgPosition position;
 
   static StartPosition Earliest() { return {Kind::kEarliest, {}}; }
