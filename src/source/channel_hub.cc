@@ -5,7 +5,11 @@
 namespace cdc::source {
 
 ChannelHub::ChannelHub(std::unique_ptr<ChannelReader> reader, size_t max_queued)
-    : reader_(std::move(reader)), max_queued_(max_queued ? max_queued : 1) {
+    : reader_(std::move(reader)), max_queued_(max_queued ? max_queued : 1) {}
+
+void ChannelHub::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (pump_.joinable() || stop_) return;
   pump_ = std::thread([this] { Pump(); });
 }
 
@@ -14,7 +18,6 @@ ChannelHub::~ChannelHub() { Stop(); }
 void ChannelHub::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (stop_ && !pump_.joinable()) return;
     stop_ = true;
   }
   cv_.notify_all();

@@ -25,8 +25,11 @@ namespace cdc::source {
 
 class ChannelHub {
  public:
-  // Takes a started reader. `max_queued`: packs buffered per subscriber.
+  // Takes a started reader. `max_queued`: packs buffered per subscriber. Subscribe the
+  // first tasks, then Start(): packs read before a subscription are not shown to it.
   ChannelHub(std::unique_ptr<ChannelReader> reader, size_t max_queued = 8);
+  // Starts the pump thread. Idempotent.
+  void Start();
   ~ChannelHub();
 
   // Returns a subscriber id.

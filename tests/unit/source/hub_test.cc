@@ -62,6 +62,7 @@ TEST(ChannelHub, EachSubscriberSeesItsOwnCollections) {
   ChannelHub hub(std::move(r), 8);
   int a = hub.Subscribe({MakeVChannel(kChan, 100, 0)});
   int b = hub.Subscribe({MakeVChannel(kChan, 200, 0)});
+  hub.Start();
   for (int i = 0; i < 4; ++i) {
     auto pa = hub.Next(a, 2s);
     auto pb = hub.Next(b, 2s);
@@ -84,6 +85,7 @@ TEST(ChannelHub, SlowSubscriberHoldsThePumpWithinBound) {
   ChannelHub hub(std::move(r), 2);
   int slow = hub.Subscribe({MakeVChannel(kChan, 100, 0)});
   int fast = hub.Subscribe({MakeVChannel(kChan, 200, 0), MakeVChannel(kChan, 100, 0)});
+  hub.Start();
   // The fast one gets what fits in the slow one's queue, then must wait.
   int got = 0;
   while (true) {
