@@ -1,0 +1,50 @@
+#include "replicate/checkpoint.h"
+
+#include "absl/strings/escaping.h"
+#include "nlohmann/json.hpp"
+
+namespace cdc::replicate {
+
+namespace {
+nlohmann::json Entry(const std::string& channel, uint64_t ts, const std::string& data_b64) {
+  return {{"StartTime", 0},
+          {"Time", HybridToMs(ts)},
+          {"DataPair", {{"key", channel}, {"data", data_b64}}},
+          {"Dropped", false}};
+}
+}  // namespace
+
+std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [channel, pos] : positions)
+    j[channel] = Entry(channel, pos.timestamp(), source::EncodePosition(pos));
+  return j.dump();
+}
+
+Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const std::string& text) {
+  std::map<std::string, source::MsgPosition> out;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return InvalidArgumentError("decode checkpoint positions: not a JSON object");
+  for (const auto& [channel, entry] : j.items()) {
+    if (!entry.is_object() || !entry.contains("DataPair") || !entry["DataPair"].is_object() ||
+        !entry["DataPair"].contains("data") || !entry["DataPair"]["data"].is_string()) {
+      return InvalidArgumentError("decode checkpoint position of channel " + channel +
+                                  ": DataPair.data missing");
+    }
+    if (entry.value("Dropped", false)) continue;
+    auto pos = source::DecodePosition(entry["DataPair"]["data"].get<std::string>());
+    if (!pos.ok())
+      return Annotate(pos.status(), "decode checkpoint position of channel " + channel);
+    out[channel] = *pos;
+  }
+  return out;
+}
+
+std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [channel, pos] : positions) j[channel] = Entry(channel, pos.ts, pos.position);
+  return j.dump();
+}
+
+}  // namespace cdc::replicate

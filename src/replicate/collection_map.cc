@@ -1,0 +1,182 @@
+#include "replicate/collection_map.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "milvus/common.pb.h"
+
+namespace cdc::replicate {
+
+namespace {
+bool IsDefaultPartition(const std::string& name) {
+  // "_default" and the partition-key partitions "_default_N" belong to the collection itself.
+  return name.find("_default") != std::string::npos;
+}
+}  // namespace
+
+CollectionMap::CollectionMap(Selection selection, CatalogView* catalog, target::Client* target)
+    : selection_(std::move(selection)), catalog_(catalog), target_(target) {}
+
+Result<MappedCollection*> CollectionMap::Resolve(int64_t source_id) {
+  if (auto it = mapped_.find(source_id); it != mapped_.end()) return &it->second;
+  if (ignored_.count(source_id)) return nullptr;
+  ASSIGN_OR_RETURN(auto meta, catalog_->GetCollection(source_id));
+  // Not cached: a catalog that lags behind the stream may know the collection later.
+  if (!meta) return nullptr;
+  return Ensure(*meta);
+}
+
+Status CollectionMap::EnsureDatabase(const std::string& db, uint64_t ts) {
+  if (db.empty() || db == "default" || databases_.count(db)) return OkStatus();
+  RETURN_IF_ERROR(target_->CreateDatabase(db, ts));
+  databases_.insert(db);
+  return OkStatus();
+}
+
+Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
+  if (auto it = mapped_.find(meta.id); it != mapped_.end()) return &it->second;
+  if (!selection_.Selected(meta.db_name, meta.name)) {
+    ignored_.insert(meta.id);
+    return nullptr;
+  }
+  const std::string db = meta.db_name.empty() ? "default" : meta.db_name;
+  RETURN_IF_ERROR(EnsureDatabase(db, meta.create_ts));
+  auto described = target_->DescribeCollection(db, meta.name);
+  if (!described.ok() && described.status().code() == StatusCode::kNotFound) {
+    target::milvuspb::CreateCollectionRequest req;
+    req.set_collection_name(meta.name);
+    req.set_schema(meta.schema);
+    req.set_shards_num(meta.shards_num > 0 ? meta.shards_num
+                                           : static_cast<int32_t>(meta.vchannels.size()));
+    req.set_consistency_level(
+        static_cast<::milvus::proto::common::ConsistencyLevel>(meta.consistency_level));
+    for (const auto& [k, v] : meta.properties) {
+      auto* kv = req.add_properties();
+      kv->set_key(k);
+      kv->set_value(v);
+    }
+    int64_t key_partitions = 0;
+    for (const auto& p : meta.partitions)
+      if (p.name.rfind("_default_", 0) == 0) ++key_partitions;
+    if (key_partitions > 0) req.set_num_partitions(key_partitions);
+    RETURN_IF_ERROR(target_->CreateCollection(db, req, meta.create_ts));
+    described = target_->DescribeCollection(db, meta.name);
+  }
+  if (!described.ok()) return described.status();
+
+  MappedCollection c;
+  c.source = meta;
+  c.target = *described;
+  if (c.source.vchannels.size() != c.target.vchannels.size() ||
+      c.target.pchannels.size() != c.target.vchannels.size()) {
+    return FailedPreconditionError(absl::StrCat(
+        "map collection ", db, ".", meta.name, ": the source has ", c.source.vchannels.size(),
+        " shards but ", target_->Describe(), " has ", c.target.vchannels.size(),
+        "; drop the collection on the target so that it is created with the source's shards"));
+  }
+  std::vector<std::string> src = c.source.vchannels;
+  std::vector<std::pair<std::string, std::string>> tgt;
+  for (size_t i = 0; i < c.target.vchannels.size(); ++i)
+    tgt.emplace_back(c.target.vchannels[i], c.target.pchannels[i]);
+  std::sort(src.begin(), src.end());
+  std::sort(tgt.begin(), tgt.end());
+  for (size_t i = 0; i < src.size(); ++i) c.routes[src[i]] = {tgt[i].first, tgt[i].second};
+  for (const auto& p : meta.partitions) c.source_partitions[p.id] = p.name;
+  auto [it, _] = mapped_.emplace(meta.id, std::move(c));
+  MappedCollection& mc = it->second;
+  RETURN_IF_ERROR(RefreshTargetPartitions(mc));
+  for (const auto& p : meta.partitions) {
+    if (IsDefaultPartition(p.name) || mc.target_partitions.count(p.name)) continue;
+    RETURN_IF_ERROR(AddPartition(mc, p.id, p.name, p.create_ts));
+  }
+  return &mc;
+}
+
+Status CollectionMap::RefreshTargetPartitions(MappedCollection& c) {
+  ASSIGN_OR_RETURN(auto parts, target_->ShowPartitions(c.target.db_name, c.target.name));
+  c.target_partitions.clear();
+  for (const auto& p : parts) c.target_partitions[p.name] = p.id;
+  return OkStatus();
+}
+
+Status CollectionMap::AddPartition(MappedCollection& c, int64_t source_partition_id,
+                                   const std::string& name, uint64_t ts) {
+  if (source_partition_id != 0) c.source_partitions[source_partition_id] = name;
+  if (IsDefaultPartition(name)) return RefreshTargetPartitions(c);
+  if (!c.target_partitions.count(name)) {
+    RETURN_IF_ERROR(target_->CreatePartition(c.target.db_name, c.target.name, name, ts));
+  }
+  return RefreshTargetPartitions(c);
+}
+
+void CollectionMap::RemovePartition(MappedCollection& c, const std::string& name) {
+  c.target_partitions.erase(name);
+  for (auto it = c.source_partitions.begin(); it != c.source_partitions.end();) {
+    it = it->second == name ? c.source_partitions.erase(it) : std::next(it);
+  }
+}
+
+Result<int64_t> CollectionMap::TargetPartition(MappedCollection& c, int64_t source_partition_id) {
+  auto name_it = c.source_partitions.find(source_partition_id);
+  if (name_it == c.source_partitions.end()) {
+    ASSIGN_OR_RETURN(auto meta, catalog_->GetCollection(c.source.id));
+    if (meta) {
+      for (const auto& p : meta->partitions) c.source_partitions[p.id] = p.name;
+    }
+    name_it = c.source_partitions.find(source_partition_id);
+    if (name_it == c.source_partitions.end()) {
+      return NotFoundError(absl::StrCat("partition id ", source_partition_id, " of collection ",
+                                        c.source.db_name, ".", c.source.name,
+                                        " is not in the source catalog"));
+    }
+    for (const auto& p : meta->partitions) {
+      if (p.id == source_partition_id && !c.target_partitions.count(p.name))
+        RETURN_IF_ERROR(AddPartition(c, p.id, p.name, p.create_ts));
+    }
+  }
+  auto tgt = c.target_partitions.find(name_it->second);
+  if (tgt == c.target_partitions.end()) {
+    RETURN_IF_ERROR(RefreshTargetPartitions(c));
+    tgt = c.target_partitions.find(name_it->second);
+    if (tgt == c.target_partitions.end()) {
+      return NotFoundError(absl::StrCat("partition ", name_it->second, " of collection ",
+                                        c.target.db_name, ".", c.target.name, " is missing on ",
+                                        target_->Describe()));
+    }
+  }
+  return tgt->second;
+}
+
+MappedCollection* CollectionMap::Find(int64_t source_id) {
+  auto it = mapped_.find(source_id);
+  return it == mapped_.end() ? nullptr : &it->second;
+}
+
+void CollectionMap::Drop(int64_t source_id) {
+  mapped_.erase(source_id);
+  ignored_.insert(source_id);
+}
+
+MappedCollection* CollectionMap::FindByName(const std::string& db, const std::string& name) {
+  const std::string d = db.empty() ? "default" : db;
+  for (auto& [_, c] : mapped_)
+    if ((c.source.db_name.empty() ? "default" : c.source.db_name) == d && c.source.name == name)
+      return &c;
+  return nullptr;
+}
+
+std::set<std::string> CollectionMap::SourcePChannels() const {
+  std::set<std::string> out;
+  for (const auto& [_, c] : mapped_)
+    out.insert(c.source.pchannels.begin(), c.source.pchannels.end());
+  return out;
+}
+
+std::set<std::string> CollectionMap::TargetPChannels() const {
+  std::set<std::string> out;
+  for (const auto& [_, c] : mapped_)
+    for (const auto& [__, r] : c.routes) out.insert(r.target_pchannel);
+  return out;
+}
+
+}  // namespace cdc::replicate

@@ -1,0 +1,83 @@
+#pragma once
+// replicate::CollectionMap: the task's view of which source collections it replicates and
+// what they are called on the target: target collection id, partition ids, and the pairing of
+// source vchannels to target vchannels (both sorted, paired by index, as upstream CDC does).
+//
+// Mapping a collection makes sure it exists on the target first (its database, the
+// collection with the source's schema, shards, consistency level and properties at its create
+// ts, then its partitions): creates reach the target before any data.
+// Not thread-safe: owned by the pipeline thread. Errors from the catalog or the target are
+// returned as they are (the pipeline retries the retryable ones).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "replicate/catalog_view.h"
+#include "replicate/selection.h"
+#include "target/client.h"
+
+namespace cdc::replicate {
+
+struct Route {
+  std::string target_vchannel;
+  std::string target_pchannel;
+};
+
+struct MappedCollection {
+  CollectionMeta source;
+  target::CollectionInfo target;
+  std::map<std::string, Route> routes;               // source vchannel -> target
+  std::map<int64_t, std::string> source_partitions;  // source partition id -> name
+  std::map<std::string, int64_t> target_partitions;  // name -> target partition id
+};
+
+class CollectionMap {
+ public:
+  CollectionMap(Selection selection, CatalogView* catalog, target::Client* target);
+
+  const Selection& selection() const { return selection_; }
+
+  // The mapped collection for a source id, resolving it through the catalog on first sight.
+  // nullptr if not selected, unknown or dropped (remembered, so later messages are cheap).
+  Result<MappedCollection*> Resolve(int64_t source_id);
+  // Maps `meta` (if selected), creating what is missing on the target. nullptr if not selected.
+  Result<MappedCollection*> Ensure(const CollectionMeta& meta);
+
+  // The target partition id for a source partition, creating it on the target if needed.
+  Result<int64_t> TargetPartition(MappedCollection& c, int64_t source_partition_id);
+  // Creates a partition by name on the target (a replayed create is fine) and records it.
+  Status AddPartition(MappedCollection& c, int64_t source_partition_id, const std::string& name,
+                      uint64_t ts);
+  void RemovePartition(MappedCollection& c, const std::string& name);
+
+  // Forgets a dropped collection; its later messages are ignored.
+  void Drop(int64_t source_id);
+  // A database dropped on the target: it is created again before its next collection.
+  void ForgetDatabase(const std::string& db) { databases_.erase(db); }
+  MappedCollection* Find(int64_t source_id);
+  // Mapped, or known to be skipped (not selected or dropped).
+  bool Known(int64_t source_id) const {
+    return mapped_.count(source_id) || ignored_.count(source_id);
+  }
+  MappedCollection* FindByName(const std::string& db, const std::string& name);
+
+  const std::map<int64_t, MappedCollection>& collections() const { return mapped_; }
+  std::set<std::string> SourcePChannels() const;
+  std::set<std::string> TargetPChannels() const;
+
+ private:
+  Status EnsureDatabase(const std::string& db, uint64_t ts);
+  Status RefreshTargetPartitions(MappedCollection& c);
+
+  Selection selection_;
+  CatalogView* catalog_;
+  target::Client* target_;
+  std::map<int64_t, MappedCollection> mapped_;
+  std::set<int64_t> ignored_;        // not selected, unknown or dropped
+  std::set<std::string> databases_;  // known to exist on the target
+};
+
+}  // namespace cdc::replicate

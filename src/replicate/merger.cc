@@ -1,0 +1,71 @@
+#include "replicate/merger.h"
+
+#include <algorithm>
+
+namespace cdc::replicate {
+
+void Merger::AddChannel(const std::string& channel) { channels_.try_emplace(channel); }
+
+std::vector<std::string> Merger::Channels() const {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : channels_) out.push_back(name);
+  return out;
+}
+
+void Merger::AddPack(source::Pack pack) {
+  auto& ch = channels_[pack.channel];
+  ch.latest_tick = std::max(ch.latest_tick.value_or(0), pack.end_ts);
+  ch.packs.push_back(std::move(pack));
+}
+
+std::optional<uint64_t> Merger::Watermark() const {
+  if (channels_.empty()) return std::nullopt;
+  uint64_t w = UINT64_MAX;
+  for (const auto& [_, ch] : channels_) {
+    if (!ch.latest_tick) return std::nullopt;
+    w = std::min(w, *ch.latest_tick);
+  }
+  return w;
+}
+
+std::vector<MergedMessage> Merger::Take(uint64_t w) {
+  std::vector<MergedMessage> out;
+  for (auto& [name, ch] : channels_) {
+    while (!ch.packs.empty()) {
+      auto& pack = ch.packs.front();
+      auto& msgs = pack.msgs;
+      // A pack's messages are not always sorted by ts; take every one at or below w.
+      std::vector<source::Message> keep;
+      for (size_t i = 0; i < msgs.size(); ++i) {
+        if (msgs[i].header.timestamp <= w) {
+          out.push_back({name, std::move(msgs[i])});
+        } else {
+          keep.push_back(std::move(msgs[i]));
+        }
+      }
+      msgs = std::move(keep);
+      if (pack.end_ts <= w && msgs.empty()) {
+        consumed_[name] = pack.end_position;
+        ch.packs.pop_front();
+        continue;
+      }
+      break;
+    }
+  }
+  auto is_delete = [](const MergedMessage& m) {
+    return m.msg.header.type == ::milvus::proto::common::Delete;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const MergedMessage& a, const MergedMessage& b) {
+    if (a.msg.header.timestamp != b.msg.header.timestamp)
+      return a.msg.header.timestamp < b.msg.header.timestamp;
+    return is_delete(a) && !is_delete(b);
+  });
+  return out;
+}
+
+size_t Merger::Buffered(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? 0 : it->second.packs.size();
+}
+
+}  // namespace cdc::replicate

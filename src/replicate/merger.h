@@ -1,0 +1,57 @@
+#pragma once
+// replicate::Merger: merges the packs of several source DML channels into one stream ordered
+// by timestamp, released up to a watermark.
+//
+// Every DML channel of a Milvus gets time ticks from the same TSO. The watermark W is the
+// smallest latest tick over all channels: every message with ts <= W has been read on every
+// channel, so releasing them in ts order (ties: Delete before Insert, as Milvus applies an
+// upsert; then channel order) gives each target channel a stream whose timestamps never go
+// below a tick we already sent it.
+// Not thread-safe: owned and driven by the pipeline thread. Memory is bounded by the caller,
+// which stops pulling a channel when Buffered(channel) is high.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "source/pack.h"
+
+namespace cdc::replicate {
+
+struct MergedMessage {
+  std::string channel;  // source pchannel
+  source::Message msg;
+};
+
+class Merger {
+ public:
+  // A channel takes part in the watermark from now on (no pack yet: W is undefined).
+  void AddChannel(const std::string& channel);
+  bool HasChannel(const std::string& channel) const { return channels_.count(channel) > 0; }
+  std::vector<std::string> Channels() const;
+
+  void AddPack(source::Pack pack);
+
+  // min over channels of their latest tick; nullopt with no channels or while one has none.
+  std::optional<uint64_t> Watermark() const;
+
+  // Removes and returns every buffered message with ts <= w, ordered as described above.
+  std::vector<MergedMessage> Take(uint64_t w);
+
+  // Per channel, the end position of the last pack whose messages have all been taken.
+  const std::map<std::string, source::MsgPosition>& Consumed() const { return consumed_; }
+
+  size_t Buffered(const std::string& channel) const;
+
+ private:
+  struct Channel {
+    std::deque<source::Pack> packs;  // msgs of the front pack may be partly taken
+    std::optional<uint64_t> latest_tick;
+  };
+  std::map<std::string, Channel> channels_;
+  std::map<std::string, source::MsgPosition> consumed_;
+};
+
+}  // namespace cdc::replicate

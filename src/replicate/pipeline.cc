@@ -1,0 +1,327 @@
+#include "replicate/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "replicate/pipeline_impl.h"
+#include "source/position.h"
+
+namespace cdc::replicate {
+
+namespace {
+constexpr int64_t kReplicateChannelRow = -10;  // upstream's collection id for that channel
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Pipeline::Pipeline(PipelineOptions options, PipelineDeps deps)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(deps), &applied_)) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { impl_->Run(); });
+}
+
+void Pipeline::Stop() {
+  impl_->RequestStop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<ChannelProgress> Pipeline::Progress() const { return impl_->Progress(); }
+
+Pipeline::Impl::Impl(PipelineOptions options, PipelineDeps deps, std::atomic<uint64_t>* applied)
+    : opts_(std::move(options)), deps_(std::move(deps)), applied_out_(applied) {}
+
+void Pipeline::Impl::RequestStop() {
+  std::lock_guard l(mu_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d) {
+  std::unique_lock l(mu_);
+  cv_.wait_for(l, d, [this] { return stop_; });
+  return !stop_;
+}
+
+void Pipeline::Impl::SetReason(const std::string& reason) {
+  {
+    std::lock_guard l(mu_);
+    if (reason == reason_) return;
+    reason_ = reason;
+  }
+  if (!reason.empty()) spdlog::warn("task {}: {}", opts_.task_id, reason);
+  if (deps_.on_reason) deps_.on_reason(reason);
+}
+
+std::vector<ChannelProgress> Pipeline::Impl::Progress() const {
+  std::lock_guard l(mu_);
+  auto out = progress_;
+  for (auto& p : out) p.lag_ms = std::max<int64_t>(0, NowMs() - HybridToMs(p.checkpoint_ts));
+  return out;
+}
+
+void Pipeline::Impl::Run() {
+  while (true) {
+    {
+      std::lock_guard l(mu_);
+      if (stop_) break;
+    }
+    bool progressed = false;
+    Status s = initialized_ ? Step(&progressed) : Init();
+    if (s.ok()) {
+      backoff_ = std::chrono::milliseconds(250);
+      std::string reader_reason;
+      for (const auto& [ch, r] : readers_) {
+        auto st = r->stats();
+        if (!st.reason.empty())
+          reader_reason = absl::StrCat("read source channel ", ch, ": ", st.reason);
+      }
+      SetReason(reader_reason);
+      if (!progressed) SleepFor(opts_.poll);
+      continue;
+    }
+    const bool retry = IsRetryable(s) || s.code() == StatusCode::kNotFound ||
+                       s.code() == StatusCode::kInternal || s.code() == StatusCode::kUnknown;
+    if (!retry) {
+      std::string reason = absl::StrCat("replication stopped: ", std::string(s.message()));
+      SetReason(reason);
+      Shutdown();
+      if (deps_.on_failure) deps_.on_failure(reason);
+      return;
+    }
+    SetReason(absl::StrCat(s.message(), " (retrying in ", backoff_.count(), " ms)"));
+    if (!SleepFor(backoff_)) break;
+    backoff_ = std::min(backoff_ * 2, opts_.max_backoff);
+  }
+  Shutdown();
+}
+
+void Pipeline::Impl::Shutdown() {
+  // Only a finished round has a consistent checkpoint; a partial one is re-sent on resume.
+  if (initialized_ && !round_active_) {
+    Status s = WriteCheckpoint(applied_);
+    if (!s.ok())
+      spdlog::warn("task {}: final checkpoint: {}", opts_.task_id, std::string(s.message()));
+  }
+  for (auto& [_, r] : readers_) r->Close();
+  if (replicate_reader_) replicate_reader_->Close();
+}
+
+Status Pipeline::Impl::Init() {
+  if (!target_) {
+    ASSIGN_OR_RETURN(target_, deps_.connect_target());
+  }
+  auto ready = target_->CheckReplicationReady();
+  if (!ready.ok()) return ready.status();
+  map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get());
+
+  ASSIGN_OR_RETURN(auto rows, deps_.store->ListPositions(opts_.task_id));
+  saved_positions_.clear();
+  for (const auto& row : rows) {
+    auto decoded = DecodeSourcePositions(row.positions_json);
+    if (!decoded.ok()) {
+      return Annotate(decoded.status(), absl::StrCat("load checkpoint task=", opts_.task_id,
+                                                     " collection=", row.collection_id, " from ",
+                                                     deps_.store->Describe()));
+    }
+    for (auto& [ch, pos] : *decoded) {
+      if (row.collection_id == kReplicateChannelRow) {
+        replicate_position_ = pos;
+        continue;
+      }
+      auto it = saved_positions_.find(ch);
+      if (it == saved_positions_.end() || it->second.timestamp() < pos.timestamp())
+        saved_positions_[ch] = pos;
+    }
+  }
+  for (const auto& [_, pos] : saved_positions_) applied_ = std::max(applied_, pos.timestamp());
+  applied_out_->store(applied_);
+
+  RETURN_IF_ERROR(SyncCatalog());
+  RETURN_IF_ERROR(SyncChannels());
+  if (!opts_.replicate_channel.empty() && !replicate_reader_) {
+    ASSIGN_OR_RETURN(auto reader,
+                     deps_.make_reader(opts_.replicate_channel, source::ChannelKind::kReplicate));
+    RETURN_IF_ERROR(reader->Start(replicate_position_
+                                      ? source::StartPosition::At(*replicate_position_)
+                                      : source::StartPosition::Latest()));
+    replicate_reader_ = std::move(reader);
+  }
+  last_catalog_sync_ = std::chrono::steady_clock::now();
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  initialized_ = true;
+  spdlog::info("task {}: replicating {} collections from {} channels to {}", opts_.task_id,
+               map_->collections().size(), readers_.size(), target_->Describe());
+  return OkStatus();
+}
+
+Status Pipeline::Impl::SyncCatalog() {
+  ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
+  for (const auto& meta : all) {
+    if (map_->Known(meta.id)) continue;
+    ASSIGN_OR_RETURN(auto mapped, map_->Ensure(meta));
+    (void)mapped;
+  }
+  return OkStatus();
+}
+
+Status Pipeline::Impl::StartChannel(const std::string& channel) {
+  source::StartPosition start = source::StartPosition::Latest();
+  if (auto it = saved_positions_.find(channel); it != saved_positions_.end()) {
+    start = source::StartPosition::At(it->second);
+  } else {
+    // Collections created after the task started are read from their create message.
+    std::optional<source::MsgPosition> earliest;
+    for (const auto& [_, c] : map_->collections()) {
+      if (c.source.create_ts <= opts_.task_start_ts) continue;
+      auto id = c.source.start_msg_ids.find(channel);
+      if (id == c.source.start_msg_ids.end() || id->second.empty()) continue;
+      if (earliest && earliest->timestamp() <= c.source.create_ts) continue;
+      source::MsgPosition p;
+      p.set_channel_name(channel);
+      p.set_msgid(id->second);
+      // Keep the create message itself (the reader skips ts <= position ts).
+      p.set_timestamp(c.source.create_ts > 0 ? c.source.create_ts - 1 : 0);
+      earliest = p;
+    }
+    if (earliest) start = source::StartPosition::At(*earliest);
+  }
+  ASSIGN_OR_RETURN(auto reader, deps_.make_reader(channel, source::ChannelKind::kDml));
+  RETURN_IF_ERROR(reader->Start(start));
+  spdlog::info("task {}: reading {} from {}", opts_.task_id, channel,
+               start.kind == source::StartPosition::Kind::kPosition
+                   ? source::DescribePosition(start.position)
+                   : std::string("the latest message"));
+  readers_[channel] = std::move(reader);
+  merger_.AddChannel(channel);
+  return OkStatus();
+}
+
+Status Pipeline::Impl::SyncChannels() {
+  for (const auto& ch : map_->SourcePChannels())
+    if (!readers_.count(ch)) RETURN_IF_ERROR(StartChannel(ch));
+  return OkStatus();
+}
+
+Status Pipeline::Impl::PullReaders(bool* progressed) {
+  for (auto& [ch, r] : readers_) {
+    while (merger_.Buffered(ch) < opts_.max_buffered_packs) {
+      auto next = r->Next(std::chrono::milliseconds(0));
+      if (!next.ok()) return Annotate(next.status(), "read source channel " + ch);
+      if (!next->has_value()) break;
+      source::Pack pack = std::move(**next);
+      pack.channel = ch;
+      for (const auto& e : pack.errors)
+        spdlog::warn("task {}: source channel {}: {}", opts_.task_id, ch, e);
+      merger_.AddPack(std::move(pack));
+      *progressed = true;
+    }
+  }
+  if (replicate_reader_) {
+    while (replicate_queue_.size() < 1024) {
+      auto next = replicate_reader_->Next(std::chrono::milliseconds(0));
+      if (!next.ok())
+        return Annotate(next.status(), "read source channel " + opts_.replicate_channel);
+      if (!next->has_value()) break;
+      for (auto& m : (*next)->msgs) replicate_queue_.push_back(std::move(m));
+      *progressed = true;
+    }
+  }
+  return OkStatus();
+}
+
+Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
+  std::map<std::string, source::MsgPosition> positions = saved_positions_;
+  for (const auto& [ch, pos] : merger_.Consumed()) positions[ch] = pos;
+  for (auto& [_, pos] : positions) pos.set_timestamp(std::max<uint64_t>(pos.timestamp(), w));
+
+  std::vector<meta::PositionRecord> rows;
+  for (const auto& [id, c] : map_->collections()) {
+    std::map<std::string, source::MsgPosition> mine;
+    for (const auto& ch : c.source.pchannels)
+      if (auto it = positions.find(ch); it != positions.end()) mine[ch] = it->second;
+    std::map<std::string, TargetPosition> targets;
+    for (const auto& [_, r] : c.routes)
+      if (auto it = target_positions_.find(r.target_pchannel); it != target_positions_.end())
+        targets[r.target_pchannel] = it->second;
+    meta::PositionRecord row;
+    row.task_id = opts_.task_id;
+    row.collection_id = id;
+    row.collection_name = c.source.name;
+    row.positions_json = EncodeSourcePositions(mine);
+    row.target_positions_json = EncodeTargetPositions(targets);
+    rows.push_back(std::move(row));
+  }
+  if (replicate_position_) {
+    meta::PositionRecord row;
+    row.task_id = opts_.task_id;
+    row.collection_id = kReplicateChannelRow;
+    row.collection_name = opts_.replicate_channel;
+    row.positions_json = EncodeSourcePositions({{opts_.replicate_channel, *replicate_position_}});
+    rows.push_back(std::move(row));
+  }
+  if (!rows.empty()) {
+    RETURN_IF_ERROR(
+        Annotate(deps_.store->PutPositions(rows), "write checkpoint task=" + opts_.task_id));
+  }
+  for (auto it = dropped_rows_.begin(); it != dropped_rows_.end();) {
+    RETURN_IF_ERROR(deps_.store->DeletePosition(opts_.task_id, *it));
+    it = dropped_rows_.erase(it);
+  }
+  saved_positions_ = positions;
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  std::vector<ChannelProgress> progress;
+  for (const auto& [ch, pos] : positions)
+    progress.push_back({ch, source::DescribePosition(pos), pos.timestamp(), 0});
+  std::lock_guard l(mu_);
+  progress_ = std::move(progress);
+  return OkStatus();
+}
+
+Status Pipeline::Impl::Step(bool* progressed) {
+  RETURN_IF_ERROR(PullReaders(progressed));
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_catalog_sync_ >= opts_.catalog_poll) {
+    RETURN_IF_ERROR(SyncCatalog());
+    RETURN_IF_ERROR(SyncChannels());
+    last_catalog_sync_ = now;
+  }
+  if (!round_active_) {
+    const bool dml = !merger_.Channels().empty();
+    std::optional<uint64_t> w;
+    if (dml) {
+      auto wm = merger_.Watermark();
+      if (wm && *wm > applied_) w = *wm;
+    } else if (!replicate_queue_.empty()) {
+      w = applied_;
+      for (const auto& m : replicate_queue_) w = std::max(*w, m.header.timestamp);
+    }
+    if (!w) return OkStatus();
+    round_w_ = *w;
+    round_has_dml_channels_ = dml;
+    round_items_.clear();
+    for (auto& m : merger_.Take(round_w_)) round_items_.push_back({false, std::move(m)});
+    while (!replicate_queue_.empty() && replicate_queue_.front().header.timestamp <= round_w_) {
+      round_items_.push_back(
+          {true, {opts_.replicate_channel, std::move(replicate_queue_.front())}});
+      replicate_queue_.pop_front();
+    }
+    std::stable_sort(round_items_.begin(), round_items_.end(), [](const Item& a, const Item& b) {
+      return a.m.msg.header.timestamp < b.m.msg.header.timestamp;
+    });
+    round_index_ = 0;
+    round_active_ = true;
+  }
+  *progressed = true;
+  return RunRound();
+}
+
+}  // namespace cdc::replicate

@@ -1,0 +1,105 @@
+#pragma once
+// replicate::Pipeline: replicates one task from a source Milvus to a target Milvus.
+//
+// One thread per pipeline. It reads every source DML channel that carries a selected
+// collection plus the source's replicate-msg channel (DDL requests), merges the DML channels
+// by timestamp up to the common watermark W (replicate/merger.h), and per round:
+//   1. walks the released messages in ts order: Insert/Delete are rewritten to the target's
+//      collection/partition ids and shard names and batched per target pchannel; a create
+//      (from the DML stream or found in the catalog) creates the collection/partition on the
+//      target first; a drop, and every replicate-channel request, first sends the batches
+//      before it, then calls the target with replicateInfo{msgTimestamp = its ts} (a drop
+//      reaches the round only when every channel has passed its ts);
+//   2. sends the remaining batches (one ReplicateMessage per target pchannel);
+//   3. writes the checkpoint (source positions with timestamp W, target positions) to the
+//      meta store after the target acknowledged the round's data;
+//   4. sends a time tick W to every target pchannel in use (also while the source is idle).
+// A tick never precedes the checkpoint of the data before it, so after a crash the re-sent
+// round lands in the same time-tick window on the target as its first copy, where Milvus
+// drops Insert/Delete messages whose msgID it already saw (README "Replication").
+//
+// Faults: a retryable error (target, broker, etcd, meta store unreachable) keeps the round's
+// progress, reports a reason and retries with backoff (250 ms doubling to max_backoff);
+// anything else calls on_failure and ends the thread.
+// Threads: Start() spawns the thread, Stop() joins it; Progress() may be called from any
+// thread.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "meta/store.h"
+#include "replicate/catalog_view.h"
+#include "replicate/selection.h"
+#include "source/channel_reader.h"
+#include "target/client.h"
+
+namespace cdc::replicate {
+
+using ReaderFactory = std::function<Result<std::unique_ptr<source::ChannelReader>>(
+    const std::string& channel, source::ChannelKind kind)>;
+using TargetFactory = std::function<Result<std::unique_ptr<target::Client>>()>;
+
+struct PipelineOptions {
+  std::string task_id;
+  Selection selection;
+  // The source's replicate-msg channel (e.g. by-dev-replicate-msg); empty: not read.
+  std::string replicate_channel;
+  // Hybrid ts of the task's creation: collections created later are read from their first
+  // message even when found late; older ones from the latest message (as upstream).
+  uint64_t task_start_ts = 0;
+  std::chrono::milliseconds poll{20};
+  std::chrono::milliseconds catalog_poll{1000};
+  std::chrono::milliseconds idle_checkpoint{1000};
+  std::chrono::milliseconds idle_tick{200};
+  std::chrono::milliseconds max_backoff{10000};
+  size_t max_buffered_packs = 64;     // per DML channel
+  size_t max_batch_bytes = 16 << 20;  // per ReplicateMessage call
+};
+
+struct PipelineDeps {
+  std::unique_ptr<CatalogView> catalog;
+  TargetFactory connect_target;
+  ReaderFactory make_reader;
+  meta::Store* store = nullptr;
+  std::function<void(const std::string& reason)> on_reason;   // "" once healthy again
+  std::function<void(const std::string& reason)> on_failure;  // the thread has ended
+};
+
+struct ChannelProgress {
+  std::string channel;         // source pchannel
+  std::string position;        // DescribePosition of the checkpoint
+  uint64_t checkpoint_ts = 0;  // hybrid ts applied to the target
+  int64_t lag_ms = 0;          // now - checkpoint time
+};
+
+class Pipeline {
+ public:
+  Pipeline(PipelineOptions options, PipelineDeps deps);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  void Start();
+  // Stops reading, writes the checkpoint of what the target acknowledged, joins the thread.
+  void Stop();
+
+  std::vector<ChannelProgress> Progress() const;
+  // Hybrid ts of the last round fully applied to the target (0 before the first).
+  uint64_t applied_ts() const { return applied_.load(); }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<uint64_t> applied_{0};
+  std::thread thread_;
+};
+
+}  // namespace cdc::replicate

@@ -1,0 +1,121 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "milvus/msg.pb.h"
+#include "replicate/checkpoint.h"
+#include "replicate/merger.h"
+#include "replicate/selection.h"
+#include "replicate/wire_rewrite.h"
+#include "source/position.h"
+#include "tools/sim/messages.h"
+
+namespace cdc::replicate {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(WireRewrite, ReplacesIdsAndShardKeepsRows) {
+  sim::CollectionSpec spec;
+  spec.id = 7;
+  spec.dim = 4;
+  auto ins = sim::MakeInsert(spec, 8, "_default", "src_7v0", 99, 5, 10, 3);
+  FieldOverrides ov;
+  ov.varints[kDmlCollectionId] = 700;
+  ov.varints[kDmlPartitionId] = 800;
+  ov.strings[kDmlShardName] = "tgt_700v0";
+  auto out = RewriteFields(ins.SerializeAsString(), ov);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ::milvus::proto::msg::InsertRequest got;
+  ASSERT_TRUE(got.ParseFromString(*out));
+  EXPECT_EQ(got.collectionid(), 700);
+  EXPECT_EQ(got.partitionid(), 800);
+  EXPECT_EQ(got.shardname(), "tgt_700v0");
+  got.set_collectionid(7);
+  got.set_partitionid(8);
+  got.set_shardname("src_7v0");
+  EXPECT_EQ(got.SerializeAsString(), ins.SerializeAsString());  // nothing else changed
+}
+
+TEST(WireRewrite, MalformedBytesAreInvalidArgument) {
+  auto out = RewriteFields(std::string("\x0a\xff\xff", 3), {});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(WireRewrite, TimeTick) {
+  ::milvus::proto::msg::TimeTickMsg tt;
+  ASSERT_TRUE(tt.ParseFromString(MakeTimeTick(12345)));
+  EXPECT_EQ(tt.base().msg_type(), ::milvus::proto::common::TimeTick);
+  EXPECT_EQ(tt.base().timestamp(), 12345u);
+}
+
+source::Message Msg(int type, uint64_t ts, int64_t offset, const std::string& ch) {
+  source::Message m;
+  m.header.type = type;
+  m.header.timestamp = ts;
+  m.offset = offset;
+  m.position = source::KafkaPosition(ch, offset, ts);
+  return m;
+}
+
+source::Pack PackOf(const std::string& ch, uint64_t begin, uint64_t end,
+                    std::vector<source::Message> msgs, int64_t end_offset) {
+  source::Pack p;
+  p.channel = ch;
+  p.begin_ts = begin;
+  p.end_ts = end;
+  p.msgs = std::move(msgs);
+  p.end_position = source::KafkaPosition(ch, end_offset, end);
+  return p;
+}
+
+TEST(Merger, ReleasesUpToCommonWatermarkInTsOrder) {
+  Merger m;
+  m.AddChannel("a");
+  m.AddChannel("b");
+  EXPECT_FALSE(m.Watermark().has_value());
+  m.AddPack(PackOf("a", 0, 10, {Msg(400, 5, 0, "a"), Msg(400, 9, 1, "a")}, 2));
+  EXPECT_FALSE(m.Watermark().has_value());  // b has no tick yet
+  m.AddPack(PackOf("b", 0, 8, {Msg(400, 7, 0, "b")}, 1));
+  ASSERT_EQ(m.Watermark(), 8u);
+  auto out = m.Take(8);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].msg.header.timestamp, 5u);
+  EXPECT_EQ(out[1].msg.header.timestamp, 7u);
+  EXPECT_EQ(m.Consumed().count("a"), 0u);  // a's pack still holds ts 9
+  EXPECT_EQ(m.Consumed().at("b").timestamp(), 8u);
+  m.AddPack(PackOf("b", 8, 12, {Msg(401, 9, 2, "b")}, 3));
+  out = m.Take(*m.Watermark());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].msg.header.type, 401);  // delete before insert on equal ts
+  EXPECT_EQ(m.Consumed().at("a").timestamp(), 10u);
+}
+
+TEST(Selection, WildcardsAndExcludes) {
+  Selection s({"*.*"}, {"db1.secret"});
+  EXPECT_TRUE(s.Selected("default", "c1"));
+  EXPECT_TRUE(s.Selected("db1", "c1"));
+  EXPECT_FALSE(s.Selected("db1", "secret"));
+  EXPECT_TRUE(s.DatabaseSelected("db9"));
+  Selection d({"default.c1"}, {});
+  EXPECT_TRUE(d.Selected("default", "c1"));
+  EXPECT_FALSE(d.Selected("default", "c2"));
+  EXPECT_FALSE(d.DatabaseSelected("db1"));
+  Selection plain({"c1"}, {});  // collection_infos without a database mean "default"
+  EXPECT_TRUE(plain.Selected("default", "c1"));
+}
+
+TEST(Checkpoint, RoundTripsUpstreamLayout) {
+  std::map<std::string, source::MsgPosition> in;
+  in["ch0"] = source::KafkaPosition("ch0", 42, sim::ComposeTs(5000, 3));
+  std::string json = EncodeSourcePositions(in);
+  EXPECT_THAT(json, HasSubstr("\"DataPair\""));
+  EXPECT_THAT(json, HasSubstr("\"Time\":5000"));
+  auto out = DecodeSourcePositions(json);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->at("ch0").SerializeAsString(), in["ch0"].SerializeAsString());
+  EXPECT_FALSE(DecodeSourcePositions("{\"ch0\":{}}").ok());
+}
+
+}  // namespace
+}  // namespace cdc::replicate

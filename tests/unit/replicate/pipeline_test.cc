@@ -1,0 +1,313 @@
+// Pipeline against an in-memory source (real packer) and the recording gRPC FakeMilvus.
+// Fast logic tests; the real-Milvus proof is in tests/e2e/test_replication_*.py.
+#include "replicate/pipeline.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "meta/memory/memory_store.h"
+#include "milvus/milvus.pb.h"
+#include "milvus/msg.pb.h"
+#include "target/grpc_client.h"
+#include "tools/sim/messages.h"
+#include "unit/replicate/fake_source.h"
+#include "unit/target/fake_milvus.h"
+
+namespace cdc::replicate {
+namespace {
+
+using ::testing::HasSubstr;
+namespace msgpb = ::milvus::proto::msg;
+namespace mpb = ::milvus::proto::milvus;
+
+constexpr char kCh0[] = "by-dev-rootcoord-dml_0";
+constexpr char kCh1[] = "by-dev-rootcoord-dml_1";
+constexpr char kRep[] = "by-dev-replicate-msg";
+
+uint64_t Ts(uint64_t ms) { return sim::ComposeTs(ms); }
+
+// The pipeline owns its catalog; this one forwards to the test's, which outlives restarts.
+class CatalogRef final : public CatalogView {
+ public:
+  explicit CatalogRef(CatalogView* c) : c_(c) {}
+  Result<std::vector<CollectionMeta>> ListCollections() override { return c_->ListCollections(); }
+  Result<std::optional<CollectionMeta>> GetCollection(int64_t id) override {
+    return c_->GetCollection(id);
+  }
+
+ private:
+  CatalogView* c_;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    addr_ = target_.Start();
+    spec_.name = "c1";
+    spec_.id = 100;
+    spec_.shards = 2;
+    spec_.dim = 4;
+    vch_ = {std::string(kCh0) + "_100v0", std::string(kCh1) + "_100v1"};
+  }
+  void TearDown() override {
+    if (pipeline_) pipeline_->Stop();
+  }
+
+  // The collection exists in the catalog and its create message is on both channels.
+  void CreateCollection(uint64_t ts) {
+    CollectionMeta m;
+    m.id = spec_.id;
+    m.db_name = "default";
+    m.name = spec_.name;
+    m.schema = sim::MakeSchema(spec_).SerializeAsString();
+    m.shards_num = 2;
+    m.vchannels = vch_;
+    m.pchannels = {kCh0, kCh1};
+    m.create_ts = ts;
+    m.partitions = {{101, "_default", ts}};
+    auto create = sim::MakeCreateCollection(spec_, vch_, m.pchannels, 101, ts).SerializeAsString();
+    m.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create));
+    m.start_msg_ids[kCh1] = source::EncodeKafkaMsgId(broker_.Append(kCh1, create));
+    catalog_.Put(m);
+    Tick(ts + 1);  // the source ticks all the time; a seek consumes the first tick
+  }
+  void Insert(int shard, uint64_t ts, int64_t msg_id, int64_t first_pk, int rows) {
+    broker_.Append(shard == 0 ? kCh0 : kCh1,
+                   sim::MakeInsert(spec_, 101, "_default", vch_[shard], ts, msg_id, first_pk, rows)
+                       .SerializeAsString());
+  }
+  void Tick(uint64_t ts) {
+    for (const char* ch : {kCh0, kCh1})
+      broker_.Append(ch, sim::MakeTimeTick(ts).SerializeAsString());
+  }
+
+  void StartPipeline() {
+    PipelineOptions o;
+    o.task_id = "t1";
+    o.selection = Selection({"*.*"}, {});
+    o.replicate_channel = kRep;
+    o.task_start_ts = Ts(1000);
+    o.poll = std::chrono::milliseconds(5);
+    o.idle_checkpoint = std::chrono::milliseconds(0);
+    PipelineDeps d;
+    d.catalog = std::make_unique<CatalogRef>(&catalog_);
+    d.store = &store_;
+    std::string addr = addr_;
+    d.connect_target = [addr]() -> Result<std::unique_ptr<target::Client>> {
+      target::ConnectOptions c;
+      c.uri = addr;
+      c.replicate_channel = cdc::testing::FakeMilvus::kReplicateChannel;
+      c.max_attempts = 1;
+      ASSIGN_OR_RETURN(auto client, target::ConnectGrpcClient(c));
+      return std::unique_ptr<target::Client>(std::move(client));
+    };
+    d.make_reader =
+        [this](const std::string& ch,
+               source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
+      return std::unique_ptr<source::ChannelReader>(
+          std::make_unique<cdc::testing::FakeReader>(&broker_, ch, kind));
+    };
+    d.on_reason = [this](const std::string& r) {
+      std::lock_guard l(mu_);
+      reasons_.push_back(r);
+    };
+    d.on_failure = [this](const std::string& r) {
+      std::lock_guard l(mu_);
+      failure_ = r;
+    };
+    pipeline_ = std::make_unique<Pipeline>(std::move(o), std::move(d));
+    pipeline_->Start();
+  }
+  void Restart() {
+    pipeline_->Stop();
+    pipeline_.reset();
+    StartPipeline();
+  }
+
+  bool WaitApplied(uint64_t ts) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pipeline_->applied_ts() >= ts) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  // pk -> copies among the inserts the target received.
+  std::map<int64_t, int> TargetPks() {
+    std::map<int64_t, int> pks;
+    std::set<int64_t> msg_ids;
+    for (const auto& req : target_.Replicated())
+      for (const auto& bytes : req.msgs()) {
+        msgpb::InsertRequest ins;
+        if (!ins.ParseFromString(bytes) || ins.base().msg_type() != ::milvus::proto::common::Insert)
+          continue;
+        for (int64_t pk : ins.fields_data(0).scalars().long_data().data()) ++pks[pk];
+      }
+    return pks;
+  }
+
+  cdc::testing::FakeMilvus target_;
+  std::string addr_;
+  cdc::testing::FakeBroker broker_;
+  cdc::testing::FakeCatalog catalog_;
+  meta::MemoryStore store_;
+  sim::CollectionSpec spec_;
+  std::vector<std::string> vch_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::mutex mu_;
+  std::vector<std::string> reasons_;
+  std::string failure_;
+};
+
+TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 3);
+  Insert(1, Ts(2011), 2, 3, 2);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+
+  auto* c = target_.FindCollection("default", "c1");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->shards, 2);
+  auto creates = target_.CallsOf("CreateCollection");
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_TRUE(creates[0].is_replicate);
+  EXPECT_EQ(creates[0].replicate_ts, Ts(2000));
+
+  std::set<std::string> shard_names;
+  for (const auto& req : target_.Replicated())
+    for (const auto& bytes : req.msgs()) {
+      msgpb::InsertRequest ins;
+      if (!ins.ParseFromString(bytes) || ins.base().msg_type() != ::milvus::proto::common::Insert)
+        continue;
+      EXPECT_EQ(ins.collectionid(), c->id);
+      EXPECT_EQ(ins.partitionid(), c->partitions.at("_default"));
+      shard_names.insert(ins.shardname());
+      EXPECT_EQ(req.channel_name() + "_" + std::to_string(c->id) + "v" +
+                    ins.shardname().substr(ins.shardname().size() - 1),
+                ins.shardname());
+    }
+  EXPECT_EQ(shard_names, (std::set<std::string>{c->vchannels[0], c->vchannels[1]}));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 5u);
+  // Time ticks reached both target channels.
+  std::map<std::string, uint64_t> ticks;
+  for (const auto& req : target_.Replicated())
+    for (const auto& bytes : req.msgs()) {
+      msgpb::TimeTickMsg tt;
+      if (tt.ParseFromString(bytes) && tt.base().msg_type() == ::milvus::proto::common::TimeTick)
+        ticks[req.channel_name()] = std::max(ticks[req.channel_name()], tt.base().timestamp());
+    }
+  EXPECT_EQ(ticks.size(), 2u);
+  for (const auto& [_, ts] : ticks) EXPECT_EQ(ts, Ts(2020));
+  // The checkpoint names both source channels at the applied watermark.
+  auto rows = store_.ListPositions("t1");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_THAT((*rows)[0].positions_json, HasSubstr(kCh0));
+  EXPECT_THAT((*rows)[0].positions_json, HasSubstr(kCh1));
+  EXPECT_THAT((*rows)[0].target_positions_json, HasSubstr("fake-dml_"));
+}
+
+TEST_F(PipelineTest, RestartResumesFromCheckpointWithoutDuplicates) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 10);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  for (int round = 0; round < 5; ++round) {
+    Restart();
+    uint64_t base = 3000 + round * 100;
+    Insert(round % 2, Ts(base + 10), 10 + round, 100 + round * 10, 10);
+    Tick(Ts(base + 20));
+    ASSERT_TRUE(WaitApplied(Ts(base + 20))) << round;
+  }
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 60u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << "pk " << pk;
+  EXPECT_EQ(target_.CallsOf("CreateCollection").size(), 1u);  // later runs find it
+}
+
+TEST_F(PipelineTest, DropCollectionAfterAllChannelsPassedIt) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 2);
+  Tick(Ts(2020));
+  auto drop = sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString();
+  broker_.Append(kCh0, drop);
+  Tick(Ts(2040));                // channel 1 has passed 2030 without a drop yet
+  Insert(1, Ts(2035), 2, 2, 2);  // (arrives on channel 1 after its tick: next window)
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  // The drop runs only once every channel is past 2030, after the data before it.
+  ASSERT_EQ(target_.CallsOf("DropCollection").size(), 1u);
+  EXPECT_EQ(target_.CallsOf("DropCollection")[0].replicate_ts, Ts(2030));
+  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+  EXPECT_EQ(TargetPks().size(), 2u);
+  auto rows = store_.ListPositions("t1");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());  // the dropped collection's checkpoint row is gone
+}
+
+TEST_F(PipelineTest, ReplicateChannelDdlIsReissuedWithReplicateInfo) {
+  CreateCollection(Ts(2000));
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  mpb::CreateIndexRequest idx;
+  idx.mutable_base()->set_msg_type(::milvus::proto::common::CreateIndex);
+  idx.mutable_base()->set_timestamp(Ts(2030));
+  idx.set_collection_name("c1");
+  idx.set_field_name("vec");
+  idx.set_index_name("vec_idx");
+  broker_.Append(kRep, idx.SerializeAsString());
+  mpb::CreateDatabaseRequest db;
+  db.mutable_base()->set_msg_type(::milvus::proto::common::CreateDatabase);
+  db.mutable_base()->set_timestamp(Ts(2031));
+  db.set_db_name("db2");
+  broker_.Append(kRep, db.SerializeAsString());
+  Tick(Ts(2040));
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  auto idx_calls = target_.CallsOf("CreateIndex");
+  ASSERT_EQ(idx_calls.size(), 1u);
+  EXPECT_EQ(idx_calls[0].replicate_ts, Ts(2030));
+  EXPECT_EQ(idx_calls[0].dbname, "default");
+  EXPECT_THAT(idx_calls[0].request_text, HasSubstr("vec_idx"));
+  EXPECT_TRUE(target_.HasDatabase("db2"));
+}
+
+TEST_F(PipelineTest, NormalTargetStopsTaskWithHint) {
+  target_.set_tt_msg_enabled(true);
+  StartPipeline();
+  for (int i = 0; i < 400; ++i) {
+    {
+      std::lock_guard l(mu_);
+      if (!failure_.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::lock_guard l(mu_);
+  EXPECT_THAT(failure_, HasSubstr("common.ttMsgEnabled: false"));
+}
+
+TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
+  CreateCollection(Ts(2000));
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  target_.FailNext("ReplicateMessage", 3, {grpc::StatusCode::UNAVAILABLE, 0, "target down"});
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(TargetPks().size(), 4u);
+  std::lock_guard l(mu_);
+  bool saw = false;
+  for (const auto& r : reasons_) saw = saw || r.find("target down") != std::string::npos;
+  EXPECT_TRUE(saw);
+  EXPECT_EQ(reasons_.back(), "");  // healthy again
+}
+
+}  // namespace
+}  // namespace cdc::replicate
