@@ -18,7 +18,8 @@ TEST(WireRewrite, ReplacesIdsAndShardKeepsRows) {
   sim::CollectionSpec spec;
   spec.id = 7;
   spec.dim = 4;
-  auto ins = sim::MakeInsert(spec, 8, "_default", "src_7v0", 99, 5, 10, 3);
+  auto ins = sim::MakeInsert(
+      spec, {.partition_id = 8, .vchannel = "src_7v0", .ts = 99, .msg_id = 5, .rows = 3});
   FieldOverrides ov;
   ov.varints[kDmlCollectionId] = 700;
   ov.varints[kDmlPartitionId] = 800;

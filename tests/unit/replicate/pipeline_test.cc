@@ -76,7 +76,12 @@ class PipelineTest : public ::testing::Test {
   }
   void Insert(int shard, uint64_t ts, int64_t msg_id, int64_t first_pk, int rows) {
     broker_.Append(shard == 0 ? kCh0 : kCh1,
-                   sim::MakeInsert(spec_, 101, "_default", vch_[shard], ts, msg_id, first_pk, rows)
+                   sim::MakeInsert(spec_, {.partition_id = 101,
+                                           .vchannel = vch_[shard],
+                                           .ts = ts,
+                                           .msg_id = msg_id,
+                                           .first_pk = first_pk,
+                                           .rows = rows})
                        .SerializeAsString());
   }
   void Tick(uint64_t ts) {
