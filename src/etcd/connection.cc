@@ -82,19 +82,36 @@ Result<std::shared_ptr<Connection>> Connection::Create(const ClientOptions& opti
     }
     creds = grpc::SslCredentials(ssl);
   }
+  conn->creds_ = creds;
+  for (const std::string& a : addresses) {
+    conn->endpoints_.push_back({a, conn->MakeChannel(a), std::nullopt});
+  }
+  return conn;
+}
+
+std::shared_ptr<grpc::Channel> Connection::MakeChannel(const std::string& address) const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  if (!options.tls_server_name.empty()) {
-    args.SetSslTargetNameOverride(options.tls_server_name);
+  // Our own subchannels, so a replaced channel really starts new connections.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (!options_.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options_.tls_server_name);
   }
-  for (const std::string& a : addresses) {
-    conn->endpoints_.push_back({a, grpc::CreateCustomChannel(a, creds, args)});
-  }
-  return conn;
+  return grpc::CreateCustomChannel(address, creds_, args);
+}
+
+std::shared_ptr<grpc::Channel> Connection::channel(size_t i) const {
+  std::lock_guard lock(mu_);
+  return endpoints_[i].channel;
+}
+
+void Connection::MarkHealthy(size_t i) {
+  std::lock_guard lock(mu_);
+  endpoints_[i].failing_since.reset();
 }
 
 size_t Connection::current() const {
@@ -104,6 +121,14 @@ size_t Connection::current() const {
 
 void Connection::Failover(size_t failed) {
   std::lock_guard lock(mu_);
+  Endpoint& e = endpoints_[failed];
+  auto now = std::chrono::steady_clock::now();
+  if (!e.failing_since) {
+    e.failing_since = now;
+  } else if (now - *e.failing_since > std::chrono::seconds(2)) {
+    e.channel = MakeChannel(e.address);
+    e.failing_since = now;
+  }
   if (current_ == failed) current_ = (current_ + 1) % endpoints_.size();
 }
 
@@ -132,7 +157,7 @@ Result<std::string> Connection::Token(size_t i) {
     std::lock_guard lock(mu_);
     if (!token_.empty()) return token_;
   }
-  auto stub = etcdserverpb::Auth::NewStub(endpoints_[i].channel);
+  auto stub = etcdserverpb::Auth::NewStub(channel(i));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.call_timeout);
   etcdserverpb::AuthenticateRequest req;
@@ -179,7 +204,8 @@ Status Connection::Call(absl::string_view action, const UnaryFn& fn,
       continue;
     }
     if (!token->empty()) ctx.AddMetadata("token", *token);
-    s = fn(endpoints_[i].channel, ctx);
+    s = fn(channel(i), ctx);
+    if (s.ok() || s.error_code() != grpc::StatusCode::UNAVAILABLE) MarkHealthy(i);
     if (s.ok()) return OkStatus();
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
       failures.emplace_back(MapError(s, i, action).message());

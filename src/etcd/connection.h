@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,16 @@ class Connection {
   size_t endpoint_count() const { return endpoints_.size(); }
   // "host:port" of endpoint i, as used in messages.
   const std::string& endpoint(size_t i) const { return endpoints_[i].address; }
-  std::shared_ptr<grpc::Channel> channel(size_t i) const { return endpoints_[i].channel; }
-  // The endpoint the next call goes to; Failover moves on from `failed` (if still current).
+  std::shared_ptr<grpc::Channel> channel(size_t i) const;
+  // The endpoint the next call goes to.
   size_t current() const;
+  // Endpoint i was unreachable: the next call goes to the next endpoint (if i is current).
+  // When i has been failing for more than 2 s its channel is replaced by a fresh one: a gRPC
+  // channel whose connection attempts started while the server was restarting can stay stuck
+  // in handshakes that time out for a long time (seen with etcd 3.4 and gRPC 1.51).
   void Failover(size_t failed);
+  // Endpoint i answered.
+  void MarkHealthy(size_t i);
 
   // Runs a unary call: `fn(channel, context)` with the deadline (`timeout`, or call_timeout when
   // zero) and the auth token set. On kUnavailable it tries the next endpoint (each endpoint at
@@ -59,13 +66,16 @@ class Connection {
   struct Endpoint {
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
+    std::optional<std::chrono::steady_clock::time_point> failing_since;
   };
+  std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) const;
   explicit Connection(ClientOptions options) : options_(std::move(options)) {}
   // Returns the token to send to endpoint i ("" without auth), authenticating if needed.
   Result<std::string> Token(size_t i);
 
   ClientOptions options_;
-  std::vector<Endpoint> endpoints_;
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
+  std::vector<Endpoint> endpoints_;  // the vector is fixed; entries are guarded by mu_
   mutable std::mutex mu_;
   size_t current_ = 0;
   std::string token_;

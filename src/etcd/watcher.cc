@@ -153,6 +153,7 @@ Status Watcher::RunStream(size_t endpoint, bool* confirmed) {
     }
     if (resp.created()) {
       *confirmed = true;
+      conn_->MarkHealthy(endpoint);
       {
         std::lock_guard lock(mu_);
         if (next_revision_ == 0) next_revision_ = resp.header().revision() + 1;

@@ -53,7 +53,11 @@ TEST(EtcdRestartTest, WatchResumesAfterServerRestartWithoutLossOrRepeat) {
 
   ASSERT_TRUE(etcd.Start()) << "etcd-server did not restart";
   // Unary calls recover by themselves (bounded retries while gRPC reconnects).
-  ASSERT_TRUE(WaitFor([&] { return client.Put("/w/k", "after1").ok(); }));
+  Status last;
+  ASSERT_TRUE(WaitFor([&] {
+    last = client.Put("/w/k", "after1").status();
+    return last.ok();
+  })) << last;
   ASSERT_TRUE(client.Put("/w/k", "after2").ok());
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard lock(mu);
