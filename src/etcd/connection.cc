@@ -218,7 +218,13 @@ Status Connection::Call(absl::string_view action, const UnaryFn& fn,
       InvalidateToken();
       continue;
     }
-    return MapError(s, i, action);
+    Status err = MapError(s, i, action);
+    if (options_.username.empty() && IsTokenError(s)) {
+      err = Status(err.code(), absl::StrCat(err.message(),
+                                            "; this etcd requires authentication: set the etcd "
+                                            "username and password"));
+    }
+    return err;
   }
   return UnavailableError(absl::StrJoin(failures, "; "));
 }

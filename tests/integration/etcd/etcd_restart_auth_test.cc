@@ -106,6 +106,7 @@ TEST(EtcdAuthTest, PasswordAuthTokenRefreshAndBadPassword) {
 
   auto anon = Client::Connect(Options(etcd.endpoint()));
   ASSERT_FALSE(anon.ok());
+  EXPECT_THAT(std::string(anon.status().message()), HasSubstr("requires authentication"));
 
   ClientOptions good = Options(etcd.endpoint());
   good.username = "root";
