@@ -6,10 +6,14 @@ scripts/e2e-env.sh; its addresses come from the CDC_TEST_* variables of .cache/e
 Fixtures: stack (addresses), source / target (pymilvus connection aliases), topics (a Kafka
 TopicReader), names (unique collection/database names), cdc_server (build/milvus-cdc running
 on the stack; skips until the binary answers POST /cdc, or fails when
-CDC_E2E_REQUIRE_CDC=1), cdc_task (one replication task source -> target for the session).
+CDC_E2E_REQUIRE_CDC=1), cdc_task (one replication task source -> target for the session),
+replicating (cdc_task, after a probe collection created on the source reached the target:
+when it does not within 60 s every test using it fails at once with that reason instead of
+each waiting out its own timeout).
 """
 import itertools
 import os
+import time
 import uuid
 import warnings
 
@@ -17,9 +21,10 @@ import pytest
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-from pymilvus import connections  # noqa: E402
+from pymilvus import Collection, connections, utility  # noqa: E402
 
 import cdc_server as cdc  # noqa: E402
+from seed import schema  # noqa: E402
 from wire import TopicReader  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -111,3 +116,24 @@ def cdc_task(cdc_server, stack):
     task_id = resp["data"]["task_id"]
     yield task_id
     cdc_server.post("delete", {"task_id": task_id})
+
+
+_probe = {}
+
+
+@pytest.fixture
+def replicating(cdc_task, source, target):
+    if "error" not in _probe:
+        name = f"probe_{_run}"
+        Collection(name, schema(), using=source, shards_num=1)
+        deadline = time.monotonic() + 60
+        while not utility.has_collection(name, using=target) and time.monotonic() < deadline:
+            time.sleep(1)
+        arrived = utility.has_collection(name, using=target)
+        _probe["error"] = None if arrived else (
+            f"replication is not working: collection {name} created on the source did not "
+            f"appear on the target within 60 s (milvus-cdc log {ENV_DIR}/logs/cdc-e2e.log)")
+        utility.drop_collection(name, using=source)
+    if _probe["error"]:
+        pytest.fail(_probe["error"])
+    return cdc_task

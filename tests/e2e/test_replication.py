@@ -1,7 +1,8 @@
 """Replication through milvus-cdc, source -> target, checked on the target by query.
 
-These need the cdc_task fixture: they skip with the reason until build/milvus-cdc serves
-POST /cdc (set CDC_E2E_REQUIRE_CDC=1 to make that a failure instead)."""
+These need the replicating fixture: they skip with the reason until build/milvus-cdc serves
+POST /cdc (set CDC_E2E_REQUIRE_CDC=1 to make that a failure instead), and all fail at once when
+a probe collection does not reach the target."""
 import time
 
 import pytest
@@ -39,7 +40,7 @@ def loaded_source_collection(source, name):
     return c
 
 
-def test_collection_insert_and_delete_replicate(cdc_task, source, target, names):
+def test_collection_insert_and_delete_replicate(replicating, source, target, names):
     name = names("coll")
     c = loaded_source_collection(source, name)
     eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
@@ -52,7 +53,7 @@ def test_collection_insert_and_delete_replicate(cdc_task, source, target, names)
     eventually(lambda: not utility.has_collection(name, using=target), f"drop of {name}")
 
 
-def test_partition_replicates(cdc_task, source, target, names):
+def test_partition_replicates(replicating, source, target, names):
     name, part = names("coll"), "p1"
     c = loaded_source_collection(source, name)
     c.release()
@@ -68,7 +69,7 @@ def test_partition_replicates(cdc_task, source, target, names):
     c.drop()
 
 
-def test_database_replicates(cdc_task, source, target, names):
+def test_database_replicates(replicating, source, target, names):
     dbname = names("db")
     db.create_database(dbname, using=source)
     eventually(lambda: dbname in db.list_database(using=target), f"database {dbname}")
