@@ -120,7 +120,14 @@ Status Pipeline::Impl::Init() {
     ASSIGN_OR_RETURN(target_, deps_.connect_target());
   }
   auto ready = target_->CheckReplicationReady();
-  if (!ready.ok()) return ready.status();
+  if (!ready.ok()) {
+    // Only "deny to use the replicate message" (a normal instance) and transport trouble
+    // stop us; another answer means the probe channel is not the target's replicate channel.
+    if (ready.status().code() == StatusCode::kFailedPrecondition || IsRetryable(ready.status()))
+      return ready.status();
+    spdlog::warn("task {}: readiness probe: {}", opts_.task_id,
+                 std::string(ready.status().message()));
+  }
   map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get());
 
   ASSIGN_OR_RETURN(auto rows, deps_.store->ListPositions(opts_.task_id));

@@ -1,6 +1,7 @@
 #include "server/app.h"
 
 #include "meta/factory.h"
+#include "replicate/replicator.h"
 #include "spdlog/spdlog.h"
 
 namespace cdc::server {
@@ -30,13 +31,45 @@ Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   return meta::CreateStore(o);
 }
 
+// The replication pipeline's view of the source (etcd catalog, Kafka channels) from sourceConfig.
+replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
+  replicate::ReplicatorOptions o;
+  const config::EtcdConfig etcd = c.source.EffectiveEtcd();
+  o.source_etcd.endpoints = etcd.address;
+  if (etcd.enable_auth) {
+    o.source_etcd.username = etcd.username;
+    o.source_etcd.password = etcd.password;
+  }
+  if (etcd.enable_tls) {
+    o.source_etcd.tls = true;
+    o.source_etcd.ca_path = etcd.tls_ca_cert_path;
+    o.source_etcd.cert_path = etcd.tls_cert_path;
+    o.source_etcd.key_path = etcd.tls_key_path;
+  }
+  if (!etcd.root_path.empty()) o.catalog.root_path = etcd.root_path;
+  if (!etcd.meta_sub_path.empty()) o.catalog.meta_sub_path = etcd.meta_sub_path;
+  o.kafka_brokers = c.source.kafka.address;
+  o.kafka_config = c.source.kafka.consumer;
+  if (!c.source.kafka.sasl_username.empty()) {
+    o.kafka_config["sasl.username"] = c.source.kafka.sasl_username;
+    o.kafka_config["sasl.password"] = c.source.kafka.sasl_password;
+    o.kafka_config["sasl.mechanisms"] = c.source.kafka.sasl_mechanisms;
+    o.kafka_config["security.protocol"] = c.source.kafka.security_protocol;
+  }
+  o.replicate_chan = c.source.replicate_chan;
+  if (c.source.time_tick_interval > 0)
+    o.time_tick_interval = std::chrono::milliseconds(c.source.time_tick_interval);
+  return o;
+}
+
 }  // namespace
 
 Status App::Start() {
   ASSIGN_OR_RETURN(store_, OpenStore(config_));
   spdlog::info("meta store: {}", store_->Describe());
-  replicator_ = std::make_unique<task::NoopReplicator>();
-  probe_ = std::make_unique<task::GrpcTargetProbe>();
+  auto ropts = ReplicatorOptionsFrom(config_);
+  probe_ = std::make_unique<replicate::ReadinessProbe>(ropts.target_replicate_chan);
+  replicator_ = std::make_unique<replicate::MilvusReplicator>(std::move(ropts), store_.get());
   task::ManagerOptions opts;
   opts.max_task_num = config_.max_task_num;
   opts.limits.max_name_length = config_.max_name_length;

@@ -1,0 +1,185 @@
+#include "replicate/replicator.h"
+
+#include <spdlog/spdlog.h>
+
+#include "replicate/checkpoint.h"
+#include "source/kafka/kafka_reader.h"
+#include "target/grpc_client.h"
+
+namespace cdc::replicate {
+
+target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
+                                     const std::string& target_replicate_chan) {
+  target::ConnectOptions o;
+  o.uri = p.EffectiveUri();
+  o.token = !p.token.empty() ? p.token : (p.username.empty() ? "" : p.username + ":" + p.password);
+  if (p.connect_timeout > 0) o.connect_timeout_s = p.connect_timeout;
+  o.server_pem_path = p.dial_config.server_pem_path;
+  o.server_name = p.dial_config.server_name;
+  o.ca_pem_path = p.dial_config.ca_pem_path;
+  o.client_pem_path = p.dial_config.client_pem_path;
+  o.client_key_path = p.dial_config.client_key_path;
+  o.replicate_channel = target_replicate_chan;
+  return o;
+}
+
+MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store)
+    : options_(std::move(options)),
+      store_(store),
+      catalog_(options_.source_etcd, options_.catalog),
+      notifier_([this] { NotifierLoop(); }) {}
+
+MilvusReplicator::~MilvusReplicator() {
+  std::map<std::string, std::unique_ptr<Pipeline>> all;
+  {
+    std::lock_guard l(mu_);
+    all.swap(pipelines_);
+    running_.clear();
+  }
+  for (auto& [_, p] : all) p->Stop();
+  {
+    std::lock_guard l(events_mu_);
+    stop_ = true;
+  }
+  events_cv_.notify_all();
+  notifier_.join();
+}
+
+void MilvusReplicator::Attach(task::TaskEvents* events) { events_ = events; }
+
+void MilvusReplicator::Notify(std::string task_id, std::string reason, bool failure) {
+  std::lock_guard l(events_mu_);
+  queue_.push_back({std::move(task_id), std::move(reason), failure});
+  events_cv_.notify_all();
+}
+
+void MilvusReplicator::NotifierLoop() {
+  std::unique_lock l(events_mu_);
+  while (true) {
+    events_cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty() && stop_) return;
+    Event e = std::move(queue_.front());
+    queue_.pop_front();
+    l.unlock();
+    bool running;
+    {
+      std::lock_guard g(mu_);
+      running = running_.count(e.task_id) > 0;
+      if (e.failure) running_.erase(e.task_id);
+    }
+    if (running && events_ != nullptr) {
+      if (e.failure) {
+        events_->ReportFailure(e.task_id, e.reason);
+      } else {
+        events_->ReportReason(e.task_id, e.reason);
+      }
+    }
+    l.lock();
+  }
+}
+
+Status MilvusReplicator::Start(const task::TaskInfo& task) {
+  if (!task.kafka.address.empty() && task.milvus.Empty()) {
+    return UnimplementedError("task " + task.task_id +
+                              ": a Kafka target is not supported by this server; use a Milvus "
+                              "target (milvus_connect_param)");
+  }
+  PipelineOptions o;
+  o.task_id = task.task_id;
+  std::vector<std::string> include;
+  for (const auto& name : task.FullCollectionNames())
+    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
+  o.selection = Selection(include, task.exclude_collections);
+  o.replicate_channel =
+      task.rpc_channel.name.empty() ? options_.replicate_chan : task.rpc_channel.name;
+  o.task_start_ts = MsToHybrid(task.create_time_ms);
+  o.idle_tick = options_.time_tick_interval;
+
+  PipelineDeps d;
+  d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
+  d.store = store_;
+  auto target_opts = TargetOptions(task.milvus, options_.target_replicate_chan);
+  d.connect_target = [target_opts]() -> Result<std::unique_ptr<target::Client>> {
+    ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
+    return std::unique_ptr<target::Client>(std::move(c));
+  };
+  auto brokers = options_.kafka_brokers;
+  auto config = options_.kafka_config;
+  std::string id = task.task_id;
+  d.make_reader = [brokers, config, id](
+                      const std::string& channel,
+                      source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
+    if (brokers.empty()) {
+      return InvalidArgumentError(
+          "sourceConfig.kafka.address is empty; milvus-cdc reads the source's channels from Kafka");
+    }
+    source::KafkaReaderOptions ko;
+    ko.brokers = brokers;
+    ko.channel = channel;
+    ko.kind = kind;
+    ko.group = source::MakeGroupName(id, channel);
+    ko.config = config;
+    return std::unique_ptr<source::ChannelReader>(
+        std::make_unique<source::KafkaChannelReader>(std::move(ko)));
+  };
+  d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
+  d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
+
+  auto p = std::make_unique<Pipeline>(std::move(o), std::move(d));
+  std::unique_ptr<Pipeline> old;
+  {
+    std::lock_guard l(mu_);
+    old = std::move(pipelines_[task.task_id]);
+  }
+  if (old) old->Stop();
+  p->Start();
+  std::lock_guard l(mu_);
+  running_.insert(task.task_id);
+  pipelines_[task.task_id] = std::move(p);
+  spdlog::info("task {}: replication started", task.task_id);
+  return OkStatus();
+}
+
+Status MilvusReplicator::Stop(const std::string& task_id) {
+  std::unique_ptr<Pipeline> p;
+  {
+    std::lock_guard l(mu_);
+    running_.erase(task_id);
+    auto it = pipelines_.find(task_id);
+    if (it == pipelines_.end()) return OkStatus();
+    p = std::move(it->second);
+    pipelines_.erase(it);
+  }
+  p->Stop();
+  spdlog::info("task {}: replication stopped", task_id);
+  return OkStatus();
+}
+
+std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_id) const {
+  std::lock_guard l(mu_);
+  auto it = pipelines_.find(task_id);
+  return it == pipelines_.end() ? std::vector<ChannelProgress>{} : it->second->Progress();
+}
+
+Status ReadinessProbe::CheckMilvus(const task::MilvusConnectParam& target,
+                                   std::chrono::seconds timeout) {
+  auto o = TargetOptions(target, target_replicate_chan_);
+  o.connect_timeout_s = static_cast<int>(timeout.count());
+  o.max_attempts = 1;
+  o.rpc_timeout_s = static_cast<int>(timeout.count());
+  auto c = target::ConnectGrpcClient(o);
+  if (!c.ok()) return c.status();
+  auto ready = (*c)->CheckReplicationReady();
+  if (!ready.ok() && ready.status().code() == StatusCode::kFailedPrecondition)
+    return ready.status();  // ttMsgEnabled true: refuse at once
+  if (!ready.ok() && IsRetryable(ready.status()))
+    return UnavailableError(std::string(ready.status().message()));
+  return OkStatus();
+}
+
+Status ReadinessProbe::CheckKafka(const task::KafkaConnectParam& target,
+                                  std::chrono::seconds timeout) {
+  return basic_.CheckKafka(target, timeout);
+}
+
+}  // namespace cdc::replicate

@@ -1,0 +1,93 @@
+#pragma once
+// replicate::MilvusReplicator: task::Replicator that runs one replicate::Pipeline per Running
+// task, reading the source through Kafka and its catalog through etcd (shared by all tasks),
+// writing to the task's target Milvus and checkpointing into the meta store.
+// ReadinessProbe: task::TargetProbe that also refuses, at create, a target that does not
+// accept replication (common.ttMsgEnabled true), with the setting to change.
+//
+// Threads: Start/Stop from the task manager (never concurrently for one task). Reasons and
+// failures are delivered to TaskEvents from a separate notifier thread, so a pipeline never
+// blocks on the manager's lock while the manager waits in Stop().
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "etcd/types.h"
+#include "meta/store.h"
+#include "replicate/pipeline.h"
+#include "replicate/source_catalog_view.h"
+#include "target/connect_options.h"
+#include "task/replicator.h"
+#include "task/target_probe.h"
+
+namespace cdc::replicate {
+
+struct ReplicatorOptions {
+  etcd::ClientOptions source_etcd;
+  source::CatalogOptions catalog;
+  std::string kafka_brokers;
+  std::map<std::string, std::string> kafka_config;  // extra librdkafka keys
+  std::string replicate_chan;                       // the source's replicate-msg channel
+  // The targets' own replicate-msg channel, used by the readiness probe.
+  std::string target_replicate_chan = "by-dev-replicate-msg";
+  std::chrono::milliseconds time_tick_interval{200};
+};
+
+// The target connection of a task.
+target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
+                                     const std::string& target_replicate_chan);
+
+class MilvusReplicator final : public task::Replicator {
+ public:
+  MilvusReplicator(ReplicatorOptions options, meta::Store* store);
+  ~MilvusReplicator() override;
+
+  void Attach(task::TaskEvents* events) override;
+  Status Start(const task::TaskInfo& task) override;
+  Status Stop(const std::string& task_id) override;
+
+  // Per source channel checkpoint and lag of a running task (empty if not running).
+  std::vector<ChannelProgress> Progress(const std::string& task_id) const;
+
+ private:
+  void Notify(std::string task_id, std::string reason, bool failure);
+  void NotifierLoop();
+
+  ReplicatorOptions options_;
+  meta::Store* store_;
+  SharedSourceCatalog catalog_;
+  task::TaskEvents* events_ = nullptr;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+  std::set<std::string> running_;
+
+  struct Event {
+    std::string task_id, reason;
+    bool failure;
+  };
+  std::mutex events_mu_;
+  std::condition_variable events_cv_;
+  std::deque<Event> queue_;
+  bool stop_ = false;
+  std::thread notifier_;
+};
+
+class ReadinessProbe final : public task::TargetProbe {
+ public:
+  explicit ReadinessProbe(std::string target_replicate_chan)
+      : target_replicate_chan_(std::move(target_replicate_chan)) {}
+  Status CheckMilvus(const task::MilvusConnectParam& target, std::chrono::seconds timeout) override;
+  Status CheckKafka(const task::KafkaConnectParam& target, std::chrono::seconds timeout) override;
+
+ private:
+  std::string target_replicate_chan_;
+  task::GrpcTargetProbe basic_;
+};
+
+}  // namespace cdc::replicate

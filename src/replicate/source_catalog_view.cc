@@ -1,0 +1,75 @@
+#include "replicate/source_catalog_view.h"
+
+#include "absl/strings/str_join.h"
+
+namespace cdc::replicate {
+
+SharedSourceCatalog::SharedSourceCatalog(etcd::ClientOptions etcd, source::CatalogOptions options)
+    : etcd_(std::move(etcd)), options_(std::move(options)) {}
+
+SharedSourceCatalog::~SharedSourceCatalog() {
+  if (catalog_) catalog_->Stop();
+}
+
+Result<source::Catalog*> SharedSourceCatalog::Get() {
+  std::lock_guard l(mu_);
+  if (catalog_) return catalog_.get();
+  if (!client_) {
+    auto c = etcd::Client::Connect(etcd_);
+    if (!c.ok()) {
+      return Status(c.status().code() == StatusCode::kInvalidArgument ? StatusCode::kInvalidArgument
+                                                                      : StatusCode::kUnavailable,
+                    "connect source etcd " + absl::StrJoin(etcd_.endpoints, ",") + ": " +
+                        std::string(c.status().message()) + "; check sourceConfig.etcd.address");
+    }
+    client_ = std::move(*c);
+  }
+  auto cat = source::Catalog::Start(client_.get(), options_, [](const auto&) {});
+  if (!cat.ok()) {
+    return UnavailableError("read the source catalog under " + options_.MetaPrefix() +
+                            " from etcd " + absl::StrJoin(etcd_.endpoints, ",") + ": " +
+                            std::string(cat.status().message()));
+  }
+  catalog_ = std::move(*cat);
+  return catalog_.get();
+}
+
+std::optional<CollectionMeta> SourceCatalogView::Convert(const source::CollectionMeta& c) {
+  const auto& info = c.info;
+  if (info.state() != 0) return std::nullopt;  // only Created collections
+  CollectionMeta m;
+  m.id = info.id();
+  m.db_id = c.db_id;
+  m.db_name = c.db_name.empty() ? "default" : c.db_name;
+  m.name = info.schema().name();
+  m.schema = info.schema().SerializeAsString();
+  m.shards_num = info.shards_num();
+  m.consistency_level = info.consistency_level();
+  for (const auto& kv : info.properties()) m.properties.emplace_back(kv.key(), kv.value());
+  m.vchannels.assign(info.virtual_channel_names().begin(), info.virtual_channel_names().end());
+  m.pchannels.assign(info.physical_channel_names().begin(), info.physical_channel_names().end());
+  for (const auto& kd : info.start_positions()) m.start_msg_ids[kd.key()] = kd.data();
+  m.create_ts = info.create_time();
+  for (const auto& [id, p] : c.partitions) {
+    if (p.state != 0) continue;  // only Created partitions
+    m.partitions.push_back({id, p.name, p.created_ts});
+  }
+  return m;
+}
+
+Result<std::vector<CollectionMeta>> SourceCatalogView::ListCollections() {
+  ASSIGN_OR_RETURN(source::Catalog * cat, shared_->Get());
+  std::vector<CollectionMeta> out;
+  for (const auto& c : cat->Collections())
+    if (auto m = Convert(c)) out.push_back(std::move(*m));
+  return out;
+}
+
+Result<std::optional<CollectionMeta>> SourceCatalogView::GetCollection(int64_t id) {
+  ASSIGN_OR_RETURN(source::Catalog * cat, shared_->Get());
+  auto c = cat->Collection(id);
+  if (!c) return std::optional<CollectionMeta>();
+  return Convert(*c);
+}
+
+}  // namespace cdc::replicate

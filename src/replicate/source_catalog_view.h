@@ -1,0 +1,43 @@
+#pragma once
+// SharedSourceCatalog: one source::Catalog (etcd list + watch) shared by every task of the
+// server, started lazily on first use so that the server starts while etcd is down; until it
+// is up, calls return kUnavailable naming etcd (the pipelines retry with backoff).
+// SourceCatalogView: a task's CatalogView over it. Thread-safe.
+#include <memory>
+#include <mutex>
+
+#include "etcd/client.h"
+#include "replicate/catalog_view.h"
+#include "source/catalog.h"
+
+namespace cdc::replicate {
+
+class SharedSourceCatalog {
+ public:
+  SharedSourceCatalog(etcd::ClientOptions etcd, source::CatalogOptions options);
+  ~SharedSourceCatalog();
+  // The running catalog, starting it if needed.
+  Result<source::Catalog*> Get();
+
+ private:
+  etcd::ClientOptions etcd_;
+  source::CatalogOptions options_;
+  std::mutex mu_;
+  std::unique_ptr<etcd::Client> client_;
+  std::unique_ptr<source::Catalog> catalog_;
+};
+
+class SourceCatalogView final : public CatalogView {
+ public:
+  explicit SourceCatalogView(SharedSourceCatalog* shared) : shared_(shared) {}
+  Result<std::vector<CollectionMeta>> ListCollections() override;
+  Result<std::optional<CollectionMeta>> GetCollection(int64_t id) override;
+
+  // Conversion from the catalog's form (exposed for tests).
+  static std::optional<CollectionMeta> Convert(const source::CollectionMeta& c);
+
+ private:
+  SharedSourceCatalog* shared_;
+};
+
+}  // namespace cdc::replicate
