@@ -30,6 +30,12 @@ class Merger {
   // A channel takes part in the watermark from now on (no pack yet: W is undefined).
   void AddChannel(const std::string& channel);
   bool HasChannel(const std::string& channel) const { return channels_.count(channel) > 0; }
+  // Drops a channel and what it buffered (Milvus stops ticking a channel once no collection
+  // uses it, so keeping it would hold the watermark back forever).
+  void RemoveChannel(const std::string& channel) {
+    channels_.erase(channel);
+    consumed_.erase(channel);
+  }
   std::vector<std::string> Channels() const;
 
   void AddPack(source::Pack pack);

@@ -173,6 +173,14 @@ Status Pipeline::Impl::Init() {
 Status Pipeline::Impl::SyncCatalog() {
   ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
   for (const auto& meta : all) {
+    if (MappedCollection* c = map_->Find(meta.id)) {
+      // Milvus 2.3 writes no CreatePartition to the DML channels: new partitions come from here.
+      for (const auto& p : meta.partitions) {
+        if (c->source_partitions.count(p.id)) continue;
+        RETURN_IF_ERROR(map_->AddPartition(*c, p.id, p.name, p.create_ts));
+      }
+      continue;
+    }
     if (map_->Known(meta.id)) continue;
     ASSIGN_OR_RETURN(auto mapped, map_->Ensure(meta));
     (void)mapped;
@@ -238,7 +246,12 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
       if (!next.ok())
         return Annotate(next.status(), "read source channel " + opts_.replicate_channel);
       if (!next->has_value()) break;
-      for (auto& m : (*next)->msgs) replicate_queue_.push_back(std::move(m));
+      for (auto& m : (*next)->msgs) {
+        spdlog::info("task {}: read replicate request {} ts={} (watermark {})", opts_.task_id,
+                     source::MsgTypeName(m.header.type), m.header.timestamp,
+                     merger_.Watermark().value_or(0));
+        replicate_queue_.push_back(std::move(m));
+      }
       *progressed = true;
     }
   }

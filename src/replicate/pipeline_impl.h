@@ -37,6 +37,8 @@ class Pipeline::Impl {
   Status PullReaders(bool* progressed);
   Status StartChannel(const std::string& channel);
   Status SyncChannels();
+  // Stops reading channels that no mapped collection uses any more.
+  void RetireChannels();
   Status SyncCatalog();
   Status WriteCheckpoint(uint64_t w);
   void SetReason(const std::string& reason);

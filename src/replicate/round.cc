@@ -38,6 +38,7 @@ Status Pipeline::Impl::RunRound() {
   }
   if (round_has_dml_channels_) RETURN_IF_ERROR(SendTicks(round_w_, false));
   RETURN_IF_ERROR(SyncChannels());
+  RetireChannels();
   applied_ = std::max(applied_, round_w_);
   applied_out_->store(applied_);
   round_active_ = false;
@@ -47,6 +48,22 @@ Status Pipeline::Impl::RunRound() {
   round_data_sent_ = false;
   round_checkpointed_ = false;
   return OkStatus();
+}
+
+void Pipeline::Impl::RetireChannels() {
+  const auto in_use = map_->SourcePChannels();
+  for (auto it = readers_.begin(); it != readers_.end();) {
+    if (in_use.count(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("task {}: no selected collection left on {}; not reading it any more",
+                 opts_.task_id, it->first);
+    it->second->Close();
+    merger_.RemoveChannel(it->first);
+    saved_positions_.erase(it->first);
+    it = readers_.erase(it);
+  }
 }
 
 Status Pipeline::Impl::Process(const Item& item) {
@@ -292,6 +309,8 @@ Status Pipeline::Impl::ProcessReplicateRequest(const MergedMessage& m) {
       break;  // RBAC, aliases, ...: not replicated
   }
   RETURN_IF_ERROR(s);
+  spdlog::info("task {}: replicate request {} ts={} handled", opts_.task_id,
+               source::MsgTypeName(m.msg.header.type), ts);
   source::MsgPosition pos = m.msg.position;
   pos.set_timestamp(ts);
   replicate_position_ = pos;
