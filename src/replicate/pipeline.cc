@@ -247,7 +247,7 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
         return Annotate(next.status(), "read source channel " + opts_.replicate_channel);
       if (!next->has_value()) break;
       for (auto& m : (*next)->msgs) {
-        spdlog::info("task {}: read replicate request {} ts={} (watermark {})", opts_.task_id,
+        spdlog::debug("task {}: read replicate request {} ts={} (watermark {})", opts_.task_id,
                      source::MsgTypeName(m.header.type), m.header.timestamp,
                      merger_.Watermark().value_or(0));
         replicate_queue_.push_back(std::move(m));

@@ -57,3 +57,31 @@ def test_kill9_mid_stream_no_loss_no_duplicates(replicating, cdc_server, source,
     assert got == expected
     c.release()
     c.drop()
+
+
+def test_pause_writes_resume_catches_up_exactly(replicating, cdc_server, cdc_task, source,
+                                                target, names):
+    name = names("coll")
+    c = Collection(name, schema(), using=source, shards_num=1)
+    c.create_index("vec", FLAT_L2)
+    c.load()
+    c.insert(rows(range(0, 50)))
+    eventually(lambda: target_ids(target, name) == list(range(50)), "50 rows before pause")
+    assert cdc_server.post("pause", {"task_id": cdc_task}).get("code") == 200
+    try:
+        c.insert(rows(range(50, 150)))
+        c.delete("id in [0, 1]")
+        time.sleep(3)
+        assert target_ids(target, name) == list(range(50)), "paused task still replicated"
+    finally:
+        assert cdc_server.post("resume", {"task_id": cdc_task}).get("code") == 200
+    eventually(lambda: target_ids(target, name) == list(range(2, 150)), "catch-up after resume")
+    c.release()
+    c.drop()
+
+
+def test_create_refuses_a_normal_instance_as_target(cdc_server, stack):
+    # The source runs with common.ttMsgEnabled true: it must be refused at once.
+    resp = cdc_server.create_task(stack["source"], stack["source_prefix"])
+    assert resp.get("code") != 200, resp
+    assert "common.ttMsgEnabled: false" in resp.get("message", ""), resp
