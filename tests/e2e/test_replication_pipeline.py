@@ -85,3 +85,25 @@ def test_create_refuses_a_normal_instance_as_target(cdc_server, stack):
     resp = cdc_server.create_task(stack["source"], stack["source_prefix"])
     assert resp.get("code") != 200, resp
     assert "common.ttMsgEnabled: false" in resp.get("message", ""), resp
+
+
+def test_target_frozen_then_back_catches_up(replicating, source, target, names):
+    """SIGSTOP/SIGCONT of our own test target while the source takes writes."""
+    pid_file = os.path.join(os.environ["CDC_ENV_DIR"], "pids", "milvus-target.pid")
+    pid = int(open(pid_file).read().strip())
+    name = names("coll")
+    c = Collection(name, schema(), using=source, shards_num=1)
+    c.create_index("vec", FLAT_L2)
+    c.load()
+    eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        c.insert(rows(range(0, 300)))
+        c.delete("id in [5, 6]")
+        time.sleep(8)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    expected = [i for i in range(300) if i not in (5, 6)]
+    eventually(lambda: target_ids(target, name) == expected, "catch-up after the target froze")
+    c.release()
+    c.drop()
