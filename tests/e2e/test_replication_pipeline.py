@@ -107,3 +107,25 @@ def test_target_frozen_then_back_catches_up(replicating, source, target, names):
     eventually(lambda: target_ids(target, name) == expected, "catch-up after the target froze")
     c.release()
     c.drop()
+
+
+def test_collection_in_a_database_created_after_the_task(replicating, source, target, names):
+    from pymilvus import db
+    dbname, name = names("db"), names("coll")
+    db.create_database(dbname, using=source)
+    db.using_database(dbname, using=source)
+    try:
+        c = Collection(name, schema(), using=source, shards_num=1)
+        c.create_index("vec", FLAT_L2)
+        c.load()
+        c.insert(rows(range(20)))
+        db.using_database(dbname, using=target)
+        eventually(lambda: target_ids(target, name) == list(range(20)), f"20 rows in {dbname}")
+        c.release()
+        c.drop()
+        eventually(lambda: not utility.has_collection(name, using=target), f"drop of {name}")
+    finally:
+        db.using_database("default", using=source)
+        db.using_database("default", using=target)
+    db.drop_database(dbname, using=source)
+    eventually(lambda: dbname not in db.list_database(using=target), f"drop of {dbname}")
