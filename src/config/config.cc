@@ -217,7 +217,11 @@ EtcdConfig SourceConfig::EffectiveEtcd() const {
 
 std::string Config::ListenHost() const {
   auto pos = address.rfind(':');
-  return pos == std::string::npos ? address : address.substr(0, pos);
+  std::string host = pos == std::string::npos ? address : address.substr(0, pos);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1]:8444
+  }
+  return host.empty() ? "0.0.0.0" : host;  // ":8444" means every interface, as in Go
 }
 
 int Config::ListenPort() const {

@@ -207,6 +207,17 @@ TEST(ConfigTest, SyntaxErrorsAndNonMappingDocument) {
   ExpectInvalid(LoadString("- just\n- a list\n"), "expected a mapping of keys");
 }
 
+TEST(ConfigTest, AddressForms) {
+  auto c = Load("address: ':9001'\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ListenHost(), "0.0.0.0");
+  EXPECT_EQ(c->ListenPort(), 9001);
+  c = Load("address: '[::1]:9002'\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ListenHost(), "::1");
+  EXPECT_EQ(c->ListenPort(), 9002);
+}
+
 TEST(ConfigTest, MaxNameLengthZeroMeans256) {
   auto c = Load("maxNameLength: 0\n");
   ASSERT_TRUE(c.ok());
