@@ -9,6 +9,7 @@ namespace {
 nlohmann::json Entry(const std::string& channel, uint64_t ts, const std::string& data_b64) {
   return {{"StartTime", 0},
           {"Time", HybridToMs(ts)},
+          {"TS", ts},  // ours: the exact hybrid watermark (upstream keeps only ms)
           {"DataPair", {{"key", channel}, {"data", data_b64}}},
           {"Dropped", false}};
 }
@@ -17,7 +18,7 @@ nlohmann::json Entry(const std::string& channel, uint64_t ts, const std::string&
 std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [channel, pos] : positions)
-    j[channel] = Entry(channel, pos.timestamp(), source::EncodePosition(pos));
+    j[channel] = Entry(channel, pos.timestamp(), absl::Base64Escape(source::AbslView(pos.msgid())));
   return j.dump();
 }
 
@@ -33,10 +34,19 @@ Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const s
                                   ": DataPair.data missing");
     }
     if (entry.value("Dropped", false)) continue;
-    auto pos = source::DecodePosition(entry["DataPair"]["data"].get<std::string>());
-    if (!pos.ok())
-      return Annotate(pos.status(), "decode checkpoint position of channel " + channel);
-    out[channel] = *pos;
+    std::string msg_id;
+    if (!absl::Base64Unescape(entry["DataPair"]["data"].get<std::string>(), &msg_id)) {
+      return InvalidArgumentError("decode checkpoint position of channel " + channel +
+                                  ": DataPair.data is not base64");
+    }
+    source::MsgPosition pos;
+    pos.set_channel_name(channel);
+    pos.set_msgid(msg_id);
+    // Upstream checkpoints carry only Time (ms); resume after that millisecond, as upstream.
+    pos.set_timestamp(entry.contains("TS") && entry["TS"].is_number_unsigned()
+                          ? entry["TS"].get<uint64_t>()
+                          : MsToHybrid(entry.value("Time", int64_t{0}) + 1) - 1);
+    out[channel] = pos;
   }
   return out;
 }

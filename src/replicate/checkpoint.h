@@ -2,9 +2,9 @@
 // The JSON layout of checkpoint maps inside meta::PositionRecord, as upstream's
 // TaskCollectionPosition: channel -> {"StartTime", "Time" (ms of the hybrid ts), "DataPair":
 // {"key": channel, "data": base64}, "Dropped"}.
-//  - positions (source pchannel): data = base64 of the serialized msg.MsgPosition whose msgID
-//    is the source MQ id to seek to and whose timestamp is the watermark already applied to
-//    the target (messages at or below it are skipped on resume).
+//  - positions (source pchannel): data = base64 of the source MQ msg id to seek to; "TS" (ours)
+//    = the exact hybrid watermark already applied to the target (messages at or below it are
+//    skipped on resume). Without TS (an upstream checkpoint), resume after "Time" ms.
 //  - target positions (target pchannel): data = the position string ReplicateMessage returned.
 // Pure functions, thread-safe; decode errors are InvalidArgument naming the channel.
 #include <cstdint>

@@ -112,10 +112,16 @@ TEST(Checkpoint, RoundTripsUpstreamLayout) {
   std::string json = EncodeSourcePositions(in);
   EXPECT_THAT(json, HasSubstr("\"DataPair\""));
   EXPECT_THAT(json, HasSubstr("\"Time\":5000"));
+  EXPECT_THAT(json, HasSubstr("\"data\":\"KgAAAAAAAAA=\""));  // offset 42, 8 bytes LE
   auto out = DecodeSourcePositions(json);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->at("ch0").SerializeAsString(), in["ch0"].SerializeAsString());
   EXPECT_FALSE(DecodeSourcePositions("{\"ch0\":{}}").ok());
+  // An upstream entry (no TS): resume after its millisecond.
+  auto up = DecodeSourcePositions(
+      R"({"ch0":{"Time":5000,"DataPair":{"key":"ch0","data":"KgAAAAAAAAA="}}})");
+  ASSERT_TRUE(up.ok()) << up.status();
+  EXPECT_EQ(up->at("ch0").timestamp(), sim::ComposeTs(5001) - 1);
 }
 
 }  // namespace
