@@ -129,3 +129,24 @@ def test_collection_in_a_database_created_after_the_task(replicating, source, ta
         db.using_database("default", using=target)
     db.drop_database(dbname, using=source)
     eventually(lambda: dbname not in db.list_database(using=target), f"drop of {dbname}")
+
+
+def test_position_shows_checkpoints_per_source_channel(replicating, cdc_server, cdc_task, source,
+                                                       target, names):
+    name = names("coll")
+    c = Collection(name, schema(), using=source, shards_num=1)
+    c.create_index("vec", FLAT_L2)
+    c.load()
+    c.insert(rows(range(10)))
+    eventually(lambda: target_ids(target, name) == list(range(10)), "10 rows")
+
+    def has_positions():
+        resp = cdc_server.post("position", {"task_id": cdc_task})
+        assert resp.get("code") == 200, resp
+        pos = resp["data"].get("positions") or []
+        return any(p["channel_name"].startswith("by-dev-rootcoord-dml_") and p["msg_id"] and
+                   p["time"] > 0 for p in pos) or resp
+
+    eventually(has_positions, "a checkpoint per source channel in `position`", timeout=30)
+    c.release()
+    c.drop()
