@@ -1,12 +1,14 @@
 #pragma once
-// A trivial gRPC server on 127.0.0.1 (a free port) that answers the HTTP/2 handshake and
-// nothing else: enough for milvus-cdc's "does the target answer" check in tests. The real
-// Milvus target is proven by the end-to-end suite. Starts in the constructor, stops in the
+// A trivial gRPC server on 127.0.0.1 (a free port) standing in for a replication-ready target
+// (ttMsgEnabled false) in API tests: MilvusService/ReplicateMessage answers success with a
+// position; every other method answers UNIMPLEMENTED. The real Milvus target is proven by the
+// end-to-end suite. Starts in the constructor, stops in the
 // destructor; not copyable.
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -24,14 +26,13 @@ class GrpcTarget {
     server_ = b.BuildAndStart();
     // An async server makes progress (accepts, HTTP/2 handshakes) only while some thread polls
     // its completion queue.
-    poller_ = std::thread([this] {
-      void* tag;
-      bool ok;
-      while (cq_->Next(&tag, &ok)) {
-      }
-    });
+    poller_ = std::thread([this] { Serve(); });
   }
   ~GrpcTarget() {
+    {
+      std::lock_guard lock(mu_);
+      shutting_down_ = true;
+    }
     if (server_) server_->Shutdown();
     cq_->Shutdown();
     poller_.join();
@@ -44,6 +45,58 @@ class GrpcTarget {
   std::string uri() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
+  struct Call {
+    grpc::GenericServerContext ctx;
+    grpc::GenericServerAsyncReaderWriter stream{&ctx};
+    grpc::ByteBuffer request;
+    int stage = 0;  // 0 accepted, 1 read, 2 finished
+  };
+  // ReplicateMessageResponse{position (2) = base64 of an 8-byte msg id}, status omitted = ok.
+  static grpc::ByteBuffer ReplicateAnswer() {
+    static const std::string kPos = "AQAAAAAAAAA=";
+    std::string bytes = std::string("\x12") + static_cast<char>(kPos.size()) + kPos;
+    grpc::Slice slice(bytes);
+    return grpc::ByteBuffer(&slice, 1);
+  }
+  // Asks for the next call unless the server is shutting down (then `c` is dropped).
+  void Next(Call* c) {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) {
+      delete c;
+      return;
+    }
+    service_.RequestCall(&c->ctx, &c->stream, cq_.get(), cq_.get(), c);
+  }
+  void Serve() {
+    if (!server_) return;
+    Next(new Call);
+    void* tag;
+    bool ok;
+    while (cq_->Next(&tag, &ok)) {
+      auto* c = static_cast<Call*>(tag);
+      if (!ok) {  // shutting down, or the client went away
+        delete c;
+        continue;
+      }
+      if (c->stage == 0) {
+        Next(new Call);
+        c->stage = 1;
+        c->stream.Read(&c->request, c);
+      } else if (c->stage == 1) {
+        c->stage = 2;
+        if (c->ctx.method() == "/milvus.proto.milvus.MilvusService/ReplicateMessage") {
+          c->stream.WriteAndFinish(ReplicateAnswer(), grpc::WriteOptions(), grpc::Status::OK, c);
+        } else {
+          c->stream.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "fake target"), c);
+        }
+      } else {
+        delete c;
+      }
+    }
+  }
+
+  std::mutex mu_;
+  bool shutting_down_ = false;  // guarded by mu_
   int port_ = 0;
   grpc::AsyncGenericService service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
