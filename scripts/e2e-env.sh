@@ -6,7 +6,8 @@
 #   scripts/e2e-env.sh down                 stop everything this script started
 #   scripts/e2e-env.sh status               show what runs
 #
-# Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness).
+# Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness);
+# pulsar is started only when named (`up pulsar`, exports CDC_TEST_PULSAR and CDC_TEST_PULSAR_WEB).
 # After `up`, $CDC_ENV_DIR/env.sh exports the addresses, e.g. CDC_TEST_ETCD=127.0.0.1:PORT,
 # CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8, CDC_TEST_KAFKA=127.0.0.1:PORT.
 #
@@ -143,6 +144,69 @@ print(u)')
   fi
   set_env CDC_TEST_KAFKA "127.0.0.1:$port"
   log "kafka $KAFKA_VERSION on 127.0.0.1:$port (ready in $((SECONDS - t0))s)"
+}
+
+# --- Pulsar (Apache Pulsar standalone from Maven Central jars) ------------------------------
+# Broker plus one in-process bookie with RocksDB metadata, started by Pulsar's own standalone
+# main class from the unshaded pulsar-broker classpath. Not in the default component list yet.
+PULSAR_VERSION=${CDC_PULSAR_VERSION:-4.0.7}
+PULSAR_HOME=${CDC_PULSAR_HOME:-$CACHE_DIR/pulsar-$PULSAR_VERSION}
+
+install_pulsar_locked() {
+  [[ -f $PULSAR_HOME/VERSION && $(cat "$PULSAR_HOME/VERSION") == "$PULSAR_VERSION" ]] && return 0
+  log "installing Pulsar $PULSAR_VERSION jars from Maven Central into $PULSAR_HOME"
+  rm -rf "$PULSAR_HOME/lib.tmp"
+  mkdir -p "$PULSAR_HOME"
+  # settings.xml maps the extra repositories of Pulsar's POMs onto Maven Central.
+  mvn -q -B -s "$ROOT/scripts/pulsar/settings.xml" -f "$ROOT/scripts/pulsar/pom.xml" \
+    -Dpulsar.version="$PULSAR_VERSION" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$PULSAR_HOME/lib.tmp" >"$ENV_DIR/logs/pulsar-install.log" 2>&1 ||
+    { tail -20 "$ENV_DIR/logs/pulsar-install.log" >&2; return 1; }
+  rm -rf "$PULSAR_HOME/lib" && mv "$PULSAR_HOME/lib.tmp" "$PULSAR_HOME/lib"
+  echo "$PULSAR_VERSION" >"$PULSAR_HOME/VERSION"
+}
+
+pulsar_ready() { # pulsar_ready WEB_URL BROKER_URL: cluster listed, then a real round trip
+  curl -fsS --max-time 5 "$1/admin/v2/clusters" | grep -q '"standalone"' &&
+    java -Xmx128m -cp "$ENV_DIR/pulsar/ping:$PULSAR_HOME/lib/*" PulsarPing "$2"
+}
+
+start_pulsar() {
+  running pulsar && return 0
+  with_cache_lock pulsar install_pulsar_locked
+  local port web bk dir=$ENV_DIR/pulsar t0=$SECONDS
+  port=$(free_port)
+  web=$(free_port)
+  bk=$(free_port)
+  rm -rf "$dir" && mkdir -p "$dir/data" "$dir/logs"
+  sed -e "s|@PORT@|$port|g" -e "s|@WEB_PORT@|$web|g" \
+    "$ROOT/scripts/pulsar/standalone.conf.in" >"$dir/standalone.conf"
+  local jvm=(java -Xms128m -Xmx${CDC_PULSAR_HEAP:-512m} -XX:MaxDirectMemorySize=256m
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+    --add-opens java.base/java.io=ALL-UNNAMED --add-opens java.base/java.util.zip=ALL-UNNAMED
+    --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED
+    --add-opens java.base/sun.net=ALL-UNNAMED --add-opens java.management/sun.management=ALL-UNNAMED
+    -Dio.netty.tryReflectionSetAccessible=true -Djava.net.preferIPv4Stack=true
+    -Dbookkeeper.metadata.bookie.drivers=org.apache.pulsar.metadata.bookkeeper.PulsarMetadataBookieDriver
+    -Dbookkeeper.metadata.client.drivers=org.apache.pulsar.metadata.bookkeeper.PulsarMetadataClientDriver
+    -Dlog4j.configurationFile="$ROOT/scripts/pulsar/log4j2.properties" -Dpulsar.log.dir="$dir/logs"
+    -cp "$PULSAR_HOME/lib/*")
+  # CWD = the instance dir: the starter resolves its relative defaults against it.
+  (cd "$dir" && exec "${jvm[@]}" org.apache.pulsar.PulsarStandaloneStarter \
+    --config "$dir/standalone.conf" -nfw -nss --metadata-dir "$dir/data/metadata" \
+    --bookkeeper-dir "$dir/data/bookkeeper" --bookkeeper-port "$bk") >"$ENV_DIR/logs/pulsar.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/pulsar.pid"
+  # The health check's Java client program compiles while the broker starts.
+  javac -nowarn -d "$dir/ping" -cp "$PULSAR_HOME/lib/*" "$ROOT/scripts/pulsar/PulsarPing.java" \
+    >"$ENV_DIR/logs/pulsar-ping-build.log" 2>&1 ||
+    { cat "$ENV_DIR/logs/pulsar-ping-build.log" >&2; stop_one pulsar; return 1; }
+  if ! wait_for 180 pulsar pulsar_ready "http://127.0.0.1:$web" "pulsar://127.0.0.1:$port"; then
+    tail -30 "$ENV_DIR/logs/pulsar.log" >&2
+    return 1
+  fi
+  set_env CDC_TEST_PULSAR "pulsar://127.0.0.1:$port"
+  set_env CDC_TEST_PULSAR_WEB "http://127.0.0.1:$web"
+  log "pulsar $PULSAR_VERSION on pulsar://127.0.0.1:$port, web :$web (ready in $((SECONDS - t0))s)"
 }
 
 # --- Milvus (standalone binary of the embedded-Milvus wheel from PyPI) ----------------------
