@@ -50,11 +50,14 @@ def test_kill9_mid_stream_no_loss_no_duplicates(replicating, cdc_server, source,
         if batch in (1, 3):
             time.sleep(0.3)
             _restart_killed(cdc_server)
-    eventually(lambda: Collection(name, using=target).num_entities >= 0 and
-               len(target_ids(target, name)) >= len(expected), f"{len(expected)} rows")
+    eventually(lambda: len(target_ids(target, name)) >= len(expected), f"{len(expected)} rows")
     got = target_ids(target, name)
-    assert len(got) == len(set(got)), f"duplicate primary keys on the target: {len(got)} rows"
     assert got == expected
+    # A query returns each primary key once even when the target holds it twice (Milvus 2.3
+    # merges results by key), so duplicates are counted with count(*), which does not merge.
+    counted = Collection(name, using=target).query(
+        "", output_fields=["count(*)"], consistency_level="Eventually")[0]["count(*)"]
+    assert counted == len(expected), f"duplicate rows on the target: {counted} rows"
     c.release()
     c.drop()
 
