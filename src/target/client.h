@@ -51,8 +51,10 @@ class Client {
   virtual Result<std::string> GetVersion() = 0;
 
   // Proves the target accepts replication: ReplicateMessage on its own replicate channel
-  // answers with a position. A normal instance (ttMsgEnabled true) gives kFailedPrecondition
-  // with a message saying to set common.ttMsgEnabled: false.
+  // answers with a position (empty when Milvus answered past its replication check without
+  // one, e.g. while that channel's topic does not exist yet). A normal instance
+  // (ttMsgEnabled true) gives kFailedPrecondition with a message saying to set
+  // common.ttMsgEnabled: false; transport and auth errors are returned as they are.
   virtual Result<std::string> CheckReplicationReady() = 0;
 
   // Sends one pack; returns the position (base64 message id) the target produced last.

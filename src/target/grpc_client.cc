@@ -176,8 +176,19 @@ Result<std::string> GrpcClient::CheckReplicationReady() {
   Status s = impl_->Call(impl_->Where("replication readiness probe (ReplicateMessage)",
                                       "channel=" + impl_->opts.replicate_channel),
                          "", &Stub::ReplicateMessage, req, &resp);
-  if (!s.ok()) return s;
-  return resp.position();
+  if (s.ok()) return resp.position();
+  // The proxy refuses replication (1900, kFailedPrecondition) before anything else, so any
+  // other answer from Milvus itself means it accepts replication: e.g. 65535 "Failed to get
+  // latest MsgID" while the target's own replicate topic does not exist yet, or "empty msgs"
+  // when the probe names a channel that is not the target's own.
+  switch (s.code()) {
+    case StatusCode::kInternal:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return std::string();
+    default:
+      return s;
+  }
 }
 
 Result<std::string> GrpcClient::ReplicateMessage(const milvuspb::ReplicateMessageRequest& req) {
