@@ -193,10 +193,16 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
   if (auto it = saved_positions_.find(channel); it != saved_positions_.end()) {
     start = source::StartPosition::At(it->second);
   } else {
-    // Collections created after the task started are read from their create message.
+    // Collections created after the task started are read from their create message. Milvus'
+    // TSO can lag the wall clock that stamped the task, so a collection created right after
+    // the task may carry an older ts: collections from the last kNewCollectionSlack before the
+    // task count as new too (reading a create message early only copies more, never less).
+    constexpr uint64_t kNewCollectionSlack = uint64_t{10000} << 18;  // 10 s as a hybrid ts
+    const uint64_t new_after =
+        opts_.task_start_ts > kNewCollectionSlack ? opts_.task_start_ts - kNewCollectionSlack : 0;
     std::optional<source::MsgPosition> earliest;
     for (const auto& [_, c] : map_->collections()) {
-      if (c.source.create_ts <= opts_.task_start_ts) continue;
+      if (c.source.create_ts <= new_after) continue;
       auto id = c.source.start_msg_ids.find(channel);
       if (id == c.source.start_msg_ids.end() || id->second.empty()) continue;
       if (earliest && earliest->timestamp() <= c.source.create_ts) continue;
@@ -248,8 +254,8 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
       if (!next->has_value()) break;
       for (auto& m : (*next)->msgs) {
         spdlog::debug("task {}: read replicate request {} ts={} (watermark {})", opts_.task_id,
-                     source::MsgTypeName(m.header.type), m.header.timestamp,
-                     merger_.Watermark().value_or(0));
+                      source::MsgTypeName(m.header.type), m.header.timestamp,
+                      merger_.Watermark().value_or(0));
         replicate_queue_.push_back(std::move(m));
       }
       *progressed = true;
