@@ -181,14 +181,16 @@ std::vector<CatalogEvent> CatalogState::Diff(const Live& before, const Live& aft
                                              int64_t revision) {
   std::vector<CatalogEvent> creates, drops;
   auto db_event = [&](Kind k, const DatabaseMeta& d) {
-    CatalogEvent e{k};
+    CatalogEvent e;
+    e.kind = k;
     e.db_id = d.id;
     e.db_name = d.name;
     e.revision = revision;
     return e;
   };
   auto coll_event = [&](Kind k, const CollectionMeta& c) {
-    CatalogEvent e{k};
+    CatalogEvent e;
+    e.kind = k;
     e.db_id = c.db_id;
     e.db_name = c.db_name;
     e.collection_id = c.id();
