@@ -52,10 +52,10 @@ inline bool IsRetryable(const Status& s) {
 #define CDC_CONCAT_(a, b) CDC_CONCAT_INNER_(a, b)
 
 // RETURN_IF_ERROR(expr): returns the Status of `expr` from the enclosing function if not ok.
-#define RETURN_IF_ERROR(expr)                         \
-  do {                                                \
-    ::cdc::Status cdc_status_ = (expr);               \
-    if (!cdc_status_.ok()) return cdc_status_;        \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::cdc::Status cdc_status_ = (expr);        \
+    if (!cdc_status_.ok()) return cdc_status_; \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates a Result<T>; returns its Status if not ok, else

@@ -84,7 +84,7 @@ void Pipeline::Impl::Run() {
         if (!st.reason.empty())
           reader_reason = absl::StrCat("read source channel ", ch, ": ", st.reason);
       }
-      SetReason(reader_reason);
+      SetReason(reader_reason.empty() ? skipped_ : reader_reason);
       if (!progressed) SleepFor(opts_.poll);
       continue;
     }

@@ -105,6 +105,9 @@ class Pipeline::Impl {
   std::condition_variable cv_;
   bool stop_ = false;
   std::string reason_;
+  // The last source message that could not be replicated (kept in the task's reason so a skip
+  // is never silent); pipeline thread only.
+  std::string skipped_;
   std::vector<ChannelProgress> progress_;
 };
 

@@ -91,8 +91,10 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
   if (c == nullptr) return OkStatus();
   auto route = c->routes.find(h.shard_name);
   if (route == c->routes.end()) {
-    spdlog::warn("task {}: {} for unknown shard {} of {}.{} skipped", opts_.task_id,
-                 source::MsgTypeName(h.type), h.shard_name, c->source.db_name, c->source.name);
+    skipped_ = absl::StrCat("skipped ", source::MsgTypeName(h.type), " at ",
+                            source::DescribePosition(m.msg.position), ": unknown shard ",
+                            h.shard_name, " of ", c->source.db_name, ".", c->source.name);
+    spdlog::warn("task {}: {}", opts_.task_id, skipped_);
     return OkStatus();
   }
   FieldOverrides ov;
@@ -104,8 +106,10 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
   }
   auto bytes = RewriteFields(m.msg.payload, ov);
   if (!bytes.ok()) {
-    spdlog::error("task {}: {} at {} skipped: {}", opts_.task_id, source::MsgTypeName(h.type),
-                  source::DescribePosition(m.msg.position), std::string(bytes.status().message()));
+    skipped_ =
+        absl::StrCat("skipped ", source::MsgTypeName(h.type), " at ",
+                     source::DescribePosition(m.msg.position), ": ", bytes.status().message());
+    spdlog::error("task {}: {}", opts_.task_id, skipped_);
     return OkStatus();
   }
   const std::string& t = route->second.target_pchannel;

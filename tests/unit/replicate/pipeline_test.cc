@@ -75,14 +75,13 @@ class PipelineTest : public ::testing::Test {
     Tick(ts + 1);  // the source ticks all the time; a seek consumes the first tick
   }
   void Insert(int shard, uint64_t ts, int64_t msg_id, int64_t first_pk, int rows) {
-    broker_.Append(shard == 0 ? kCh0 : kCh1,
-                   sim::MakeInsert(spec_, {.partition_id = 101,
-                                           .vchannel = vch_[shard],
-                                           .ts = ts,
-                                           .msg_id = msg_id,
-                                           .first_pk = first_pk,
-                                           .rows = rows})
-                       .SerializeAsString());
+    broker_.Append(shard == 0 ? kCh0 : kCh1, sim::MakeInsert(spec_, {.partition_id = 101,
+                                                                     .vchannel = vch_[shard],
+                                                                     .ts = ts,
+                                                                     .msg_id = msg_id,
+                                                                     .first_pk = first_pk,
+                                                                     .rows = rows})
+                                                 .SerializeAsString());
   }
   void Tick(uint64_t ts) {
     for (const char* ch : {kCh0, kCh1})
