@@ -3,6 +3,7 @@ on its Kafka topics, and ReplicateMessage behaves as CDC needs on target and sou
 import base64
 import os
 import sys
+import time
 
 import pytest
 from pymilvus import Collection, MilvusException, db, utility
@@ -90,7 +91,14 @@ def test_target_answers_replicate_message_on_its_replicate_channel(stack):
         brokers, found = kafka_ping.metadata(stack["kafka"], channel)
         if found.get(channel, (1, []))[0] == 0:
             break
-    resp = replicate_message(stack["target"], channel)
+    # Milvus's own Kafka client caches topic metadata: until its next refresh it may still
+    # answer "Unknown partition" for the topic the broker has just created. Bounded retry.
+    deadline = time.monotonic() + 30
+    while True:
+        resp = replicate_message(stack["target"], channel)
+        if "Unknown partition" not in resp.status.reason or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert resp.status.error_code == 0 and resp.status.code == 0, resp.status.reason
     assert len(base64.b64decode(resp.position)) == 8  # a Kafka message id: the int64 offset
 
