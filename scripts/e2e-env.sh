@@ -7,7 +7,8 @@
 #   scripts/e2e-env.sh status               show what runs
 #
 # Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness);
-# pulsar is started only when named (`up pulsar`, exports CDC_TEST_PULSAR and CDC_TEST_PULSAR_WEB).
+# pulsar is started only when named (`up pulsar`, exports CDC_TEST_PULSAR and CDC_TEST_PULSAR_WEB),
+# and so is milvus-source-pulsar (a source Milvus on Pulsar, exports CDC_TEST_MILVUS_SOURCE_PULSAR...).
 # After `up`, $CDC_ENV_DIR/env.sh exports the addresses, e.g. CDC_TEST_ETCD=127.0.0.1:PORT,
 # CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8, CDC_TEST_KAFKA=127.0.0.1:PORT.
 #
@@ -270,29 +271,41 @@ stop_milvus() { # stop_milvus NAME: SIGTERM, SIGKILL after 20 s (its graceful st
     "/tmp/milvus/standalone-$(milvus_alias "$1").pid" ${pid:+"/tmp/milvus/server_id_$pid"}
 }
 
-# start_milvus NAME CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX
+milvus_mq_settings() { # milvus_mq_settings kafka|pulsar: milvus.yaml settings of that queue
+  case $1 in
+    kafka) echo mq.type=kafka "kafka.brokerList=$(env_value CDC_TEST_KAFKA)" kafka.readTimeout=10 ;;
+    pulsar) # Milvus builds pulsar://address:port itself and uses the web port for admin calls.
+      local broker web
+      broker=$(env_value CDC_TEST_PULSAR)
+      web=$(env_value CDC_TEST_PULSAR_WEB)
+      echo mq.type=pulsar pulsar.address=127.0.0.1 "pulsar.port=${broker##*:}" \
+        "pulsar.webport=${web##*:}" pulsar.maxMessageSize=5242880 pulsar.tenant=public \
+        pulsar.namespace=default pulsar.requestTimeout=60 ;;
+  esac
+}
+
+# start_milvus NAME ETCD_ROOT CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX MQ(kafka|pulsar)
 start_milvus() {
-  local name=$1 prefix=$2 ttmsg=$3 suffix=$4
+  local name=$1 root=$2 prefix=$3 ttmsg=$4 suffix=$5 mq=$6
   running "$name" && return 0
   running etcd || start_etcd
-  running kafka || start_kafka
+  running "$mq" || "start_$mq"
   with_cache_lock milvus install_milvus_locked
-  local etcd kafka dir=$ENV_DIR/$name t0=$SECONDS
+  local etcd dir=$ENV_DIR/$name t0=$SECONDS
   etcd=$(env_value CDC_TEST_ETCD)
-  kafka=$(env_value CDC_TEST_KAFKA)
   # A fresh instance: its data dir and its etcd root path are wiped (the catalog would point at
-  # deleted binlogs otherwise). Kafka topics are not: consumers must seek past old messages.
+  # deleted binlogs otherwise). Queue topics are not: consumers must seek past old messages.
   rm -rf "$dir" && mkdir -p "$dir/configs" "$dir/data" "$dir/logs" "$dir/run"
-  ETCDCTL_API=3 etcdctl --endpoints "$etcd" del --prefix "$prefix/" >/dev/null
+  ETCDCTL_API=3 etcdctl --endpoints "$etcd" del --prefix "$root/" >/dev/null
   local -A port
   local k
   for k in proxy proxy_internal root_coord query_coord query_node data_coord data_node \
     index_node index_coord metrics; do port[$k]=$(free_port); done
   "$VENV/bin/python" "$ROOT/scripts/milvus/render_config.py" \
     --template "$MILVUS_BIN/config.yaml.template" --out "$dir/configs/milvus.yaml" \
-    etcd.endpoints="[$etcd]" etcd.rootPath="$prefix" etcd.use.embed=false \
+    etcd.endpoints="[$etcd]" etcd.rootPath="$root" etcd.use.embed=false \
     etcd.data.dir="$dir/etcd-unused" etcd.log.path=stdout etcd.log.level=warn \
-    metastore.type=etcd mq.type=kafka kafka.brokerList="$kafka" kafka.readTimeout=10 \
+    metastore.type=etcd $(milvus_mq_settings "$mq") \
     common.storageType=local localStorage.path="$dir/data/" rocksmq.path="$dir/rdb-unused" \
     log.file.rootPath= log.stdout=true log.level=info \
     common.chanNamePrefix.cluster="$prefix" common.ttMsgEnabled="$ttmsg" \
@@ -322,16 +335,29 @@ start_milvus() {
   fi
   set_env "CDC_TEST_MILVUS_$suffix" "127.0.0.1:${port[proxy]}"
   set_env "CDC_TEST_MILVUS_${suffix}_METRICS" "127.0.0.1:${port[metrics]}"
-  set_env "CDC_TEST_MILVUS_${suffix}_ETCD_ROOT" "$prefix"
+  set_env "CDC_TEST_MILVUS_${suffix}_ETCD_ROOT" "$root"
   set_env "CDC_TEST_MILVUS_${suffix}_PREFIX" "$prefix"
+  set_env "CDC_TEST_MILVUS_${suffix}_MQ" "$mq"
   set_env CDC_TEST_MILVUS_VERSION "$MILVUS_VERSION"
   set_env CDC_TEST_PYTHON "$VENV/bin/python"
-  log "$name (Milvus $MILVUS_VERSION, prefix $prefix, ttMsgEnabled $ttmsg) on" \
+  log "$name (Milvus $MILVUS_VERSION, mq $mq, etcd root $root, prefix $prefix, ttMsgEnabled $ttmsg) on" \
     "127.0.0.1:${port[proxy]}, metrics :${port[metrics]} (ready in $((SECONDS - t0))s)"
 }
 
-start_milvus-source() { start_milvus milvus-source "${CDC_SOURCE_PREFIX:-by-dev}" true SOURCE; }
-start_milvus-target() { start_milvus milvus-target "${CDC_TARGET_PREFIX:-cdc-target}" false TARGET; }
+start_milvus-source() {
+  local p=${CDC_SOURCE_PREFIX:-by-dev}
+  start_milvus milvus-source "$p" "$p" true SOURCE kafka
+}
+start_milvus-target() {
+  local p=${CDC_TARGET_PREFIX:-cdc-target}
+  start_milvus milvus-target "$p" "$p" false TARGET kafka
+}
+# The source of the end-to-end suite's Pulsar pass: mq Pulsar, its own etcd root path (the
+# channel prefix stays the default `by-dev`: the topics live on another broker).
+start_milvus-source-pulsar() {
+  start_milvus milvus-source-pulsar "${CDC_SOURCE_PULSAR_ETCD_ROOT:-by-dev-pulsar}" \
+    "${CDC_SOURCE_PREFIX:-by-dev}" true SOURCE_PULSAR pulsar
+}
 
 stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after $STOP_WAIT (default 30) seconds
   local f=$ENV_DIR/pids/$1.pid pid
@@ -358,6 +384,7 @@ case $cmd in
   down)
     # Dependents first (Milvus needs etcd and Kafka for a graceful stop); both Milvus at once.
     stop_milvus milvus-source &
+    stop_milvus milvus-source-pulsar &
     stop_milvus milvus-target &
     wait
     for ((i = ${#ALL_COMPONENTS[@]} - 1; i >= 0; i--)); do stop_one "${ALL_COMPONENTS[i]}"; done

@@ -79,8 +79,27 @@ def create_task(url, target_addr, source_prefix):
     })
 
 
+def source_mq_config(stack):
+    """The sourceConfig lines of the source's queue: pulsar (upstream keys; milvus-cdc reads
+    Pulsar when pulsar.address is set) or kafka."""
+    if stack["source_mq"] == "pulsar":
+        web_host, web_port = stack["pulsar_web"].split("://", 1)[-1].rsplit(":", 1)
+        return f"""  pulsar:
+    address: {stack["pulsar"]}
+    webAddress: {web_host}
+    webPort: {web_port}
+    tenant: public
+    namespace: default
+    maxMessageSize: 5242880
+"""
+    return f"""  kafka:
+    address: {stack["kafka"]}
+"""
+
+
 def write_config(path, port, stack, meta_root):
-    """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and Kafka."""
+    """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and the source's
+    queue (stack["source_mq"])."""
     etcd = stack["etcd"]
     text = f"""address: 127.0.0.1:{port}
 maxTaskNum: 100
@@ -97,9 +116,7 @@ sourceConfig:
   readChanLen: 10
   defaultPartitionName: _default
   replicateChan: {stack["source_prefix"]}-replicate-msg
-  kafka:
-    address: {stack["kafka"]}
-maxNameLength: 256
+{source_mq_config(stack)}maxNameLength: 256
 """
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

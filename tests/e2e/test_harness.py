@@ -1,5 +1,6 @@
 """Proves the harness itself: both Milvus servers take pymilvus calls, the source's changes land
-on its Kafka topics, and ReplicateMessage behaves as CDC needs on target and source."""
+on the topics of its queue (Kafka, or Pulsar with CDC_E2E_MQ=pulsar; read by the topics
+fixture), and ReplicateMessage behaves as CDC needs on target and source."""
 import base64
 import os
 import sys
@@ -37,7 +38,7 @@ def test_target_takes_ddl_but_denies_plain_inserts(target, names):
     c.drop()
 
 
-def test_source_dml_lands_on_its_kafka_dml_topic(source, stack, topics, names):
+def test_source_dml_lands_on_its_dml_topic(source, stack, topics, names):
     name = names("coll")
     c = Collection(name, schema(), using=source, shards_num=1)
     pchans = list(describe_collection(stack["source"], name).physical_channel_names)
@@ -84,6 +85,7 @@ def test_source_ddl_lands_on_its_replicate_topic(source, stack, topics, names):
 
 
 def test_target_answers_replicate_message_on_its_replicate_channel(stack):
+    # The target runs on Kafka in both passes of the suite (only the source's queue varies).
     channel = f"{stack['target_prefix']}-replicate-msg"
     # A fresh target has never produced to its replicate topic; Milvus does not create topics,
     # the broker auto-creates them on a metadata request (as for any first producer).

@@ -135,7 +135,7 @@ def test_collection_in_a_database_created_after_the_task(replicating, source, ta
 
 
 def test_position_shows_checkpoints_per_source_channel(replicating, cdc_server, cdc_task, source,
-                                                       target, names):
+                                                       target, stack, names):
     name = names("coll")
     c = Collection(name, schema(), using=source, shards_num=1)
     c.create_index("vec", FLAT_L2)
@@ -147,7 +147,7 @@ def test_position_shows_checkpoints_per_source_channel(replicating, cdc_server, 
         resp = cdc_server.post("position", {"task_id": cdc_task})
         assert resp.get("code") == 200, resp
         pos = resp["data"].get("positions") or []
-        return any(p["channel_name"].startswith("by-dev-rootcoord-dml_") and p["msg_id"] and
+        return any(p["channel_name"].startswith(f"{stack['source_prefix']}-rootcoord-dml_") and p["msg_id"] and
                    p["time"] > 0 for p in pos) or resp
 
     eventually(has_positions, "a checkpoint per source channel in `position`", timeout=30)
