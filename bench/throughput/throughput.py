@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Throughput step (bench/README.md): milvus-cdc beside the librdkafka -> ReplicateMessage
+ceiling (bench/ceiling), on the same topic, into the same target.
+
+Sources: the simulator (milvus-source-sim writes a backlog of inserts of 1, 100 or 1000 rows
+of 128- or 768-dim float vectors, a delete after every 10 inserts, into a fresh topic; the
+collection appears in a fresh etcd root once the task runs) and a real source Milvus
+(pymilvus inserts; the task is created paused before the collection and resumed after the
+inserts). Targets: the real target Milvus and the recording sink (bench/sink).
+
+End to end = from the collection appearing (sim) or the resume (real) until the task's
+checkpoint (written after the target acknowledged) reaches the last message's timestamp.
+Steady = the rate between 10% and 90% of the stream. CPU seconds and peak RSS are
+milvus-cdc's own, from /proc (one fresh process per case).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+from procs import Cdc, Sink, run_ceiling
+
+OUT = os.environ["BENCH_OUT"]
+BUILD = os.environ["BENCH_BUILD"]
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+LOGDIR = os.path.join(OUT, "throughput")
+ETCD, KAFKA = os.environ["CDC_TEST_ETCD"], os.environ["CDC_TEST_KAFKA"]
+SOURCE, TARGET = os.environ["CDC_TEST_MILVUS_SOURCE"], os.environ["CDC_TEST_MILVUS_TARGET"]
+SOURCE_PREFIX = os.environ.get("CDC_TEST_MILVUS_SOURCE_PREFIX", "by-dev")
+SOURCE_ROOT = os.environ.get("CDC_TEST_MILVUS_SOURCE_ETCD_ROOT", SOURCE_PREFIX)
+CDC = os.path.join(BUILD, "milvus-cdc")
+SIM = os.path.join(BUILD, "src", "tools", "milvus-source-sim")
+SINK = os.path.join(BUILD, "bench", "milvus-sink")
+CEILING = os.path.join(BUILD, "bench", "replicate-ceiling")
+TIMEOUT = 300
+STAMP = time.strftime("%H%M%S")
+
+# (dim, rows per insert, inserts): full sizes; quick divides the inserts by 10.
+SIM_CASES = [(128, 1, 2000), (128, 100, 400), (128, 1000, 100),
+             (768, 1, 1000), (768, 100, 200), (768, 1000, 40)]
+REAL_CASES = [(128, 1, 1000), (128, 100, 200), (768, 1000, 20)]
+DELETE_EVERY = 10
+
+rows_out = []
+summary = []
+
+
+def row(bench, case, metric, value, unit, note=""):
+    if value is None:
+        return
+    r = {"bench": bench, "case": case, "metric": metric, "value": round(value, 4), "unit": unit}
+    if note:
+        r["note"] = note
+    rows_out.append(r)
+
+
+def save():
+    with open(os.path.join(OUT, "throughput.json"), "w", encoding="utf-8") as f:
+        json.dump(rows_out, f, indent=1)
+
+
+def steady_rate(samples, first_ms, last_ms, rows):
+    """rows/s between 10% and 90% of the stream's time range, or None if too few samples."""
+    span = last_ms - first_ms
+    if span <= 0:
+        return None
+    pts = [(t, (ms - first_ms) / span) for t, ms in samples if ms > 0]
+    a = next((p for p in pts if p[1] >= 0.1), None)
+    b = next((p for p in reversed(pts) if p[1] <= 0.9), None)
+    if not a or not b or b[0] - a[0] < 0.2 or b[1] <= a[1]:
+        return None
+    return rows * (b[1] - a[1]) / (b[0] - a[0])
+
+
+def report(src, dim, batch, tname, rows, mbytes, cdc_res, ceil_res):
+    case = f"{src} dim={dim} batch={batch} -> {tname}"
+    wall, cpu, rss, steady = cdc_res
+    row("cdc", case, "rows/s", rows / wall, "rows/s", f"{rows} rows, {mbytes:.1f} MB, e2e")
+    row("cdc", case, "MB/s", mbytes / wall, "MB/s")
+    row("cdc", case, "steady rows/s", steady, "rows/s", "10%..90% of the stream")
+    row("cdc", case, "CPU per GB", cpu / (mbytes / 1000), "cpu-s/GB")
+    row("cdc", case, "peak RSS", rss, "MB")
+    ratio = None
+    if ceil_res:
+        row("ceiling", case, "rows/s", rows / ceil_res["wall_s"], "rows/s")
+        row("ceiling", case, "CPU per GB", ceil_res["cpu_s"] / (mbytes / 1000), "cpu-s/GB")
+        ratio = ceil_res["wall_s"] / wall
+        row("cdc/ceiling", case, "throughput ratio", ratio, "x")
+    line = (f"{case:<34} {rows:>7} rows {mbytes:7.1f} MB | cdc {rows / wall:9.0f} rows/s "
+            f"{mbytes / wall:6.1f} MB/s steady {steady or 0:9.0f} cpu {cpu / (mbytes / 1000):6.1f}"
+            f" s/GB rss {rss:5.0f} MB")
+    if ceil_res:
+        line += (f" | ceiling {rows / ceil_res['wall_s']:9.0f} rows/s "
+                 f"cpu {ceil_res['cpu_s'] / (mbytes / 1000):6.1f} s/GB | ratio {ratio:.2f}")
+    summary.append(line)
+    print(line, flush=True)
+    save()
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:2])} failed: {r.stderr.strip()[-400:]}")
+    return r.stdout
+
+
+def sim_case(dim, batch, inserts, tname, taddr):
+    tag = f"{STAMP}{tname[0]}{dim}b{batch}"
+    root = f"bench-{tag}"
+    topic = f"{root}-rootcoord-dml_0"
+    name = f"bench_sim_{tag}"
+    cid = int(time.time() * 1000) % 10**9 * 100 + dim + batch
+    logdir = os.path.join(LOGDIR, f"sim-{tname}-{dim}-{batch}")
+    cdc = Cdc(CDC, logdir, ETCD, KAFKA, root, f"{root}-replicate-msg")
+    try:
+        task = cdc.create(taddr, [{"name": "*"}])
+        start_ms = int(time.time() * 1000)
+        out = run([SIM, "produce", "--brokers", KAFKA, "--pchannel", topic, "--collection-id",
+                   str(cid), "--collection-name", name, "--dim", str(dim), "--inserts",
+                   str(inserts), "--rows", str(batch), "--inserts-per-tick",
+                   str(max(1, min(100, 1000 // batch))), "--delete-every", str(DELETE_EVERY),
+                   "--start-ms", str(start_ms)])
+        # "produced N messages (B bytes) to T; last ts X"
+        words = out.split()
+        nbytes, last_ts = int(words[3].lstrip("(")), int(words[-1])
+        samples, wall, cpu, rss = cdc.measure(
+            task, cid, last_ts >> 18, TIMEOUT,
+            lambda: run([SIM, "catalog", "--etcd", ETCD, "--root", root, "--pchannel", topic,
+                         "--collection-id", str(cid), "--collection-name", name, "--dim",
+                         str(dim), "--start-offset", "0", "--create-ts", str(start_ms << 18)]))
+    finally:
+        cdc.stop()
+    rows = batch * inserts
+    steady = steady_rate(samples, start_ms, last_ts >> 18, rows)
+    ceil = run_ceiling(CEILING, ["--brokers", KAFKA, "--topic", topic, "--target", taddr,
+                                 "--collection", name], os.path.join(logdir, "ceiling.log"),
+                       TIMEOUT)
+    report("sim", dim, batch, tname, rows, nbytes / 1e6, (wall, cpu, rss, steady), ceil)
+
+
+def real_case(dim, batch, inserts, tname, taddr):
+    import numpy as np
+    from pymilvus import Collection, CollectionSchema, DataType, FieldSchema, connections
+
+    name = f"bench_real_{STAMP}_{tname}_{dim}_{batch}"
+    logdir = os.path.join(LOGDIR, f"real-{tname}-{dim}-{batch}")
+    host, port = SOURCE.rsplit(":", 1)
+    connections.connect("bench-src", host=host, port=port)
+    cdc = Cdc(CDC, logdir, ETCD, KAFKA, SOURCE_ROOT, f"{SOURCE_PREFIX}-replicate-msg")
+    try:
+        task = cdc.create(taddr, [{"name": name}], paused=True)
+        schema = CollectionSchema([FieldSchema("pk", DataType.INT64, is_primary=True),
+                                   FieldSchema("vec", DataType.FLOAT_VECTOR, dim=dim)])
+        coll = Collection(name, schema, using="bench-src", shards_num=1)
+        cid = coll.describe()["collection_id"]
+        rng = np.random.default_rng(1)
+        last_ts, first_ts, t_ins = 0, 0, time.monotonic()
+        for i in range(inserts):
+            pks = list(range(i * batch, (i + 1) * batch))
+            r = coll.insert([pks, rng.random((batch, dim), dtype=np.float32)])
+            first_ts = first_ts or r.timestamp
+            last_ts = max(last_ts, r.timestamp)
+            if (i + 1) % DELETE_EVERY == 0:
+                last_ts = max(last_ts, coll.delete(f"pk in [{pks[0]}]").timestamp)
+        ins_wall = time.monotonic() - t_ins
+        samples, wall, cpu, rss = cdc.measure(task, cid, last_ts >> 18, TIMEOUT,
+                                              lambda: cdc.resume(task))
+    finally:
+        cdc.stop()
+    rows = batch * inserts
+    ceil = run_ceiling(CEILING, ["--brokers", KAFKA, "--source", SOURCE, "--target", taddr,
+                                 "--collection", name, "--end-ts", str(last_ts)],
+                       os.path.join(logdir, "ceiling.log"), TIMEOUT)
+    mbytes = ceil["bytes"] / 1e6  # the DML bytes on the topic (both forward the same)
+    row("source", f"real dim={dim} batch={batch}", "pymilvus insert rows/s", rows / ins_wall,
+        "rows/s", "how fast the source Milvus took the backlog")
+    steady = steady_rate(samples, first_ts >> 18, last_ts >> 18, rows)
+    report("real", dim, batch, tname, rows, mbytes, (wall, cpu, rss, steady), ceil)
+    coll.drop()
+
+
+def main():
+    os.makedirs(LOGDIR, exist_ok=True)
+    div = 10 if QUICK else 1
+    only = os.environ.get("BENCH_THROUGHPUT_ONLY", "")  # e.g. "sim" or "real" (debugging)
+    sink = Sink(SINK, LOGDIR)
+    failures = 0
+    try:
+        targets = [("milvus", TARGET), ("sink", sink.addr)]
+        cases = []
+        if only in ("", "sim"):
+            sims = SIM_CASES if not QUICK else [SIM_CASES[1], SIM_CASES[5]]
+            cases += [("sim", c) for c in sims]
+        if only in ("", "real"):
+            reals = REAL_CASES if not QUICK else [REAL_CASES[1]]
+            cases += [("real", c) for c in reals]
+        for kind, (dim, batch, inserts) in cases:
+            for tname, taddr in targets:
+                n = max(2, inserts // div)
+                t = time.monotonic()
+                try:
+                    (sim_case if kind == "sim" else real_case)(dim, batch, n, tname, taddr)
+                except Exception as e:  # one failed case must not hide the others
+                    failures += 1
+                    print(f"{kind} dim={dim} batch={batch} -> {tname}: FAILED: {e}", flush=True)
+                print(f"  ({time.monotonic() - t:.0f} s)", flush=True)
+    finally:
+        sink.stop()
+        save()
+    print("\n".join(["", "summary:"] + summary))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
