@@ -1,0 +1,169 @@
+"""Lag benchmark (issue 8): source-available -> target-acknowledged latency at 50% of the
+measured maximum rate, then a target outage with the source still producing (backlog):
+milvus-cdc's RSS while blocked, catch-up time, and that no message was lost.
+
+One task, one collection, Insert messages of ROWS rows of 128-dim float vectors; bench_loadgen
+is both the source (Kafka, time ticks every 200 ms, broker ack time recorded per message) and
+the target (a recording gRPC MilvusService; arrival time = acknowledgement time).
+Env: BENCH_OUT, BENCH_BUILD, BENCH_QUICK (see bench/README.md).
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+
+ROWS = 100
+
+
+def warm_up(lg, collections, timeout=120):
+    """Waits until every task created its target collection, then produces one insert per
+    collection until one round of them all reaches the target (readers start at the latest
+    message, so data produced before a reader started is not replicated)."""
+    h.wait_until(lambda: lg.stats()["sink"]["collections"] >= collections, timeout,
+                 f"{collections} collections created at the target", interval=0.5)
+    deadline = time.monotonic() + timeout
+    while True:
+        lg.post("/clear")
+        lg.produce(count=collections, collections=collections)
+        lg.wait_produced(30)
+        try:
+            h.wait_until(lambda: set(lg.csv("/acks")) <= set(lg.csv("/arrivals")), 5,
+                         "warm-up inserts", interval=0.3)
+            return
+        except TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def drained(lg, expect):
+    return lg.stats()["sink"]["distinct_inserts"] >= expect
+
+
+def measure_max(lg, count, rows):
+    """Produces `count` inserts as fast as possible; max = count / (last arrival - first ack)."""
+    lg.post("/clear")
+    before = lg.stats()
+    expect = before["sink"]["distinct_inserts"] + count
+    t0 = time.monotonic()
+    lg.produce(count=count)
+    lg.wait_produced(300)
+    produce_s = time.monotonic() - t0
+    h.wait_until(lambda: drained(lg, expect), 120, f"{count} inserts at the target")
+    acks, arr = lg.csv("/acks"), lg.csv("/arrivals")
+    first_ack = min(acks.values())
+    last_arr = max(arr.values())
+    secs = (last_arr - first_ack) / 1e6
+    return count / secs, count / produce_s, secs
+
+
+def latencies(lg, save_path=None):
+    acks, arr = lg.csv("/acks"), lg.csv("/arrivals")
+    if save_path:  # raw data beside the JSON, for a closer look
+        with open(save_path, "w", encoding="utf-8") as f:
+            f.write("msg_id,broker_ack_us,target_ack_us\n")
+            for m, a in sorted(acks.items(), key=lambda x: x[1]):
+                f.write(f"{m},{a},{arr.get(m, '')}\n")
+    lat = sorted((arr[m] - a) / 1000.0 for m, a in acks.items() if m in arr)
+    missing = sum(1 for m in acks if m not in arr)
+    return lat, missing
+
+
+def main():
+    out, build, quick = h.settings()
+    rows = h.Rows("lag")
+    max_count = 1000 if quick else 6000
+    lag_secs = 8 if quick else 60
+    block_secs = 8 if quick else 45
+    env = h.Env(out, "lag")
+    root = f"benchlag{os.getpid()}"
+    lg = cdc = sampler = None
+    try:
+        lg = h.Loadgen(build, env, out, root, collections=1, rows=ROWS)
+        cdc = h.Cdc(build, env, out, root, "lag")
+        sampler = h.Sampler(cdc.proc.pid)
+        cdc.create_task(lg.sink_port, lg.names[0])
+        warm_up(lg, 1)
+        mb_per_msg = ROWS * 128 * 4 / 2**20
+
+        # 1. The maximum rate through milvus-cdc into the recording target.
+        mx, prod_rate, secs = measure_max(lg, max_count, ROWS)
+        case = f"1 task, {ROWS} rows x 128-dim"
+        rows.add(case, "max_rate", mx, "msgs/s",
+                 f"{max_count} inserts as fast as possible; first broker ack to last target ack "
+                 f"{secs:.1f} s; producer alone {prod_rate:.0f} msgs/s")
+        rows.add(case, "max_rate_rows", mx * ROWS, "rows/s")
+        rows.add(case, "max_rate_mb", mx * mb_per_msg, "MB/s", "vector payload only")
+
+        # 2. Lag at 50% of the maximum.
+        rate = mx / 2
+        lg.post("/clear")
+        t0 = sampler.mark()
+        lg.produce(rate=rate, seconds=lag_secs)
+        lg.wait_produced(lag_secs + 60)
+        w = sampler.window(t0)
+        expect = lg.stats()["producer"]["acked"]
+        h.wait_until(lambda: drained(lg, expect), 60, "lag-phase inserts at the target")
+        lat, missing = latencies(lg, os.path.join(out, "lag-samples.csv"))
+        case_lag = f"{case}, {rate:.0f} msgs/s (50% of max)"
+        note = (f"{len(lat)} inserts over {lag_secs} s; broker ack of the insert to target ack; "
+                "includes the wait for the next source time tick (every 200 ms)")
+        rows.add(case_lag, "lag_p50", h.percentile(lat, 50), "ms", note)
+        rows.add(case_lag, "lag_p99", h.percentile(lat, 99), "ms")
+        rows.add(case_lag, "lag_max", lat[-1] if lat else float("nan"), "ms")
+        rows.add(case_lag, "lost", missing, "msgs")
+        if w:
+            rows.add(case_lag, "cdc_cpu", w["cpu_pct"], "% of a core")
+            rows.add(case_lag, "cdc_rss_avg", w["rss_avg_mb"], "MB")
+
+        # 3. Backlog: target down for block_secs while the source keeps producing at `rate`.
+        lg.post("/clear")
+        before = lg.stats()
+        t_pre = sampler.mark()
+        time.sleep(1.0)
+        pre = sampler.window(t_pre)
+        lg.post("/block")
+        t_block = sampler.mark()
+        lg.produce(rate=rate, seconds=block_secs)
+        lg.wait_produced(block_secs + 60)
+        blocked = sampler.window(t_block)
+        produced = lg.stats()["producer"]["acked"] - before["producer"]["acked"]
+        expect = before["sink"]["distinct_inserts"] + produced
+        lg.post("/unblock")
+        t_up, t_up_wall = time.monotonic(), time.time()
+        t_up_s = sampler.mark()
+        h.wait_until(lambda: drained(lg, expect), 120, "backlog at the target", interval=0.05)
+        catch_up = time.monotonic() - t_up
+        after = sampler.window(t_up_s)
+        acks, arr = lg.csv("/acks"), lg.csv("/arrivals")
+        lost = sum(1 for m in acks if m not in arr)
+        first_arr = min(arr.values()) / 1e6 if arr else float("nan")
+        case_b = f"1 task, target down {block_secs} s at {rate:.0f} msgs/s"
+        backlog_mb = produced * mb_per_msg
+        rows.add(case_b, "backlog", produced, "msgs", f"{backlog_mb:.0f} MB of vectors")
+        if pre:
+            rows.add(case_b, "cdc_rss_before", pre["rss_end_mb"], "MB")
+        if blocked:
+            rows.add(case_b, "cdc_rss_peak_blocked", blocked["rss_peak_mb"], "MB")
+            rows.add(case_b, "cdc_rss_end_blocked", blocked["rss_end_mb"], "MB")
+        if after:
+            rows.add(case_b, "cdc_rss_peak_catch_up", after["rss_peak_mb"], "MB")
+        rows.add(case_b, "catch_up", catch_up, "s",
+                 "target back -> every backlog message acknowledged; includes the retry "
+                 "backoff still pending when the target came back (up to 10 s)")
+        rows.add(case_b, "first_ack_after_up", first_arr - t_up_wall, "s")
+        rows.add(case_b, "lost", lost, "msgs", f"of {produced} produced while the target was down")
+    finally:
+        if sampler:
+            sampler.close()
+        if cdc:
+            cdc.close()
+        if lg:
+            lg.close()
+        env.close()
+    rows.write(out, "lag")
+
+
+if __name__ == "__main__":
+    main()
