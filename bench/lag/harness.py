@@ -293,9 +293,11 @@ class Sampler:
         self._t.join(2)
 
 
-def settings():
+def settings(step):
+    """(rows dir, logs dir = $BENCH_OUT/<step>, build dir, quick) from the bench contract."""
     out = os.environ.get("BENCH_OUT") or os.path.join(ROOT, "build", "bench-out")
     build = os.environ.get("BENCH_BUILD") or os.path.join(ROOT, "build")
     quick = os.environ.get("BENCH_QUICK", "0") == "1"
-    os.makedirs(out, exist_ok=True)
-    return out, build, quick
+    logs = os.path.join(out, step)
+    os.makedirs(logs, exist_ok=True)
+    return out, logs, build, quick

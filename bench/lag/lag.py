@@ -71,17 +71,17 @@ def latencies(lg, save_path=None):
 
 
 def main():
-    out, build, quick = h.settings()
+    out, logs, build, quick = h.settings("lag")
     rows = h.Rows("lag")
     max_count = 1000 if quick else 6000
     lag_secs = 8 if quick else 60
     block_secs = 8 if quick else 45
-    env = h.Env(out, "lag")
+    env = h.Env(logs, "lag")
     root = f"benchlag{os.getpid()}"
     lg = cdc = sampler = None
     try:
-        lg = h.Loadgen(build, env, out, root, collections=1, rows=ROWS)
-        cdc = h.Cdc(build, env, out, root, "lag")
+        lg = h.Loadgen(build, env, logs, root, collections=1, rows=ROWS)
+        cdc = h.Cdc(build, env, logs, root, "lag")
         sampler = h.Sampler(cdc.proc.pid)
         cdc.create_task(lg.sink_port, lg.names[0])
         warm_up(lg, 1)
@@ -105,7 +105,7 @@ def main():
         w = sampler.window(t0)
         expect = lg.stats()["producer"]["acked"]
         h.wait_until(lambda: drained(lg, expect), 60, "lag-phase inserts at the target")
-        lat, missing = latencies(lg, os.path.join(out, "lag-samples.csv"))
+        lat, missing = latencies(lg, os.path.join(logs, "lag-samples.csv"))
         case_lag = f"{case}, {rate:.0f} msgs/s (50% of max)"
         note = (f"{len(lat)} inserts over {lag_secs} s; broker ack of the insert to target ack; "
                 "includes the wait for the next source time tick (every 200 ms)")
@@ -162,7 +162,7 @@ def main():
         if lg:
             lg.close()
         env.close()
-    rows.write(out, "lag")
+        rows.write(out, "lag")  # also the rows of a failed run
 
 
 if __name__ == "__main__":

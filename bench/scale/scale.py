@@ -21,17 +21,17 @@ RATE = 100  # insert messages per second over all active collections (10k rows/s
 
 
 def main():
-    out, build, quick = h.settings()
+    out, logs, build, quick = h.settings("scale")
     rows = h.Rows("scale")
     counts = [1, 10, 100]
     steady_secs = 5 if quick else 30
     block_secs = 8 if quick else 45
-    env = h.Env(out, "scale")
+    env = h.Env(logs, "scale")
     root = f"benchscale{os.getpid()}"
     lg = cdc = sampler = None
     try:
-        lg = h.Loadgen(build, env, out, root, collections=max(counts), rows=ROWS)
-        cdc = h.Cdc(build, env, out, root, "scale")
+        lg = h.Loadgen(build, env, logs, root, collections=max(counts), rows=ROWS)
+        cdc = h.Cdc(build, env, logs, root, "scale")
         sampler = h.Sampler(cdc.proc.pid)
         t_idle = sampler.mark()
         time.sleep(1.5)
@@ -121,7 +121,7 @@ def main():
         if lg:
             lg.close()
         env.close()
-    rows.write(out, "scale")
+        rows.write(out, "scale")  # also the rows of a failed run
 
 
 if __name__ == "__main__":
