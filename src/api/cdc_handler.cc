@@ -114,20 +114,27 @@ Result<json> CdcHandler::Get(const json& data) {
   ASSIGN_OR_RETURN(std::string id, Decoded(task::DecodeStringField(data, "task_id")));
   ASSIGN_OR_RETURN(task::TaskInfo t, tasks_->Get(id));
   json view = task::ToApiJson(t);
+  view["channels"] = task::LagJson(tasks_->Lag(id));  // ours: checkpoint and lag per channel
   // Upstream answers under "task"; its usage doc shows "Task": give both.
   return json{{"task", view}, {"Task", view}};
 }
 
 Result<json> CdcHandler::List(const json&) {
   json tasks = json::array();
-  for (const auto& t : tasks_->List()) tasks.push_back(task::ToApiJson(t));
+  for (const auto& t : tasks_->List()) {
+    json view = task::ToApiJson(t);
+    view["channels"] = task::LagJson(tasks_->Lag(t.task_id));
+    tasks.push_back(std::move(view));
+  }
   return json{{"tasks", tasks}};
 }
 
 Result<json> CdcHandler::Position(const json& data) {
   ASSIGN_OR_RETURN(std::string id, Decoded(task::DecodeStringField(data, "task_id")));
   ASSIGN_OR_RETURN(auto rows, tasks_->Positions(id));
-  return PositionView(rows);
+  ASSIGN_OR_RETURN(json view, PositionView(rows));
+  view["channels"] = task::LagJson(tasks_->Lag(id));  // ours, as in `get`
+  return view;
 }
 
 Result<json> CdcHandler::Maintenance(const json& data) {

@@ -27,8 +27,37 @@ void Metrics::CountRequest(const std::string& type, int code, const std::string&
   if (status != "total") ++by_code_[{type, code}];
 }
 
-std::string Metrics::Render(const std::map<std::string, int>& tasks_by_state) const {
+std::string Metrics::Render(
+    const std::map<std::string, int>& tasks_by_state,
+    const std::map<std::string, std::vector<task::ChannelLag>>& lags) const {
   std::ostringstream out;
+  struct Gauge {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const task::ChannelLag&);
+  };
+  const Gauge gauges[] = {
+      {"milvus_cdc_channel_lag_messages",
+       "Messages of the source channel not yet applied to the target.",
+       [](const task::ChannelLag& c) { return c.lag_messages; }},
+      {"milvus_cdc_channel_lag_ms", "Milliseconds the target is behind on the source channel.",
+       [](const task::ChannelLag& c) { return c.lag_ms; }},
+      {"milvus_cdc_channel_checkpoint_time_ms", "Unix ms of the channel's stored checkpoint.",
+       [](const task::ChannelLag& c) {
+         return c.checkpoint_ts ? static_cast<int64_t>(c.checkpoint_ts >> 18) : int64_t{-1};
+       }},
+  };
+  for (const auto& g : gauges) {
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n";
+    for (const auto& [task_id, channels] : lags) {
+      for (const auto& c : channels) {
+        int64_t v = g.value(c);
+        if (v < 0) continue;  // unknown
+        out << g.name << "{task_id=\"" << Esc(task_id) << "\",channel=\"" << Esc(c.channel)
+            << "\"} " << v << "\n";
+      }
+    }
+  }
   out << "# HELP milvus_cdc_task_num Number of tasks by state.\n"
       << "# TYPE milvus_cdc_task_num gauge\n";
   for (const auto& [state, n] : tasks_by_state) {

@@ -5,10 +5,16 @@
 //   milvus_cdc_request_total{request_type="create",request_status="success"}  counter
 //     (upstream statuses: total, success, fail, invalid_method, unmarshal_error)
 //   milvus_cdc_request_code_total{request_type="create",code="400"}   counter (ours)
+//   milvus_cdc_channel_lag_messages{task_id,channel}   gauge (ours; unknown lags are left out)
+//   milvus_cdc_channel_lag_ms{task_id,channel}         gauge (ours)
+//   milvus_cdc_channel_checkpoint_time_ms{task_id,channel}  gauge (ours; unix ms)
 #include <map>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
+
+#include "task/replicator.h"
 
 namespace cdc::api {
 
@@ -16,8 +22,10 @@ class Metrics {
  public:
   // Records one /cdc answer: its request type ("unknown" if none) and envelope code.
   void CountRequest(const std::string& type, int code, const std::string& status);
-  // Renders every metric; `tasks_by_state` comes from TaskManager::CountByState.
-  std::string Render(const std::map<std::string, int>& tasks_by_state) const;
+  // Renders every metric; `tasks_by_state` comes from TaskManager::CountByState, `lags`
+  // (task id -> its channels, TaskManager::Lag) from the tasks that have any.
+  std::string Render(const std::map<std::string, int>& tasks_by_state,
+                     const std::map<std::string, std::vector<task::ChannelLag>>& lags = {}) const;
 
  private:
   mutable std::mutex mu_;

@@ -43,7 +43,12 @@ Status Server::Start(const std::string& host, int port) {
     res.set_content("OK", "text/plain");
   });
   auto metrics = [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.Render(tasks_->CountByState()), "text/plain; version=0.0.4");
+    std::map<std::string, std::vector<task::ChannelLag>> lags;
+    for (const auto& t : tasks_->List()) {
+      auto channels = tasks_->Lag(t.task_id);
+      if (!channels.empty()) lags[t.task_id] = std::move(channels);
+    }
+    res.set_content(metrics_.Render(tasks_->CountByState(), lags), "text/plain; version=0.0.4");
   };
   http_->Get("/metrics", metrics);
   http_->Get("/cdc/metrics", metrics);

@@ -16,6 +16,9 @@
 
 namespace cdc::replicate {
 
+// The collection id of the checkpoint row that holds the replicate-msg channel (as upstream).
+constexpr int64_t kReplicateChannelRow = -10;
+
 struct TargetPosition {
   std::string position;  // as returned by the target
   uint64_t ts = 0;       // hybrid ts of the last pack sent

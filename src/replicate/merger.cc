@@ -44,6 +44,7 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
         }
       }
       msgs = std::move(keep);
+      if (msgs.empty()) drained_[name] = pack.end_position;
       if (pack.end_ts <= w && msgs.empty()) {
         consumed_[name] = pack.end_position;
         ch.packs.pop_front();

@@ -35,6 +35,7 @@ class Merger {
   void RemoveChannel(const std::string& channel) {
     channels_.erase(channel);
     consumed_.erase(channel);
+    drained_.erase(channel);
   }
   std::vector<std::string> Channels() const;
 
@@ -49,6 +50,11 @@ class Merger {
   // Per channel, the end position of the last pack whose messages have all been taken.
   const std::map<std::string, source::MsgPosition>& Consumed() const { return consumed_; }
 
+  // Per channel, the end position of the last pack whose data messages have all been taken;
+  // its tick may still be above the watermark (then Consumed() stays behind it). What the
+  // target has got of the channel, for lag reporting; never a checkpoint.
+  const std::map<std::string, source::MsgPosition>& Drained() const { return drained_; }
+
   size_t Buffered(const std::string& channel) const;
 
  private:
@@ -58,6 +64,7 @@ class Merger {
   };
   std::map<std::string, Channel> channels_;
   std::map<std::string, source::MsgPosition> consumed_;
+  std::map<std::string, source::MsgPosition> drained_;
 };
 
 }  // namespace cdc::replicate

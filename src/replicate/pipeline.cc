@@ -11,7 +11,6 @@
 namespace cdc::replicate {
 
 namespace {
-constexpr int64_t kReplicateChannelRow = -10;  // upstream's collection id for that channel
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -64,8 +63,42 @@ void Pipeline::Impl::SetReason(const std::string& reason) {
 std::vector<ChannelProgress> Pipeline::Impl::Progress() const {
   std::lock_guard l(mu_);
   auto out = progress_;
-  for (auto& p : out) p.lag_ms = std::max<int64_t>(0, NowMs() - HybridToMs(p.checkpoint_ts));
+  for (auto& p : out) {
+    if (p.lag_messages == 0) {
+      p.lag_ms = 0;  // nothing pending
+    } else if (p.applied_ts > 0) {
+      p.lag_ms = std::max<int64_t>(0, NowMs() - HybridToMs(p.applied_ts));
+    }
+  }
   return out;
+}
+
+void Pipeline::Impl::UpdateProgress() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_progress_ < std::chrono::milliseconds(200)) return;
+  last_progress_ = now;
+  std::vector<ChannelProgress> progress;
+  for (const auto& [ch, reader] : readers_) {
+    ChannelProgress p;
+    p.channel = ch;
+    if (auto it = saved_positions_.find(ch); it != saved_positions_.end()) {
+      p.position = source::DescribePosition(it->second);
+      p.checkpoint_ts = it->second.timestamp();
+    }
+    const source::MsgPosition* applied = nullptr;
+    if (auto it = applied_positions_.find(ch); it != applied_positions_.end()) {
+      applied = &it->second;
+    } else if (auto s = saved_positions_.find(ch); s != saved_positions_.end()) {
+      applied = &s->second;
+    }
+    if (applied != nullptr) {
+      p.applied_ts = applied->timestamp();
+      p.lag_messages = reader->MessagesAfter(*applied);
+    }
+    progress.push_back(std::move(p));
+  }
+  std::lock_guard l(mu_);
+  progress_ = std::move(progress);
 }
 
 void Pipeline::Impl::Run() {
@@ -76,6 +109,7 @@ void Pipeline::Impl::Run() {
     }
     bool progressed = false;
     Status s = initialized_ ? Step(&progressed) : Init();
+    if (initialized_) UpdateProgress();
     if (s.ok()) {
       backoff_ = std::chrono::milliseconds(250);
       std::string reader_reason;
@@ -304,11 +338,6 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   }
   saved_positions_ = positions;
   last_checkpoint_ = std::chrono::steady_clock::now();
-  std::vector<ChannelProgress> progress;
-  for (const auto& [ch, pos] : positions)
-    progress.push_back({ch, source::DescribePosition(pos), pos.timestamp(), 0});
-  std::lock_guard l(mu_);
-  progress_ = std::move(progress);
   return OkStatus();
 }
 

@@ -75,9 +75,13 @@ struct PipelineDeps {
 
 struct ChannelProgress {
   std::string channel;         // source pchannel
-  std::string position;        // DescribePosition of the checkpoint
-  uint64_t checkpoint_ts = 0;  // hybrid ts applied to the target
-  int64_t lag_ms = 0;          // now - checkpoint time
+  std::string position;        // DescribePosition of the checkpoint ("" before the first)
+  uint64_t checkpoint_ts = 0;  // hybrid ts of the checkpoint
+  uint64_t applied_ts = 0;     // hybrid ts up to which the channel reached the target
+  // now - applied time (0 when nothing is pending); messages of the channel after the last
+  // one applied (ChannelReader::MessagesAfter). -1 = unknown.
+  int64_t lag_ms = -1;
+  int64_t lag_messages = -1;
 };
 
 class Pipeline {

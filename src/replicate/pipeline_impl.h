@@ -42,6 +42,8 @@ class Pipeline::Impl {
   Status SyncCatalog();
   Status WriteCheckpoint(uint64_t w);
   void SetReason(const std::string& reason);
+  // Recomputes progress_ (checkpoint and lag per DML channel), at most every 200 ms.
+  void UpdateProgress();
   bool SleepFor(std::chrono::milliseconds d);
   void Shutdown();
 
@@ -84,6 +86,9 @@ class Pipeline::Impl {
   std::map<std::string, TargetPosition> target_positions_;
   std::set<int64_t> dropped_rows_;             // position rows to delete at the next checkpoint
   std::map<std::string, uint64_t> last_tick_;  // target pchannel -> last tick sent
+  // Per source pchannel, how far the target has got it (Merger::Drained after a round).
+  std::map<std::string, source::MsgPosition> applied_positions_;
+  std::chrono::steady_clock::time_point last_progress_{};
 
   // The round in progress (kept across retries).
   bool round_active_ = false;

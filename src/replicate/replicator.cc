@@ -27,6 +27,7 @@ MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store
     : options_(std::move(options)),
       store_(store),
       catalog_(options_.source_etcd, options_.catalog),
+      backlog_(options_.kafka_brokers, options_.kafka_config),
       notifier_([this] { NotifierLoop(); }) {}
 
 MilvusReplicator::~MilvusReplicator() {
@@ -159,6 +160,42 @@ std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_
   std::lock_guard l(mu_);
   auto it = pipelines_.find(task_id);
   return it == pipelines_.end() ? std::vector<ChannelProgress>{} : it->second->Progress();
+}
+
+std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) {
+  std::vector<task::ChannelLag> out;
+  const auto live = Progress(task_id);
+  if (!live.empty()) {
+    for (const auto& p : live)
+      out.push_back({p.channel, p.position, p.checkpoint_ts, p.lag_ms, p.lag_messages});
+    return out;
+  }
+  auto rows = store_->ListPositions(task_id);
+  if (!rows.ok()) return out;
+  std::map<std::string, source::MsgPosition> saved;  // DML channels only, as the pipeline
+  for (const auto& row : *rows) {
+    if (row.collection_id == kReplicateChannelRow) continue;
+    auto decoded = DecodeSourcePositions(row.positions_json);
+    if (!decoded.ok()) continue;
+    for (auto& [ch, pos] : *decoded) {
+      auto it = saved.find(ch);
+      if (it == saved.end() || it->second.timestamp() < pos.timestamp()) saved[ch] = pos;
+    }
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (const auto& [ch, pos] : saved) {
+    task::ChannelLag lag{ch, source::DescribePosition(pos), pos.timestamp(), -1, -1};
+    lag.lag_messages = backlog_.MessagesAfter(pos, std::chrono::milliseconds(500));
+    if (lag.lag_messages == 0) {
+      lag.lag_ms = 0;
+    } else if (pos.timestamp() > 0) {
+      lag.lag_ms = std::max<int64_t>(0, now_ms - HybridToMs(pos.timestamp()));
+    }
+    out.push_back(std::move(lag));
+  }
+  return out;
 }
 
 Status ReadinessProbe::CheckMilvus(const task::MilvusConnectParam& target,

@@ -21,6 +21,7 @@
 #include "meta/store.h"
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
+#include "source/kafka/kafka_backlog.h"
 #include "target/connect_options.h"
 #include "task/replicator.h"
 #include "task/target_probe.h"
@@ -53,6 +54,9 @@ class MilvusReplicator final : public task::Replicator {
 
   // Per source channel checkpoint and lag of a running task (empty if not running).
   std::vector<ChannelProgress> Progress(const std::string& task_id) const;
+  // Running pipelines answer from their readers; other tasks (paused, or not started yet)
+  // from their stored checkpoint and the broker's latest offsets (KafkaBacklog, bounded).
+  std::vector<task::ChannelLag> Lag(const std::string& task_id) override;
 
  private:
   void Notify(std::string task_id, std::string reason, bool failure);
@@ -61,6 +65,7 @@ class MilvusReplicator final : public task::Replicator {
   ReplicatorOptions options_;
   meta::Store* store_;
   SharedSourceCatalog catalog_;
+  source::KafkaBacklog backlog_;
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

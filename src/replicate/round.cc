@@ -1,6 +1,8 @@
 // Pipeline::Impl, the round: what each released message turns into on the target.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/msg.pb.h"
@@ -24,6 +26,23 @@ Result<T> Decode(const source::Message& m, const char* what) {
   return out;
 }
 std::string DbOrDefault(const std::string& db) { return db.empty() ? "default" : db; }
+
+// Test hook for the no-duplicate guarantee (tests/e2e): with CDC_TEST_CRASH_AFTER_ACK=1 the
+// process exits at once, like kill -9, after the target acknowledged a round's data and before
+// its checkpoint is written: the widest window for a re-send. Never set it in production.
+void MaybeCrashAfterAck(const std::string& task_id, uint64_t w) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("CDC_TEST_CRASH_AFTER_ACK");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  if (!enabled) return;
+  spdlog::critical(
+      "task {}: CDC_TEST_CRASH_AFTER_ACK: exiting after the target acknowledged "
+      "the data of round {} and before its checkpoint",
+      task_id, w);
+  spdlog::default_logger()->flush();
+  std::_Exit(86);
+}
 }  // namespace
 
 Status Pipeline::Impl::RunRound() {
@@ -33,6 +52,7 @@ Status Pipeline::Impl::RunRound() {
   if (!round_checkpointed_) {
     const bool due = round_data_sent_ || !dropped_rows_.empty() ||
                      std::chrono::steady_clock::now() - last_checkpoint_ >= opts_.idle_checkpoint;
+    if (due && !round_data_channels_.empty()) MaybeCrashAfterAck(opts_.task_id, round_w_);
     if (due) RETURN_IF_ERROR(WriteCheckpoint(round_w_));
     round_checkpointed_ = true;
   }
@@ -41,6 +61,7 @@ Status Pipeline::Impl::RunRound() {
   RetireChannels();
   applied_ = std::max(applied_, round_w_);
   applied_out_->store(applied_);
+  for (const auto& [ch, pos] : merger_.Drained()) applied_positions_[ch] = pos;
   round_active_ = false;
   round_items_.clear();
   round_index_ = 0;
@@ -62,6 +83,7 @@ void Pipeline::Impl::RetireChannels() {
     it->second->Close();
     merger_.RemoveChannel(it->first);
     saved_positions_.erase(it->first);
+    applied_positions_.erase(it->first);
     it = readers_.erase(it);
   }
 }

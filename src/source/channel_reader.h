@@ -47,7 +47,10 @@ struct ReaderStats {
   uint64_t bad_messages = 0;  // undecodable or unexpected type
   uint64_t skipped = 0;       // skipped by the resume rule
   int64_t next_offset = -1;   // next MQ offset to read, when known
-  std::string reason;         // last broker/decode problem, empty when healthy
+  // Offset one past the channel's last message (Kafka's high watermark), refreshed by the
+  // reader about once a second; -1 when unknown or the MQ has no contiguous offsets.
+  int64_t latest_offset = -1;
+  std::string reason;  // last broker/decode problem, empty when healthy
 };
 
 class ChannelReader {
@@ -62,6 +65,14 @@ class ChannelReader {
   virtual Result<std::optional<Pack>> Next(std::chrono::milliseconds timeout) = 0;
 
   virtual ReaderStats stats() const = 0;
+
+  // How many messages the channel holds after `position` (a position of this channel, e.g. a
+  // pack's end position), from the reader's last view of the channel's end: cheap, no I/O.
+  // -1 when unknown (not known yet, or the MQ cannot count, e.g. across Pulsar ledgers).
+  virtual int64_t MessagesAfter(const MsgPosition& position) const {
+    (void)position;
+    return -1;
+  }
 
   // Stops the thread and releases the client. Idempotent; safe from any thread.
   virtual void Close() = 0;

@@ -24,13 +24,27 @@
 //   task goes Paused with reason "fail to start task, err: <message>".
 // - Checkpoints are written by the replicator directly to meta::Store (PutPositions); the
 //   manager deletes them with the task.
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "task/task_info.h"
 
 namespace cdc::task {
+
+// Where a task stands on one source channel (`get`, `list`, `position`, /metrics).
+struct ChannelLag {
+  std::string channel;         // source pchannel
+  std::string checkpoint;      // the stored checkpoint, e.g. "by-dev-rootcoord-dml_0@offset 42"
+  uint64_t checkpoint_ts = 0;  // its hybrid ts (0: none yet)
+  // How far the target is behind the source on this channel: in milliseconds (now - time of
+  // the last message applied; 0 when nothing is pending) and in messages (source latest minus
+  // the last message applied). -1 = unknown (e.g. the broker does not answer).
+  int64_t lag_ms = -1;
+  int64_t lag_messages = -1;
+};
 
 // Implemented by TaskManager; thread-safe.
 class TaskEvents {
@@ -47,6 +61,12 @@ class Replicator {
   virtual void Attach(TaskEvents* events) { (void)events; }
   virtual Status Start(const TaskInfo& task) = 0;
   virtual Status Stop(const std::string& task_id) = 0;
+  // Per source channel checkpoint and lag of a task, running or not (from its stored
+  // checkpoint then). Thread-safe; bounded in time (no unbounded waits on a peer).
+  virtual std::vector<ChannelLag> Lag(const std::string& task_id) {
+    (void)task_id;
+    return {};
+  }
 };
 
 // Replicates nothing: Start/Stop succeed. The default until the pipeline lands.

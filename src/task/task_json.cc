@@ -328,6 +328,19 @@ json ToApiJson(const TaskInfo& t) {
   return j;
 }
 
+json LagJson(const std::vector<ChannelLag>& channels) {
+  json out = json::array();
+  for (const auto& c : channels) {
+    out.push_back({{"channel_name", c.channel},
+                   {"checkpoint", c.checkpoint},
+                   {"checkpoint_ts", c.checkpoint_ts},
+                   {"checkpoint_time", static_cast<int64_t>(c.checkpoint_ts >> 18)},
+                   {"lag_ms", c.lag_ms},
+                   {"lag_messages", c.lag_messages}});
+  }
+  return out;
+}
+
 Result<CreateRequest> DecodeCreateRequest(const json& data) {
   CreateRequest r;
   if (data.is_null()) return r;

@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "nlohmann/json.hpp"
+#include "task/replicator.h"
 #include "task/task_info.h"
 
 namespace cdc::task {
@@ -16,6 +17,11 @@ Result<TaskInfo> FromStoredJson(const std::string& text);
 
 // The get/list Task view with username/password/token and Kafka SASL credentials removed.
 nlohmann::json ToApiJson(const TaskInfo& t);
+
+// Per channel checkpoint and lag, as `get`/`list`/`position` show it under "channels":
+// [{channel_name, checkpoint, checkpoint_ts, checkpoint_time (ms), lag_ms, lag_messages}]
+// (-1 = unknown).
+nlohmann::json LagJson(const std::vector<ChannelLag>& channels);
 
 // Decodes create request_data like upstream's mapstructure: unknown keys ignored, JSON numbers
 // accepted for ints, null = zero value; a wrong type is an error naming the field path.

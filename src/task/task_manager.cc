@@ -249,6 +249,14 @@ Result<std::vector<meta::PositionRecord>> TaskManager::Positions(const std::stri
   return rows;
 }
 
+std::vector<ChannelLag> TaskManager::Lag(const std::string& task_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (!tasks_.count(task_id)) return {};
+  }
+  return replicator_->Lag(task_id);
+}
+
 std::map<std::string, int> TaskManager::CountByState() {
   std::lock_guard lock(mu_);
   std::map<std::string, int> out = {{"Initial", 0}, {"Running", 0}, {"Paused", 0}};

@@ -61,6 +61,9 @@ class TaskManager : public TaskEvents {
   Result<TaskInfo> Get(const std::string& task_id);
   std::vector<TaskInfo> List();
   Result<std::vector<meta::PositionRecord>> Positions(const std::string& task_id);
+  // Per source channel checkpoint and lag of a task (empty for an unknown task). Does not take
+  // the manager's lock while asking the replicator.
+  std::vector<ChannelLag> Lag(const std::string& task_id);
   // Number of tasks in each state name (Initial, Running, Paused).
   std::map<std::string, int> CountByState();
   // Stops every replicator (server shutdown). States stay as stored.

@@ -141,7 +141,8 @@ class CdcServer:
     def create_task(self, target_addr, source_prefix):
         return create_task(self.url, target_addr, source_prefix)
 
-    def stop(self):
+    def stop_running(self):
+        """SIGTERM (SIGKILL after 15 s) and wait; the log stays open for a restart."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -149,6 +150,9 @@ class CdcServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def stop(self):
+        self.stop_running()
         self.log.close()
 
 

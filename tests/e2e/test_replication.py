@@ -33,8 +33,8 @@ def target_ids(target, name, expr="id >= 0", partition_names=None):
     return sorted(r["id"] for r in got)
 
 
-def loaded_source_collection(source, name):
-    c = Collection(name, schema(), using=source, shards_num=1)
+def loaded_source_collection(source, name, shards_num=1):
+    c = Collection(name, schema(), using=source, shards_num=shards_num)
     c.create_index("vec", FLAT_L2)
     c.load()
     return c

@@ -49,4 +49,15 @@ Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset
   return OkStatus();
 }
 
+Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  int64_t low = -1, high = -1;
+  rd_kafka_resp_err_t e =
+      rd_kafka_query_watermark_offsets(rk, topic.c_str(), 0, &low, &high, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return UnavailableError(absl::StrCat("query the latest offset of kafka topic ", topic,
+                                         " partition 0: ", rd_kafka_err2str(e)));
+  }
+  return high;
+}
+
 }  // namespace cdc::source

@@ -24,4 +24,8 @@ Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& broker
 // Assigns partition 0 of `topic` at `offset` (RD_KAFKA_OFFSET_BEGINNING/END or >= 0).
 Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset);
 
+// Asks the broker for the high watermark (offset one past the last message) of partition 0 of
+// `topic`, waiting at most `timeout_ms`. Unavailable naming topic and broker on failure.
+Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
+
 }  // namespace cdc::source

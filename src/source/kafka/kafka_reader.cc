@@ -98,6 +98,24 @@ ReaderStats KafkaChannelReader::stats() const {
   return s;
 }
 
+int64_t KafkaChannelReader::MessagesAfter(const MsgPosition& position) const {
+  if (!position.channel_name().empty() && position.channel_name() != options_.channel) return -1;
+  auto off = DecodeKafkaMsgId(position.msgid());
+  if (!off.ok()) return -1;
+  std::lock_guard<std::mutex> l(mu_);
+  if (stats_.latest_offset < 0) return -1;
+  return std::max<int64_t>(0, stats_.latest_offset - (*off + 1));
+}
+
+void KafkaChannelReader::RefreshLatest() {
+  // Bounded: one metadata round trip, at most 500 ms, about once a second.
+  auto high = QueryHighWatermark(client_->rk.get(), options_.channel, 500);
+  if (!high.ok()) return;  // keep the last value; a broker problem shows in stats().reason
+  std::lock_guard<std::mutex> l(mu_);
+  // A high watermark below what we already read is stale: never report a negative backlog.
+  stats_.latest_offset = std::max(*high, stats_.next_offset);
+}
+
 void KafkaChannelReader::Close() {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -123,7 +141,13 @@ bool KafkaChannelReader::SleepInterruptible(std::chrono::milliseconds d) {
 
 void KafkaChannelReader::Push(Pack pack) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return stop_ || queue_.size() < options_.max_queued_packs; });
+  auto room = [&] { return stop_ || queue_.size() < options_.max_queued_packs; };
+  // While the consumer is behind, keep the channel's end current (the backlog grows then).
+  while (!cv_.wait_for(l, std::chrono::seconds(1), room)) {
+    l.unlock();
+    RefreshLatest();
+    l.lock();
+  }
   if (stop_) return;
   queue_.push_back(std::move(pack));
   cv_.notify_all();
@@ -134,10 +158,15 @@ void KafkaChannelReader::Run() {
   const auto max_backoff = std::chrono::milliseconds(5000);
   rd_kafka_t* rk = client_->rk.get();
   auto last_activity = std::chrono::steady_clock::now();
+  auto last_latest = std::chrono::steady_clock::time_point{};
   while (true) {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) return;
+    }
+    if (auto now = std::chrono::steady_clock::now(); now - last_latest >= std::chrono::seconds(1)) {
+      last_latest = now;
+      RefreshLatest();
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
     if (m == nullptr) {

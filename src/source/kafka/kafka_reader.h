@@ -7,7 +7,8 @@
 // wait in a queue of at most `max_queued_packs`, and librdkafka's prefetch is capped by
 // `queued_max_kbytes`, so a large backlog is not pulled into memory.
 // Broker errors: retried with exponential backoff (100 ms .. 5 s) while the reason is shown in
-// stats().reason; reading continues from the next unread offset.
+// stats().reason; reading continues from the next unread offset. The topic's high watermark
+// (stats().latest_offset, MessagesAfter) is asked of the broker about once a second.
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -43,6 +44,8 @@ class KafkaChannelReader final : public ChannelReader {
   Status Start(const StartPosition& start) override;
   Result<std::optional<Pack>> Next(std::chrono::milliseconds timeout) override;
   ReaderStats stats() const override;
+  // Kafka offsets are contiguous: latest_offset - (offset of `position` + 1), at least 0.
+  int64_t MessagesAfter(const MsgPosition& position) const override;
   void Close() override;
   const std::string& channel() const override { return options_.channel; }
 
@@ -51,6 +54,8 @@ class KafkaChannelReader final : public ChannelReader {
   void Run();
   void HandleMessage(void* rkmessage);
   void ProbeTopic();
+  // Refreshes stats_.latest_offset from the broker (bounded wait); reader thread only.
+  void RefreshLatest();
   int64_t ResumeOffset() const;
   void Push(Pack pack);
   void SetReason(std::string reason);

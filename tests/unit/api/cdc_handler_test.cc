@@ -69,6 +69,27 @@ TEST_F(CdcHandlerTest, Lifecycle) {
   EXPECT_EQ(Call("list", json::object())["data"]["tasks"], json::array());
 }
 
+TEST_F(CdcHandlerTest, GetListAndPositionShowLagPerChannel) {
+  std::string id = Create("c1");
+  {
+    std::lock_guard lock(replicator_.mu_);
+    replicator_.lags[id] = {{"by-dev-rootcoord-dml_0", "by-dev-rootcoord-dml_0@7",
+                             uint64_t{1700000000000} << 18, 1500, 12},
+                            {"by-dev-rootcoord-dml_1", "", 0, -1, -1}};
+  }
+  for (const json& channels : {Call("get", {{"task_id", id}})["data"]["task"]["channels"],
+                               Call("list", nullptr)["data"]["tasks"][0]["channels"],
+                               Call("position", {{"task_id", id}})["data"]["channels"]}) {
+    ASSERT_EQ(channels.size(), 2u) << channels.dump();
+    EXPECT_EQ(channels[0]["channel_name"], "by-dev-rootcoord-dml_0");
+    EXPECT_EQ(channels[0]["checkpoint"], "by-dev-rootcoord-dml_0@7");
+    EXPECT_EQ(channels[0]["checkpoint_time"], 1700000000000);
+    EXPECT_EQ(channels[0]["lag_ms"], 1500);
+    EXPECT_EQ(channels[0]["lag_messages"], 12);
+    EXPECT_EQ(channels[1]["lag_messages"], -1);
+  }
+}
+
 TEST_F(CdcHandlerTest, ErrorCases) {
   ExpectError(handler_->Handle("GET", "").envelope, 405, "only support the POST method");
   ExpectError(Post("{not json"), 500, "fail to unmarshal the request");

@@ -26,5 +26,21 @@ TEST(MetricsTest, RendersPrometheusText) {
   EXPECT_THAT(text, ::testing::Not(HasSubstr("code=\"200\"} 2")));
 }
 
+TEST(MetricsTest, RendersLagPerTaskAndChannelLeavingOutUnknown) {
+  Metrics m;
+  std::map<std::string, std::vector<task::ChannelLag>> lags = {
+      {"t1",
+       {{"dml_0", "dml_0@3", uint64_t{1700000000000} << 18, 250, 4}, {"dml_1", "", 0, -1, -1}}}};
+  std::string text = m.Render({{"Running", 1}}, lags);
+  EXPECT_THAT(text, HasSubstr("# TYPE milvus_cdc_channel_lag_messages gauge\n"));
+  EXPECT_THAT(text,
+              HasSubstr("milvus_cdc_channel_lag_messages{task_id=\"t1\",channel=\"dml_0\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_channel_lag_ms{task_id=\"t1\",channel=\"dml_0\"} 250\n"));
+  EXPECT_THAT(text,
+              HasSubstr("milvus_cdc_channel_checkpoint_time_ms{task_id=\"t1\",channel=\"dml_0\"} "
+                        "1700000000000\n"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("channel=\"dml_1\"")));
+}
+
 }  // namespace
 }  // namespace cdc::api

@@ -1,5 +1,7 @@
 #include "unit/replicate/fake_source.h"
 
+#include <algorithm>
+
 #include "source/position.h"
 
 namespace cdc::testing {
@@ -30,6 +32,12 @@ int64_t FakeBroker::End(const std::string& channel) const {
   std::lock_guard l(mu_);
   auto it = logs_.find(channel);
   return it == logs_.end() ? 0 : static_cast<int64_t>(it->second.size());
+}
+
+int64_t FakeReader::MessagesAfter(const source::MsgPosition& position) const {
+  auto off = source::DecodeKafkaMsgId(position.msgid());
+  if (!off.ok()) return -1;
+  return std::max<int64_t>(0, broker_->End(channel_) - (*off + 1));
 }
 
 Status FakeReader::Start(const source::StartPosition& start) {

@@ -36,6 +36,7 @@ class FakeReader final : public source::ChannelReader {
   Status Start(const source::StartPosition& start) override;
   Result<std::optional<source::Pack>> Next(std::chrono::milliseconds timeout) override;
   source::ReaderStats stats() const override { return {}; }
+  int64_t MessagesAfter(const source::MsgPosition& position) const override;
   void Close() override {}
   const std::string& channel() const override { return channel_; }
 

@@ -313,5 +313,39 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
   EXPECT_EQ(reasons_.back(), "");  // healthy again
 }
 
+TEST_F(PipelineTest, ProgressCountsMessagesNotYetAppliedPerChannel) {
+  CreateCollection(Ts(2000));
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  auto lag_of = [&](const std::string& ch) -> int64_t {
+    for (const auto& p : pipeline_->Progress())
+      if (p.channel == ch) return p.lag_messages;
+    return -2;
+  };
+  auto wait_for = [&](auto pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for([&] { return lag_of(kCh0) == 0 && lag_of(kCh1) == 0; }));
+  // The target refuses the next data for a while (250+500+1000+2000 ms of backoff).
+  target_.FailNext("ReplicateMessage", 4, {grpc::StatusCode::UNAVAILABLE, 0, "target down"});
+  Insert(0, Ts(2010), 1, 0, 4);
+  Insert(0, Ts(2011), 2, 4, 4);
+  Tick(Ts(2020));
+  EXPECT_TRUE(wait_for([&] { return lag_of(kCh0) >= 3; })) << lag_of(kCh0);  // 2 inserts + tick
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_TRUE(wait_for([&] { return lag_of(kCh0) == 0 && lag_of(kCh1) == 0; }))
+      << lag_of(kCh0) << " " << lag_of(kCh1);
+  for (const auto& p : pipeline_->Progress()) {
+    EXPECT_EQ(p.lag_ms, 0) << p.channel;
+    EXPECT_GE(p.checkpoint_ts, Ts(2020)) << p.channel;
+    EXPECT_THAT(p.position, HasSubstr(p.channel));
+  }
+}
+
 }  // namespace
 }  // namespace cdc::replicate

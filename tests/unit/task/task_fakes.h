@@ -1,6 +1,7 @@
 #pragma once
 // Test doubles for the task layer's seams: a replicator that records calls and can be told to
 // fail, and a target probe with a programmable answer. Thread-safe enough for unit tests.
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,7 +24,12 @@ class RecordingReplicator : public Replicator {
     calls.push_back("stop " + id);
     return OkStatus();
   }
+  std::vector<ChannelLag> Lag(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    return lags.count(id) ? lags[id] : std::vector<ChannelLag>{};
+  }
   TaskEvents* events_ = nullptr;
+  std::map<std::string, std::vector<ChannelLag>> lags;
   Status start_status;
   std::vector<std::string> calls;
   std::mutex mu_;
