@@ -11,14 +11,19 @@
 //
 // Stops after the group whose tick reaches --end-ts (default: the topic's end when it starts).
 // Prints one JSON line: {"wall_s", "cpu_s", "msgs", "dml", "bytes", "calls", "peak_rss_kb"}.
-// Single-threaded (plus librdkafka's and gRPC's own threads).
+// Threads: the main thread consumes and groups, one sender thread calls the target (a queue of
+// at most 16 groups between them), plus librdkafka's and gRPC's own threads.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 #include "milvus/milvus.pb.h"
 #include "replicate/wire_rewrite.h"
@@ -44,6 +49,66 @@ int Fail(const std::string& what) {
 struct Pending {
   uint64_t ts;
   std::string bytes;
+};
+
+// The sending half: one thread sends the queued requests in order, so that consuming the
+// next group overlaps the target's answer (at most `kDepth` groups wait).
+class Sender {
+ public:
+  static constexpr size_t kDepth = 16;
+  explicit Sender(cdc::target::Client* client) : client_(client), thread_([this] { Run(); }) {}
+  ~Sender() { Finish(); }
+
+  void Push(milvus::proto::milvus::ReplicateMessageRequest req) {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return queue_.size() < kDepth; });
+    queue_.push_back(std::move(req));
+    cv_.notify_all();
+  }
+  // Waits until everything queued was acknowledged; the first error, if any.
+  std::string Finish() {
+    {
+      std::lock_guard l(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+    return error_;
+  }
+  uint64_t calls() const { return calls_; }
+
+ private:
+  void Run() {
+    for (;;) {
+      milvus::proto::milvus::ReplicateMessageRequest req;
+      {
+        std::unique_lock l(mu_);
+        cv_.wait(l, [&] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        req = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+      }
+      for (int attempt = 0;; ++attempt) {
+        auto r = client_->ReplicateMessage(req);
+        if (r.ok()) break;
+        if (attempt >= 20) {
+          error_ = std::string(r.status().message());
+          break;
+        }
+      }
+      ++calls_;
+    }
+  }
+
+  cdc::target::Client* client_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<milvus::proto::milvus::ReplicateMessageRequest> queue_;
+  bool closed_ = false;
+  std::string error_;
+  std::atomic<uint64_t> calls_{0};
+  std::thread thread_;
 };
 
 }  // namespace
@@ -125,7 +190,8 @@ int main(int argc, char** argv) {
 
   auto t0 = Clock::now();
   double c0 = CpuSeconds();
-  uint64_t msgs = 0, dml = 0, bytes = 0, calls = 0, prev_tick = 0;
+  uint64_t msgs = 0, dml = 0, bytes = 0, prev_tick = 0;
+  Sender sender(client->get());
   std::deque<Pending> pending;  // messages waiting for a tick at or above their ts
   bool done = false;
   while (!done) {
@@ -163,18 +229,15 @@ int main(int argc, char** argv) {
       auto* ep = req.add_endpositions();
       ep->set_channel_name(target_channel);
       ep->set_timestamp(h->timestamp);
-      for (int attempt = 0;; ++attempt) {
-        auto r = (*client)->ReplicateMessage(req);
-        if (r.ok()) break;
-        if (attempt >= 20) return Fail(std::string(r.status().message()));
-      }
-      ++calls;
+      sender.Push(std::move(req));
       prev_tick = h->timestamp;
       if (end_ts ? h->timestamp >= end_ts : offset >= high - 1) done = true;
     }
     if (!end_ts && offset >= high - 1) done = true;
     rd_kafka_message_destroy(m);
   }
+  if (std::string err = sender.Finish(); !err.empty()) return Fail(err);
+  uint64_t calls = sender.calls();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

@@ -108,7 +108,7 @@ sourceConfig:
         return t.get("reason", "")
 
     def wait_checkpoint(self, task, collection_id, end_ms, timeout):
-        """Polls the task's checkpoint of collection_id every 50 ms until its time reaches
+        """Polls the task's checkpoint of collection_id every 20 ms until its time reaches
         end_ms. Returns [(monotonic s, time_ms)] samples; raises on timeout."""
         samples = []
         deadline = time.monotonic() + timeout
@@ -124,7 +124,7 @@ sourceConfig:
                 return samples
             if self.proc.poll() is not None:
                 raise RuntimeError(f"milvus-cdc exited (log {self.log_path})")
-            time.sleep(0.05)
+            time.sleep(0.02)
         raise RuntimeError(f"checkpoint did not reach {end_ms} in {timeout} s "
                            f"(reason: {self.reason(task)!r}; log {self.log_path})")
 
