@@ -60,9 +60,12 @@ inline bool IsRetryable(const Status& s) {
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates a Result<T>; returns its Status if not ok, else
 // assigns the value to `lhs` (which may be a declaration, e.g. `auto x`).
+// `tmp` and `lhs` are a name and a declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(CDC_CONCAT_(cdc_result_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.status();          \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
