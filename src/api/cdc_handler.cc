@@ -3,14 +3,34 @@
 #include <algorithm>
 
 #include "api/envelope.h"
+#include "api/maintenance.h"
 #include "api/position_view.h"
-#include "common/log.h"
+#include "api/request_log.h"
 #include "spdlog/spdlog.h"
 #include "task/task_json.h"
 
 namespace cdc::api {
 
 using json = nlohmann::json;
+
+namespace {
+
+// The body as JSON; a syntax error says where it is, e.g. "malformed JSON: parse error at line
+// 1, column 17: syntax error while parsing value - unexpected end of input; ...".
+Result<json> ParseBody(const std::string& body) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // Drop the library's tag, "[json.exception.parse_error.101] ".
+    if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != what.npos) {
+      what.erase(0, end + 2);
+    }
+    return InvalidArgumentError("malformed JSON: " + what);
+  }
+}
+
+}  // namespace
 
 const char* const CdcHandler::kTypes[] = {"create",   "delete", "pause",       "resume", "get",
                                           "position", "list",   "maintenance", nullptr};
@@ -19,11 +39,15 @@ CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::strin
   if (method != "POST") {
     return {ErrorEnvelope(Stage::kMethod, "", OkStatus()), "unknown"};
   }
-  json req = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (req.is_discarded()) {
-    return {ErrorEnvelope(Stage::kBody, "", InvalidArgumentError("the body is not valid JSON")),
-            "unknown"};
+  Result<json> parsed = ParseBody(body);
+  if (!parsed.ok()) {
+    // Only where it failed: the library's text quotes the input, which may hold a secret.
+    std::string where(parsed.status().message());
+    where.resize(std::min(where.size(), where.find(':', where.find("column"))));
+    spdlog::debug("request receive: {} bytes, {}", body.size(), where);
+    return {ErrorEnvelope(Stage::kBody, "", parsed.status()), "unknown"};
   }
+  json& req = *parsed;
   if (!req.is_object()) {
     return {ErrorEnvelope(Stage::kBody, "",
                           InvalidArgumentError("the body must be a JSON object with "
@@ -47,6 +71,9 @@ CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::strin
               "unknown"};
     }
     data = *it;
+  }
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("request receive: type {}, data {}", type, MaskSecrets(data).dump());
   }
 
   using Fn = Result<json> (CdcHandler::*)(const json&);
@@ -144,24 +171,7 @@ Result<json> CdcHandler::Maintenance(const json& data) {
     return DecodeError(InvalidArgumentError(
         "'params' expected type 'map[string]interface {}', got unconvertible type"));
   }
-  std::string state;
-  if (op == "set_log_level") {
-    if (!params.contains("log_level")) {
-      state = "log_level is required";
-    } else {
-      const json& v = params["log_level"];
-      std::string level = v.is_string() ? v.get<std::string>() : v.dump();
-      if (Status s = InitLogging(level); !s.ok()) {
-        state = "parse log level failed: unrecognized level: \"" + level + "\"";
-      } else {
-        state = "set log level to " + level;
-        spdlog::info("log level set to {} through the maintenance request", level);
-      }
-    }
-  } else {
-    state = "unsupported operation: " + op;
-  }
-  return json{{"State", state}};
+  return json{{"State", RunMaintenance(op, params)}};
 }
 
 }  // namespace cdc::api

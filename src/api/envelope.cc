@@ -33,6 +33,7 @@ nlohmann::json ErrorEnvelope(Stage stage, const std::string& request_type, const
       text = "only support the POST method";
       break;
     case Stage::kBody:
+      code = 400;  // upstream answers 500; the body is the client's error (issue 3)
       text = "fail to unmarshal the request, error: " + msg;
       break;
     case Stage::kType:

@@ -13,7 +13,8 @@ namespace cdc::api {
 // Where in the request an error arose; decides the wording and, for kDecode, the code.
 enum class Stage {
   kMethod,  // not a POST: 405 "only support the POST method"
-  kBody,    // body is not JSON: 500 "fail to unmarshal the request, error: ..."
+  kBody,    // body is not a JSON object: 400 "fail to unmarshal the request, error: ..."
+            // (upstream: 500)
   kType,    // unknown request_type: 400 "invalid 'request_type' param, can be set [...]"
   kDecode,  // request_data has a wrong type: 500 "fail to decode the <type> request, ..."
   kHandle,  // the handler failed: 400 for client errors, 500 otherwise,

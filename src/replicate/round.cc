@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/msg.pb.h"
+#include "replicate/dml_log.h"
 #include "replicate/pipeline_impl.h"
 #include "replicate/wire_rewrite.h"
 
@@ -111,6 +112,7 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
   const auto& h = m.msg.header;
   ASSIGN_OR_RETURN(MappedCollection * c, map_->Resolve(h.collection_id));
   if (c == nullptr) return OkStatus();
+  LogDml(opts_.task_id, m.msg, c->source.db_name, c->source.name);
   auto route = c->routes.find(h.shard_name);
   if (route == c->routes.end()) {
     skipped_ = absl::StrCat("skipped ", source::MsgTypeName(h.type), " at ",

@@ -120,7 +120,7 @@ TEST_P(ApiIntegrationTest, EveryErrorCaseAnswersClearlyAndServerStaysUp) {
   EXPECT_EQ(nf, 404);
   EXPECT_THAT(nfb, HasSubstr("POST /nowhere"));
   auto [bs, bb] = cdc_->Request("POST", "/cdc", "{\"request_type\": ");
-  ExpectError(json::parse(bb), 500, "fail to unmarshal the request");
+  ExpectError(json::parse(bb), 400, "fail to unmarshal the request, error: malformed JSON");
   ExpectError(cdc_->Call("explode", json::object()), 400,
               "invalid 'request_type' param, can be set [create delete pause resume get "
               "position list maintenance]");

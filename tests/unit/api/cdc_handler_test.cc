@@ -3,7 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "api/request_log.h"
+#include "common/msg_log.h"
 #include "meta/memory/memory_store.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "unit/task/task_fakes.h"
 
 namespace cdc::api {
@@ -92,10 +98,15 @@ TEST_F(CdcHandlerTest, GetListAndPositionShowLagPerChannel) {
 
 TEST_F(CdcHandlerTest, ErrorCases) {
   ExpectError(handler_->Handle("GET", "").envelope, 405, "only support the POST method");
-  ExpectError(Post("{not json"), 500, "fail to unmarshal the request");
-  ExpectError(Post("[1]"), 500, "fail to unmarshal the request");
-  ExpectError(Post(R"({"request_type":5})"), 500, "request_type must be a string");
-  ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 500,
+  // A body that is not a JSON object is the client's error: 400 (upstream: 500).
+  ExpectError(Post("{not json"), 400,
+              "fail to unmarshal the request, error: malformed JSON: parse error at line 1, "
+              "column 3: syntax error");
+  ExpectError(Post("{\"request_type\":\n \"get\","), 400, "at line 2, column 8");
+  ExpectError(Post(""), 400, "malformed JSON: parse error at line 1, column 1");
+  ExpectError(Post("[1]"), 400, "fail to unmarshal the request");
+  ExpectError(Post(R"({"request_type":5})"), 400, "request_type must be a string");
+  ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 400,
               "request_data must be a JSON object");
   ExpectError(Post(R"({"request_type":"frobnicate"})"), 400,
               "invalid 'request_type' param, can be set [create delete pause resume get "
@@ -171,6 +182,72 @@ TEST_F(CdcHandlerTest, Maintenance) {
   r = Call("maintenance", {{"operation", "dance"}});
   EXPECT_EQ(r["data"]["State"], "unsupported operation: dance");
   (void)Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "info"}}}});
+}
+
+TEST_F(CdcHandlerTest, MaintenanceMessageLog) {
+  auto state = [&](const json& data) {
+    return Call("maintenance", data)["data"].value("State", "");
+  };
+  MsgLog& log = MsgLog::Global();
+  EXPECT_EQ(state({{"operation", "set_force_log_msg"}}), "force is required");
+  EXPECT_EQ(state({{"operation", "set_force_log_msg"}, {"params", {{"force", "maybe"}}}}),
+            "parse force failed: strconv.ParseBool: parsing \"maybe\": invalid syntax");
+  EXPECT_EQ(state({{"operation", "reset_log_msg"}, {"params", {{"count", 0}}}}),
+            "duration is required");
+  EXPECT_EQ(state({{"operation", "reset_log_msg"}, {"params", {{"count", "x"}, {"duration", 1}}}}),
+            "parse count failed: strconv.Atoi: parsing \"x\": invalid syntax");
+  EXPECT_EQ(state({{"operation", "reset_log_msg"}, {"params", {{"count", 2}, {"duration", 1.5}}}}),
+            "parse duration failed: strconv.Atoi: parsing \"1.5\": invalid syntax");
+
+  EXPECT_EQ(state({{"operation", "reset_log_msg"}, {"params", {{"count", 0}, {"duration", 5}}}}),
+            "reset log msg count to 0, duration to 5");
+  EXPECT_FALSE(log.Admit());
+  EXPECT_EQ(state({{"operation", "set_force_log_msg"}, {"params", {{"force", true}}}}),
+            "set force log msg to true");
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(log.Admit());
+  EXPECT_EQ(state({{"operation", "set_force_log_msg"}, {"params", {{"force", "F"}}}}),
+            "set force log msg to false");
+  EXPECT_FALSE(log.Admit());
+  EXPECT_EQ(state({{"operation", "reset_log_msg"}, {"params", {{"count", "2"}, {"duration", 5}}}}),
+            "reset log msg count to 2, duration to 5");
+  EXPECT_TRUE(log.Admit());
+  EXPECT_TRUE(log.Admit());
+  EXPECT_FALSE(log.Admit());
+}
+
+TEST_F(CdcHandlerTest, RequestsAreLoggedAtDebugWithoutSecrets) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto saved = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("capture", sink);
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+  Call("create", {{"milvus_connect_param",
+                   {{"uri", "http://alice:Hunter2@t:19530"}, {"token", "root:Secret"}}},
+                  {"kafka_connect_param", {{"sasl", {{"password", "Sasl-Pass"}}}}},
+                  {"collection_infos", {{{"name", "c1"}}}}});
+  json bad = Post("{\"request_type\": \"create\", \"token\": \"Broken-Secret");
+  EXPECT_THAT(bad.value("message", ""), HasSubstr("Broken-Secret"));  // the caller's own input
+  spdlog::set_default_logger(saved);
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr("request receive: type create"));
+  EXPECT_THAT(text, HasSubstr("\"name\":\"c1\""));
+  EXPECT_THAT(text, HasSubstr("http://***@t:19530"));
+  EXPECT_THAT(text, HasSubstr("malformed JSON"));
+  for (const char* secret : {"Secret", "Hunter2", "alice", "Sasl-Pass", "Broken"}) {
+    EXPECT_THAT(text, ::testing::Not(HasSubstr(secret))) << text;
+  }
+}
+
+TEST(MaskSecretsTest, MasksSecretKeysAtAnyDepth) {
+  json body = {{"token", "t"},        {"empty_password", ""}, {"list", {{{"Password", "p"}}, 3}},
+               {"enable_auth", true}, {"username", "u"},      {"name", "kept"}};
+  EXPECT_EQ(MaskSecrets(body), (json{{"token", "***"},
+                                     {"empty_password", ""},
+                                     {"list", {{{"Password", "***"}}, 3}},
+                                     {"enable_auth", true},
+                                     {"username", "***"},
+                                     {"name", "kept"}}));
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(EnvelopeTest, ErrorWordingPerStage) {
   auto e = ErrorEnvelope(Stage::kMethod, "", OkStatus());
   EXPECT_EQ(e.dump(), R"({"code":405,"message":"only support the POST method"})");
   e = ErrorEnvelope(Stage::kBody, "", InvalidArgumentError("bad"));
-  EXPECT_EQ(e["code"], 500);
+  EXPECT_EQ(e["code"], 400);
   EXPECT_EQ(e["message"], "fail to unmarshal the request, error: bad");
   e = ErrorEnvelope(Stage::kType, "x", InvalidArgumentError("[a b]"));
   EXPECT_EQ(e["code"], 400);
