@@ -136,8 +136,8 @@ class Loadgen:
     def stats(self):
         return json.loads(http("GET", self.url + "/stats"))
 
-    def produce(self, rate=0, seconds=0, count=0, collections=0):
-        q = f"rate={rate}&seconds={seconds}&count={count}&collections={collections}"
+    def produce(self, rate=0, seconds=0, count=0, collections=0, first=0):
+        q = f"rate={rate}&seconds={seconds}&count={count}&from={first}&collections={collections}"
         http("POST", f"{self.url}/produce?{q}", body={})
 
     def wait_produced(self, timeout):
@@ -214,9 +214,9 @@ sourceConfig:
         except (OSError, ValueError, urllib.error.URLError):
             return False
 
-    def create_task(self, sink_port, collection):
+    def create_task(self, sink_port, collection, host="127.0.0.1"):
         r = self.post("create", {
-            "milvus_connect_param": {"host": "127.0.0.1", "port": sink_port, "username": "",
+            "milvus_connect_param": {"host": host, "port": int(sink_port), "username": "",
                                      "password": "", "enable_tls": False,
                                      "connect_timeout": 10},
             "collection_infos": [{"name": collection}],
@@ -225,6 +225,10 @@ sourceConfig:
         if r.get("code") != 200:
             raise RuntimeError(f"create task for {collection}: {r}")
         return r["data"]["task_id"]
+
+    def create_task_milvus(self, host_port, collection):
+        host, port = host_port.rsplit(":", 1)
+        return self.create_task(port, collection, host)
 
     def metrics(self):
         return http("GET", self.url + "/metrics")

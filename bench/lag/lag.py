@@ -7,7 +7,9 @@ is both the source (Kafka, time ticks every 200 ms, broker ack time recorded per
 the target (a recording gRPC MilvusService; arrival time = acknowledgement time).
 Env: BENCH_OUT, BENCH_BUILD, BENCH_QUICK (see bench/README.md).
 """
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -26,11 +28,13 @@ def warm_up(lg, collections, timeout=120):
     deadline = time.monotonic() + timeout
     while True:
         lg.post("/clear")
-        lg.produce(count=collections, collections=collections)
+        lg.produce(count=collections, collections=collections)  # from bench_c0 on
         lg.wait_produced(30)
+        def arrived():
+            acks = lg.csv("/acks")
+            return len(acks) >= collections and set(acks) <= set(lg.csv("/arrivals"))
         try:
-            h.wait_until(lambda: set(lg.csv("/acks")) <= set(lg.csv("/arrivals")), 5,
-                         "warm-up inserts", interval=0.3)
+            h.wait_until(arrived, 5, "warm-up inserts", interval=0.3)
             return
         except TimeoutError:
             if time.monotonic() > deadline:
@@ -47,7 +51,7 @@ def measure_max(lg, count, rows):
     before = lg.stats()
     expect = before["sink"]["distinct_inserts"] + count
     t0 = time.monotonic()
-    lg.produce(count=count)
+    lg.produce(count=count, collections=1)
     lg.wait_produced(300)
     produce_s = time.monotonic() - t0
     h.wait_until(lambda: drained(lg, expect), 120, f"{count} inserts at the target")
@@ -70,6 +74,33 @@ def latencies(lg, save_path=None):
     return lat, missing
 
 
+def real_target(rows, cdc, lg, logs, samples):
+    target, python = os.environ.get("CDC_TEST_MILVUS_TARGET"), os.environ.get("CDC_TEST_PYTHON")
+    if not target or not python:
+        h.log("no CDC_TEST_MILVUS_TARGET / CDC_TEST_PYTHON: no real-target lag")
+        return
+    cdc.create_task_milvus(target, lg.names[1])
+    r = subprocess.run([python, os.path.join(os.path.dirname(__file__), "target_probe.py"),
+                        "--target", target, "--collection", lg.names[1], "--index", "1",
+                        "--ctl", lg.url, "--rows", str(ROWS), "--samples", str(samples)],
+                       capture_output=True, text=True, timeout=600, check=False)
+    with open(os.path.join(logs, "target_probe.log"), "w", encoding="utf-8") as f:
+        f.write(r.stdout + r.stderr)
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        res = {"error": f"target_probe.py exited {r.returncode} (log target_probe.log)"}
+    lat = sorted(res.get("lags_ms", []))
+    case = "1 task, real target Milvus, 1 insert at a time"
+    if res.get("error"):
+        h.log(f"real target: {res['error']}")
+    if lat:
+        note = (f"{len(lat)} inserts; broker ack to the row visible in a query on the target "
+                "(polled every 20 ms; the target's own consume and tick handling included)")
+        rows.add(case, "lag_p50", h.percentile(lat, 50), "ms", note)
+        rows.add(case, "lag_max", lat[-1], "ms")
+
+
 def main():
     out, logs, build, quick = h.settings("lag")
     rows = h.Rows("lag")
@@ -80,7 +111,8 @@ def main():
     root = f"benchlag{os.getpid()}"
     lg = cdc = sampler = None
     try:
-        lg = h.Loadgen(build, env, logs, root, collections=1, rows=ROWS)
+        # bench_c0 goes to the recording sink, bench_c1 to the real target Milvus (if any).
+        lg = h.Loadgen(build, env, logs, root, collections=2, rows=ROWS)
         cdc = h.Cdc(build, env, logs, root, "lag")
         sampler = h.Sampler(cdc.proc.pid)
         cdc.create_task(lg.sink_port, lg.names[0])
@@ -88,19 +120,25 @@ def main():
         mb_per_msg = ROWS * 128 * 4 / 2**20
 
         # 1. The maximum rate through milvus-cdc into the recording target.
+        t_max = sampler.mark()
         mx, prod_rate, secs = measure_max(lg, max_count, ROWS)
+        wmax = sampler.window(t_max)
         case = f"1 task, {ROWS} rows x 128-dim"
         rows.add(case, "max_rate", mx, "msgs/s",
                  f"{max_count} inserts as fast as possible; first broker ack to last target ack "
                  f"{secs:.1f} s; producer alone {prod_rate:.0f} msgs/s")
         rows.add(case, "max_rate_rows", mx * ROWS, "rows/s")
         rows.add(case, "max_rate_mb", mx * mb_per_msg, "MB/s", "vector payload only")
+        if wmax:
+            rows.add(case, "max_cdc_cpu", wmax["cpu_pct"], "% of a core",
+                     "milvus-cdc while draining the burst (100 = one core busy)")
+            rows.add(case, "max_cdc_rss_peak", wmax["rss_peak_mb"], "MB")
 
         # 2. Lag at 50% of the maximum.
         rate = mx / 2
         lg.post("/clear")
         t0 = sampler.mark()
-        lg.produce(rate=rate, seconds=lag_secs)
+        lg.produce(rate=rate, seconds=lag_secs, collections=1)
         lg.wait_produced(lag_secs + 60)
         w = sampler.window(t0)
         expect = lg.stats()["producer"]["acked"]
@@ -125,9 +163,10 @@ def main():
         pre = sampler.window(t_pre)
         lg.post("/block")
         t_block = sampler.mark()
-        lg.produce(rate=rate, seconds=block_secs)
+        lg.produce(rate=rate, seconds=block_secs, collections=1)
         lg.wait_produced(block_secs + 60)
         blocked = sampler.window(t_block)
+        half = sampler.window(t_block, t_block + (time.monotonic() - t_block) / 2)
         produced = lg.stats()["producer"]["acked"] - before["producer"]["acked"]
         expect = before["sink"]["distinct_inserts"] + produced
         lg.post("/unblock")
@@ -145,6 +184,9 @@ def main():
         if pre:
             rows.add(case_b, "cdc_rss_before", pre["rss_end_mb"], "MB")
         if blocked:
+            if half:
+                rows.add(case_b, "cdc_rss_mid_blocked", half["rss_end_mb"], "MB",
+                         "halfway through the outage (equal to the end: a plateau)")
             rows.add(case_b, "cdc_rss_peak_blocked", blocked["rss_peak_mb"], "MB")
             rows.add(case_b, "cdc_rss_end_blocked", blocked["rss_end_mb"], "MB")
         if after:
@@ -154,6 +196,9 @@ def main():
                  "backoff still pending when the target came back (up to 10 s)")
         rows.add(case_b, "first_ack_after_up", first_arr - t_up_wall, "s")
         rows.add(case_b, "lost", lost, "msgs", f"of {produced} produced while the target was down")
+
+        # 4. A sanity number against the real target Milvus (when the environment has one).
+        real_target(rows, cdc, lg, logs, samples=5 if quick else 20)
     finally:
         if sampler:
             sampler.close()

@@ -4,9 +4,10 @@
 //     16 physical channels as Milvus's dmlChannelNum does;
 //   - StreamProducer: paced Inserts and 200 ms time ticks into Kafka, recording broker acks;
 //   - RecordingSink: a gRPC MilvusService target recording each Insert's arrival.
-// HTTP (127.0.0.1:ctl-port): GET /stats (JSON), POST /produce?rate=&seconds=&count=&collections=,
-// POST /block, POST /unblock, GET /acks and GET /arrivals (CSV msg_id,us), POST /clear,
-// POST /quit. Prints one JSON line {"sink_port":..,"ctl_port":..} on stdout when ready.
+// HTTP (127.0.0.1:ctl-port): GET /stats (JSON), POST
+// /produce?rate=&seconds=&count=&from=&collections=, POST /block, POST /unblock, GET /acks and GET
+// /arrivals (CSV msg_id,us), POST /clear, POST /quit. Prints one JSON line
+// {"sink_port":..,"ctl_port":..} on stdout when ready.
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "write catalog: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  auto producer = cdc::bench::StreamProducer::Create(brokers, cols, rows, tick_ms);
+  auto producer =
+      cdc::bench::StreamProducer::Create(brokers, cols, rows, tick_ms, {root + "-replicate-msg"});
   if (!producer.ok()) {
     std::fprintf(stderr, "%s\n", std::string(producer.status().message()).c_str());
     return 1;
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     run.rate = num(r, "rate", 0);
     run.seconds = num(r, "seconds", 0);
     run.count = static_cast<int64_t>(num(r, "count", 0));
+    run.first = static_cast<int>(num(r, "from", 0));
     run.collections = static_cast<int>(num(r, "collections", 0));
     auto s = (*producer)->Start(run);
     res.status = s.ok() ? 200 : 409;

@@ -18,7 +18,7 @@ int64_t NowUs() {
 
 Result<std::unique_ptr<StreamProducer>> StreamProducer::Create(
     const std::string& brokers, std::vector<StreamCollection> collections, int rows_per_insert,
-    int tick_ms) {
+    int tick_ms, const std::vector<std::string>& more_topics) {
   std::unique_ptr<StreamProducer> p(new StreamProducer());
   char err[256];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -37,6 +37,17 @@ Result<std::unique_ptr<StreamProducer>> StreamProducer::Create(
     return InvalidArgumentError(absl::StrCat("create kafka producer for ", brokers, ": ", err));
   }
   p->rk_.reset(rk);
+  for (const auto& t : more_topics) {
+    rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, t.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, topic, &md, 10000);
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(topic);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return UnavailableError(
+          absl::StrCat("create kafka topic ", t, " at ", brokers, ": ", rd_kafka_err2str(e)));
+    }
+  }
   p->collections_ = std::move(collections);
   std::set<std::string> pch;
   for (const auto& c : p->collections_) pch.insert(c.pchannel);
@@ -126,9 +137,10 @@ Status StreamProducer::Start(const ProduceRun& run) {
 }
 
 void StreamProducer::RunLoop(ProduceRun run) {
-  const size_t n = run.collections > 0
-                       ? std::min(collections_.size(), static_cast<size_t>(run.collections))
-                       : collections_.size();
+  const size_t first = std::min(collections_.size(), static_cast<size_t>(std::max(0, run.first)));
+  const size_t rest = collections_.size() - first;
+  const size_t n =
+      run.collections > 0 ? std::min(rest, static_cast<size_t>(run.collections)) : rest;
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; !stop_.load() && n > 0; ++i) {
     if (run.count > 0 && i >= run.count) break;
@@ -138,7 +150,7 @@ void StreamProducer::RunLoop(ProduceRun run) {
       std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                 std::chrono::duration<double>(i / run.rate)));
     }
-    const size_t k = static_cast<size_t>(i) % n;
+    const size_t k = first + static_cast<size_t>(i) % n;
     StreamCollection& c = collections_[k];
     const int64_t seq = next_seq_[k]++;
     sim::InsertSpec is;

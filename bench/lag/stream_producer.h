@@ -35,7 +35,8 @@ struct ProduceRun {
   double rate = 0;      // Insert messages per second over all collections; 0 = as fast as possible
   double seconds = 0;   // stop after this long (0 = no limit)
   int64_t count = 0;    // stop after this many inserts (0 = no limit)
-  int collections = 0;  // use the first N collections (0 = all)
+  int first = 0;        // index of the first collection used
+  int collections = 0;  // use N collections from `first` on (0 = all the rest)
 };
 
 class StreamProducer {
@@ -50,9 +51,11 @@ class StreamProducer {
     std::string error;  // first delivery or produce error
   };
 
-  static Result<std::unique_ptr<StreamProducer>> Create(const std::string& brokers,
-                                                        std::vector<StreamCollection> collections,
-                                                        int rows_per_insert, int tick_ms);
+  // Also makes sure the topics in `more_topics` exist (e.g. the replicate-msg channel, which
+  // a real Milvus has), through a metadata request with auto-creation.
+  static Result<std::unique_ptr<StreamProducer>> Create(
+      const std::string& brokers, std::vector<StreamCollection> collections, int rows_per_insert,
+      int tick_ms, const std::vector<std::string>& more_topics);
   ~StreamProducer();
 
   // Starts a produce run in the background; FailedPrecondition if one is running.

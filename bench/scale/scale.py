@@ -90,6 +90,7 @@ def main():
         lg.produce(rate=RATE, seconds=block_secs, collections=n)
         lg.wait_produced(block_secs + 60)
         blocked = sampler.window(t_block)
+        half = sampler.window(t_block, t_block + (time.monotonic() - t_block) / 2)
         produced = lg.stats()["producer"]["acked"] - before["producer"]["acked"]
         expect = before["sink"]["distinct_inserts"] + produced
         lg.post("/unblock")
@@ -105,7 +106,11 @@ def main():
         if pre:
             rows.add(case, "cdc_rss_before", pre["rss_end_mb"], "MB")
         if blocked:
+            if half:
+                rows.add(case, "cdc_rss_mid_blocked", half["rss_end_mb"], "MB",
+                         "halfway through the outage (equal to the end: a plateau)")
             rows.add(case, "cdc_rss_peak_blocked", blocked["rss_peak_mb"], "MB")
+            rows.add(case, "cdc_rss_end_blocked", blocked["rss_end_mb"], "MB")
         if after:
             rows.add(case, "cdc_rss_peak_catch_up", after["rss_peak_mb"], "MB")
             rows.add(case, "cdc_cpu_catch_up", after["cpu_pct"], "% of a core")
