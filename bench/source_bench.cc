@@ -1,7 +1,7 @@
 // Source-side throughput: decode + pack of Milvus insert streams (128- and 768-dim float
 // vectors), beside the raw librdkafka consume rate of the same topic, measured in one run.
 //
-//   source_bench --brokers 127.0.0.1:9092 [--messages 2000] [--rows 100]
+//   source_bench --brokers 127.0.0.1:9092 [--messages 2000] [--rows 100] [--json FILE]
 //
 // For each dimension it produces a fresh topic with the simulator (one tick per 10 inserts),
 // then measures, in order:
@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <string>
+#include <vector>
 
 #include "source/kafka/kafka_client.h"
 #include "source/kafka/kafka_reader.h"
@@ -40,10 +42,22 @@ struct Row {
   double cpu;
 };
 
+std::vector<std::string> g_json;  // rows for --json (bench/README.md contract)
+
 void Print(const Row& r) {
   double mb = r.bytes / 1e6;
   std::printf("%-8s %5d %8zu %9.1f %11.0f %9.1f %12.0f %10.1f\n", r.what, r.dim, r.msgs, mb,
               r.msgs / r.wall, mb / r.wall, r.msgs / r.cpu, mb / r.cpu);
+  char buf[512];
+  const std::pair<const char*, double> metrics[] = {
+      {"msgs/s", r.msgs / r.wall}, {"MB/s", mb / r.wall}, {"MB/cpu-s", mb / r.cpu}};
+  for (const auto& [unit, v] : metrics) {
+    std::snprintf(buf, sizeof(buf),
+                  "{\"bench\": \"source\", \"case\": \"%s dim=%d\", \"metric\": \"%s\", "
+                  "\"value\": %.3f, \"unit\": \"%s\"}",
+                  r.what, r.dim, unit, v, unit);
+    g_json.push_back(buf);
+  }
 }
 
 Row RawConsume(const std::string& brokers, const std::string& topic, int dim, size_t want) {
@@ -130,6 +144,8 @@ int main(int argc, char** argv) {
   app.add_option("--brokers", brokers, "Kafka bootstrap servers (default: $CDC_TEST_KAFKA)");
   app.add_option("--messages", messages, "insert messages per dimension");
   app.add_option("--rows", rows, "rows per insert");
+  std::string json_path;
+  app.add_option("--json", json_path, "also write the rows as a JSON list to this file");
   CLI11_PARSE(app, argc, argv);
   if (brokers.empty() && std::getenv("CDC_TEST_KAFKA")) brokers = std::getenv("CDC_TEST_KAFKA");
   if (brokers.empty()) {
@@ -163,6 +179,15 @@ int main(int argc, char** argv) {
     Print(RawConsume(brokers, topic, dim, payloads.size()));
     Print(ReaderConsume(brokers, topic, dim, payloads.back().ts));
     Print(DecodeOnly(payloads, dim));
+  }
+  if (!json_path.empty()) {
+    FILE* f = std::fopen(json_path.c_str(), "w");
+    if (!f) return 1;
+    std::fprintf(f, "[\n");
+    for (size_t i = 0; i < g_json.size(); ++i)
+      std::fprintf(f, " %s%s\n", g_json[i].c_str(), i + 1 < g_json.size() ? "," : "");
+    std::fprintf(f, "]\n");
+    std::fclose(f);
   }
   return 0;
 }

@@ -179,7 +179,7 @@ def real_case(dim, batch, inserts, tname, taddr):
                                  "--collection", name, "--end-ts", str(last_ts)],
                        os.path.join(logdir, "ceiling.log"), TIMEOUT)
     mbytes = ceil["bytes"] / 1e6  # the DML bytes on the topic (both forward the same)
-    row("source", f"real dim={dim} batch={batch}", "pymilvus insert rows/s", rows / ins_wall,
+    row("real-source", f"real dim={dim} batch={batch}", "pymilvus insert rows/s", rows / ins_wall,
         "rows/s", "how fast the source Milvus took the backlog")
     steady = steady_rate(samples, first_ts >> 18, last_ts >> 18, rows)
     report("real", dim, batch, tname, rows, mbytes, (wall, cpu, rss, steady), ceil)
