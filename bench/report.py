@@ -5,6 +5,8 @@
       merge RUN_DIR/<step>.json files, add machine and commit, write FILE.json, print the table
   report.py A.json            print a merged file
   report.py A.json B.json     print two merged runs side by side with the ratio B/A
+  report.py A.json --pivot cdc,ceiling [--markdown]
+                              one line per case, one column per (bench, metric) of those benches
 """
 import argparse
 import datetime
@@ -127,6 +129,28 @@ def compare(a, b):
     print(table(("bench", "case", "metric", "A", "B", "unit", "B/A"), lines))
 
 
+def pivot(doc, benches, markdown):
+    cols, cases, cells = [], [], {}
+    for r in doc.get("rows", []):
+        if r["bench"] not in benches:
+            continue
+        col = f"{r['bench']} {r['metric']}" + ("" if r["metric"].endswith(r["unit"]) else f" ({r['unit']})")
+        if col not in cols:
+            cols.append(col)
+        if r["case"] not in cases:
+            cases.append(r["case"])
+        cells[(r["case"], col)] = fmt(r["value"])
+    headers = ["case", *cols]
+    lines = [(c, *(cells.get((c, col), "-") for col in cols)) for c in cases]
+    if markdown:
+        print("| " + " | ".join(headers) + " |")
+        print("|" + "---|" * len(headers))
+        for ln in lines:
+            print("| " + " | ".join(ln) + " |")
+    else:
+        print(table(headers, lines))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("files", nargs="*")
@@ -134,6 +158,8 @@ def main():
     p.add_argument("--out")
     p.add_argument("--quick", default="0")
     p.add_argument("--step", action="append", default=[], help="NAME=STATUS")
+    p.add_argument("--pivot", help="comma-separated bench names")
+    p.add_argument("--markdown", action="store_true")
     a = p.parse_args()
     if a.dir:
         problems = []
@@ -154,7 +180,9 @@ def main():
     for path in a.files:
         with open(path, encoding="utf-8") as f:
             docs.append(json.load(f))
-    if len(docs) == 1:
+    if len(docs) == 1 and a.pivot:
+        pivot(docs[0], a.pivot.split(","), a.markdown)
+    elif len(docs) == 1:
         print_run(docs[0])
     elif len(docs) == 2:
         compare(*docs)
