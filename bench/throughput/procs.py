@@ -70,10 +70,16 @@ sourceConfig:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
+        self.perf = None
         err = wait_ready(self.url, self.proc, 30, self.log_path)
         if err:
             self.stop()
             raise RuntimeError(f"milvus-cdc did not start: {err}")
+        if os.environ.get("BENCH_PERF") == "1":  # profile: perf report -i <logdir>/perf.data
+            self.perf = subprocess.Popen(
+                ["perf", "record", "-F", "499", "-g", "-p", str(self.pid), "-o",
+                 os.path.join(logdir, "perf.data")], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
 
     @property
     def pid(self):
@@ -138,6 +144,9 @@ sourceConfig:
                 peak_rss_mb(self.pid))
 
     def stop(self):
+        if self.perf:
+            self.perf.send_signal(signal.SIGINT)
+            self.perf.wait(30)
         stop_process(self.proc, 15)
         self.log.close()
 

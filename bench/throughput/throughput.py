@@ -190,10 +190,12 @@ def main():
     os.makedirs(LOGDIR, exist_ok=True)
     div = 10 if QUICK else 1
     only = os.environ.get("BENCH_THROUGHPUT_ONLY", "")  # e.g. "sim" or "real" (debugging)
+    only_target = os.environ.get("BENCH_THROUGHPUT_TARGET", "")  # "milvus" or "sink"
     sink = Sink(SINK, LOGDIR)
     failures = 0
     try:
-        targets = [("milvus", TARGET), ("sink", sink.addr)]
+        targets = [t for t in (("milvus", TARGET), ("sink", sink.addr))
+                   if only_target in ("", t[0])]
         cases = []
         if only in ("", "sim"):
             sims = SIM_CASES if not QUICK else [SIM_CASES[1], SIM_CASES[5]]
