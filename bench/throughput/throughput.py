@@ -145,6 +145,38 @@ def sim_case(dim, batch, inserts, tname, taddr):
     report("sim", dim, batch, tname, rows, nbytes / 1e6, (wall, cpu, rss, steady), ceil)
 
 
+def target_count(name, expected, timeout=90):
+    """count(*) of collection `name` on the target Milvus after an index and a load (not timed;
+    proves that a checkpoint at the end means the rows arrived). The last value seen."""
+    from pymilvus import Collection, connections
+
+    host, port = TARGET.rsplit(":", 1)
+    connections.connect("bench-tgt", host=host, port=port)
+    coll = Collection(name, using="bench-tgt")
+    coll.create_index("vec", {"index_type": "FLAT", "metric_type": "L2", "params": {}})
+    coll.load(timeout=timeout)
+    deadline, count = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        res = coll.query("", output_fields=["count(*)"], consistency_level="Eventually",
+                         timeout=10)
+        count = res[0]["count(*)"]
+        if count == expected:
+            break
+        time.sleep(1)
+    coll.release()
+    return count
+
+
+def count_check(name, case, expected):
+    try:
+        got = target_count(name, expected)
+    except Exception as e:  # a failed check is reported, the numbers stay
+        print(f"count(*) on the target failed: {e}", flush=True)
+        got = -1
+    row("cdc", case, "target count(*)", got, "rows",
+        f"expected {expected} (inserted minus deleted); after the run, not timed")
+
+
 def real_case(dim, batch, inserts, tname, taddr):
     import numpy as np
     from pymilvus import Collection, CollectionSchema, DataType, FieldSchema, connections
@@ -172,6 +204,9 @@ def real_case(dim, batch, inserts, tname, taddr):
         ins_wall = time.monotonic() - t_ins
         samples, wall, cpu, rss = cdc.measure(task, cid, last_ts >> 18, TIMEOUT,
                                               lambda: cdc.resume(task))
+        if tname == "milvus":  # while the task still ticks; before the ceiling re-sends
+            count_check(name, f"real dim={dim} batch={batch} -> milvus",
+                        batch * inserts - inserts // DELETE_EVERY)
     finally:
         cdc.stop()
     rows = batch * inserts
