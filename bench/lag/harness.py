@@ -122,7 +122,8 @@ class Loadgen:
         self.proc = subprocess.Popen(
             [os.path.join(build, "bench", "lag", "bench_loadgen"), "--brokers", env.kafka,
              "--etcd", env.etcd, "--root", root, "--collections", str(collections),
-             "--rows", str(rows), "--dim", str(dim), "--tick-ms", str(tick_ms)],
+             "--rows", str(rows), "--dim", str(dim), "--tick-ms", str(tick_ms),
+             "--name-prefix", f"{root}_c"],
             stdout=subprocess.PIPE, stderr=self.log)
         line = self.proc.stdout.readline().decode()
         if not line:
@@ -130,7 +131,8 @@ class Loadgen:
         ports = json.loads(line)
         self.sink_port = ports["sink_port"]
         self.url = f"http://127.0.0.1:{ports['ctl_port']}"
-        self.names = [f"bench_c{i}" for i in range(collections)]
+        # Names unique per run: a reused target Milvus must not already hold these rows.
+        self.names = [f"{root}_c{i}" for i in range(collections)]
         self.rows = rows
 
     def stats(self):
@@ -244,6 +246,34 @@ sourceConfig:
         self.log.close()
 
 
+class GaugeSampler:
+    """Polls a Prometheus gauge of milvus-cdc's /metrics every `interval` s in a thread and
+    keeps the largest value across label sets per poll (e.g. milvus_cdc_channel_lag_ms)."""
+
+    def __init__(self, cdc, name, interval=0.1):
+        self.values = []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(cdc, name, interval), daemon=True)
+        self._t.start()
+
+    def _run(self, cdc, name, interval):
+        while not self._stop.is_set():
+            try:
+                text = cdc.metrics()
+            except (OSError, urllib.error.URLError):
+                text = ""
+            vals = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                    if line.startswith(name + "{")]
+            if vals:
+                self.values.append(max(vals))
+            self._stop.wait(interval)
+
+    def close(self):
+        self._stop.set()
+        self._t.join(2)
+        return sorted(self.values)
+
+
 def proc_sample(pid):
     """(rss_bytes, cpu_seconds, threads) of a live process."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
@@ -295,6 +325,11 @@ class Sampler:
     def close(self):
         self._stop.set()
         self._t.join(2)
+
+
+def run_root(step):
+    """The source etcd root / topic prefix of one run, unique across runs."""
+    return f"bench{step}{os.getpid()}t{int(time.time()) % 100000}"
 
 
 def settings(step):

@@ -27,7 +27,7 @@ def main():
     steady_secs = 5 if quick else 30
     block_secs = 8 if quick else 45
     env = h.Env(logs, "scale")
-    root = f"benchscale{os.getpid()}"
+    root = h.run_root("scale")
     lg = cdc = sampler = None
     try:
         lg = h.Loadgen(build, env, logs, root, collections=max(counts), rows=ROWS)
