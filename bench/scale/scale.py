@@ -25,7 +25,7 @@ def main():
     rows = h.Rows("scale")
     counts = [1, 10, 100]
     steady_secs = 5 if quick else 30
-    block_secs = 8 if quick else 45
+    block_secs = 8 if quick else 90
     env = h.Env(logs, "scale")
     root = h.run_root("scale")
     lg = cdc = sampler = None
@@ -49,8 +49,10 @@ def main():
             warm_up(lg, n)
             case = f"{n} task{'s' if n > 1 else ''}, {RATE} msgs/s total"
             t_quiet = sampler.mark()
-            time.sleep(1.5)
+            calls0 = lg.stats()["sink"]["replicate_calls"]
+            time.sleep(2.0)
             quiet = sampler.window(t_quiet)
+            idle_calls = (lg.stats()["sink"]["replicate_calls"] - calls0) / 2.0
             lg.post("/clear")
             before = lg.stats()
             t0 = sampler.mark()
@@ -69,6 +71,8 @@ def main():
                 rows.add(case, "cdc_rss_idle", quiet["rss_end_mb"], "MB", "tasks running, no data")
                 rows.add(case, "cdc_cpu_idle", quiet["cpu_pct"], "% of a core",
                          "time ticks only (every 200 ms per channel)")
+                rows.add(case, "target_calls_idle", idle_calls, "calls/s",
+                         "ReplicateMessage calls (time ticks) at the target with no data")
             if w:
                 rows.add(case, "cdc_rss_avg", w["rss_avg_mb"], "MB",
                          f"{steady_secs} s of {RATE} msgs x {ROWS} rows x 128-dim per s")
