@@ -4,6 +4,7 @@
 
 #include "replicate/checkpoint.h"
 #include "source/kafka/kafka_reader.h"
+#include "source/pulsar/pulsar_reader.h"
 #include "target/grpc_client.h"
 
 namespace cdc::replicate {
@@ -21,6 +22,46 @@ target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
   o.client_key_path = p.dial_config.client_key_path;
   o.replicate_channel = target_replicate_chan;
   return o;
+}
+
+ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id) {
+  if (!options.pulsar.address.empty()) {
+    auto client = source::pulsar::ClientOptionsFromSettings(options.pulsar);
+    auto settings = options.pulsar;
+    return [client, settings, task_id](
+               const std::string& channel,
+               source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
+      if (!client.ok()) return client.status();
+      source::PulsarReaderOptions po;
+      po.client = *client;
+      if (!settings.tenant.empty()) po.tenant = settings.tenant;
+      if (!settings.name_space.empty()) po.name_space = settings.name_space;
+      po.channel = channel;
+      po.kind = kind;
+      po.subscription = source::MakeGroupName(task_id, channel);
+      return std::unique_ptr<source::ChannelReader>(
+          std::make_unique<source::PulsarChannelReader>(std::move(po)));
+    };
+  }
+  auto brokers = options.kafka_brokers;
+  auto config = options.kafka_config;
+  return [brokers, config, task_id](
+             const std::string& channel,
+             source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
+    if (brokers.empty()) {
+      return InvalidArgumentError(
+          "neither sourceConfig.pulsar.address nor sourceConfig.kafka.address is set; "
+          "milvus-cdc reads the source's channels from Pulsar or Kafka");
+    }
+    source::KafkaReaderOptions ko;
+    ko.brokers = brokers;
+    ko.channel = channel;
+    ko.kind = kind;
+    ko.group = source::MakeGroupName(task_id, channel);
+    ko.config = config;
+    return std::unique_ptr<source::ChannelReader>(
+        std::make_unique<source::KafkaChannelReader>(std::move(ko)));
+  };
 }
 
 MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store)
@@ -104,25 +145,8 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
     ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
     return std::unique_ptr<target::Client>(std::move(c));
   };
-  auto brokers = options_.kafka_brokers;
-  auto config = options_.kafka_config;
   std::string id = task.task_id;
-  d.make_reader = [brokers, config, id](
-                      const std::string& channel,
-                      source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
-    if (brokers.empty()) {
-      return InvalidArgumentError(
-          "sourceConfig.kafka.address is empty; milvus-cdc reads the source's channels from Kafka");
-    }
-    source::KafkaReaderOptions ko;
-    ko.brokers = brokers;
-    ko.channel = channel;
-    ko.kind = kind;
-    ko.group = source::MakeGroupName(id, channel);
-    ko.config = config;
-    return std::unique_ptr<source::ChannelReader>(
-        std::make_unique<source::KafkaChannelReader>(std::move(ko)));
-  };
+  d.make_reader = MakeReaderFactory(options_, id);
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
 

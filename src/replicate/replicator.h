@@ -22,6 +22,7 @@
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
 #include "source/kafka/kafka_backlog.h"
+#include "source/pulsar/pulsar_config.h"
 #include "target/connect_options.h"
 #include "task/replicator.h"
 #include "task/target_probe.h"
@@ -33,11 +34,17 @@ struct ReplicatorOptions {
   source::CatalogOptions catalog;
   std::string kafka_brokers;
   std::map<std::string, std::string> kafka_config;  // extra librdkafka keys
-  std::string replicate_chan;                       // the source's replicate-msg channel
+  // sourceConfig.pulsar: Pulsar is used when its address is set, otherwise Kafka (as upstream).
+  source::pulsar::PulsarSourceSettings pulsar;
+  std::string replicate_chan;  // the source's replicate-msg channel
   // The targets' own replicate-msg channel, used by the readiness probe.
   std::string target_replicate_chan = "by-dev-replicate-msg";
   std::chrono::milliseconds time_tick_interval{200};
 };
+
+// Channel readers for a task: Pulsar when options.pulsar.address is set, otherwise Kafka.
+// Subscriptions / consumer groups are named "cdc-<task_id>-<channel>".
+ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id);
 
 // The target connection of a task.
 target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,

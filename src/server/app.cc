@@ -31,7 +31,8 @@ Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   return meta::CreateStore(o);
 }
 
-// The replication pipeline's view of the source (etcd catalog, Kafka channels) from sourceConfig.
+// The replication pipeline's view of the source (etcd catalog, Pulsar or Kafka channels) from
+// sourceConfig.
 replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   replicate::ReplicatorOptions o;
   const config::EtcdConfig etcd = c.source.EffectiveEtcd();
@@ -56,6 +57,12 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
     o.kafka_config["sasl.mechanisms"] = c.source.kafka.sasl_mechanisms;
     o.kafka_config["security.protocol"] = c.source.kafka.security_protocol;
   }
+  o.pulsar.address = c.source.pulsar.address;
+  o.pulsar.tenant = c.source.pulsar.tenant;
+  o.pulsar.name_space = c.source.pulsar.name_space;
+  o.pulsar.auth_plugin = c.source.pulsar.auth_plugin;
+  o.pulsar.auth_params = c.source.pulsar.auth_params;
+  o.pulsar.max_message_size = c.source.pulsar.max_message_size;
   o.replicate_chan = c.source.replicate_chan;
   if (c.source.time_tick_interval > 0)
     o.time_tick_interval = std::chrono::milliseconds(c.source.time_tick_interval);
