@@ -22,6 +22,8 @@ trap cleanup EXIT
 
 echo "== integration tests"
 bash "$ROOT/scripts/e2e-env.sh" up
+# Pulsar for the Pulsar reader's integration tests (the e2e Pulsar pass reuses it).
+bash "$ROOT/scripts/e2e-env.sh" up pulsar
 # shellcheck disable=SC1091
 source "$CDC_ENV_DIR/env.sh"
 (cd "$BUILD" && ctest -L integration --output-on-failure)

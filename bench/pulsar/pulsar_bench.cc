@@ -29,7 +29,7 @@ using namespace cdc;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-struct Result {
+struct Measured {
   std::string client;
   uint64_t messages = 0;
   uint64_t bytes = 0;
@@ -39,9 +39,10 @@ struct Result {
 
 double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-Result ConsumeOurs(const source::pulsar::ClientOptions& client, const std::string& topic,
-                   uint64_t want, uint32_t queue) {
-  Result r{"cpp-client"};
+Measured ConsumeOurs(const source::pulsar::ClientOptions& client, const std::string& topic,
+                     uint64_t want, uint32_t queue) {
+  Measured r;
+  r.client = "cpp-client";
   source::pulsar::ConsumerOptions co;
   co.topic = topic;
   co.subscription = "bench-cpp-" + std::to_string(getpid());
@@ -69,9 +70,10 @@ Result ConsumeOurs(const source::pulsar::ClientOptions& client, const std::strin
   return r;
 }
 
-Result ConsumeReader(const source::pulsar::ClientOptions& client, const std::string& channel,
-                     uint64_t end_ts, uint32_t queue) {
-  Result r{"cpp-reader"};
+Measured ConsumeReader(const source::pulsar::ClientOptions& client, const std::string& channel,
+                       uint64_t end_ts, uint32_t queue) {
+  Measured r;
+  r.client = "cpp-reader";
   source::PulsarReaderOptions o;
   o.client = client;
   o.channel = channel;
@@ -98,9 +100,10 @@ Result ConsumeReader(const source::pulsar::ClientOptions& client, const std::str
   return r;
 }
 
-Result ConsumeJava(const std::string& java_cmd, const std::string& url, const std::string& topic,
-                   uint64_t want, uint32_t queue) {
-  Result r{"java-client"};
+Measured ConsumeJava(const std::string& java_cmd, const std::string& url, const std::string& topic,
+                     uint64_t want, uint32_t queue) {
+  Measured r;
+  r.client = "java-client";
   std::string cmd = java_cmd + " '" + url + "' '" + topic + "' " + std::to_string(want) + " " +
                     std::to_string(queue);
   FILE* f = popen(cmd.c_str(), "r");
@@ -190,7 +193,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::vector<Result> results;
+  std::vector<Measured> results;
   results.push_back(ConsumeOurs(client, topic, payloads.size(), queue));
   results.push_back(ConsumeReader(client, channel, payloads.back().ts, queue));
   if (!java.empty()) results.push_back(ConsumeJava(java, url, topic, payloads.size(), queue));
@@ -208,10 +211,14 @@ int main(int argc, char** argv) {
                 r.note.c_str());
     bool ok = r.messages >= payloads.size() || (r.client == "cpp-reader" && r.messages > 0);
     if (!ok) continue;
-    rows_json.push_back({{"bench", "pulsar"}, {"case", r.client + " " + cs}, {"metric", "msgs/s"},
-                         {"value", mps}, {"unit", "msgs/s"}, {"note", r.note}});
-    rows_json.push_back({{"bench", "pulsar"}, {"case", r.client + " " + cs}, {"metric", "MB/s"},
-                         {"value", mbps}, {"unit", "MB/s"}, {"note", r.note}});
+    for (auto [metric, value] : {std::pair<const char*, double>{"msgs/s", mps}, {"MB/s", mbps}}) {
+      rows_json.push_back({{"bench", "pulsar"},
+                           {"case", r.client + " " + cs},
+                           {"metric", metric},
+                           {"value", value},
+                           {"unit", metric},
+                           {"note", r.note}});
+    }
   }
   std::cout << rows_json.dump() << "\n";
   if (!json_out.empty()) std::ofstream(json_out) << rows_json.dump(1) << "\n";

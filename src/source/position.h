@@ -25,26 +25,11 @@ std::string EncodePosition(const MsgPosition& pos);
 // InvalidArgument if the text is not base64 or not a MsgPosition.
 Result<MsgPosition> DecodePosition(std::string_view base64);
 
-// A Pulsar message id as Milvus keeps it in MsgPosition.msgID: pulsar-client-go's
-// MessageID.Serialize(), i.e. a serialized pulsar.proto.MessageIdData with ledgerId (1),
-// entryId (2), partition (3) and batch_index (4) all written (-1 when unset, as 10-byte
-// varints). Encoded by hand so this folder does not need the Pulsar protocol library.
-struct PulsarMsgId {
-  int64_t ledger = 0;
-  int64_t entry = 0;
-  int32_t partition = -1;
-  int32_t batch_index = -1;
-};
-std::string EncodePulsarMsgId(const PulsarMsgId& id);
-// InvalidArgument if `id` is not a serialized MessageIdData (e.g. an 8-byte Kafka offset, the
-// mix-up behind upstream's "wrong wireType for AckSet" reports). Unknown fields are skipped.
-Result<PulsarMsgId> DecodePulsarMsgId(std::string_view id);
-
 // A Kafka position on `channel` at `offset`.
 MsgPosition KafkaPosition(std::string_view channel, int64_t offset, uint64_t timestamp);
 
 // Short human form for logs and reasons: "by-dev-rootcoord-dml_0@17 ts=449..." (Kafka ids
-// shown as offsets, Pulsar ids as ledger:entry[:batch], others as hex).
+// shown as offsets, others as hex).
 std::string DescribePosition(const MsgPosition& pos);
 
 // absl here predates std::string_view interop; this bridges the two.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "source/position.h"
 #include "source/pulsar/pulsar_config.h"
+#include "source/pulsar_id.h"
 
 namespace cdc::source {
 namespace {

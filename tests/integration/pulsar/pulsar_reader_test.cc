@@ -14,6 +14,7 @@
 
 #include "source/pulsar/producer.h"
 #include "source/pulsar/pulsar_config.h"
+#include "source/pulsar_id.h"
 #include "tools/sim/scenario.h"
 #include "unit/source/golden_data.h"
 

@@ -10,6 +10,7 @@
 #include "source/position.h"
 #include "source/pulsar/crc32c.h"
 #include "source/pulsar/entry.h"
+#include "source/pulsar_id.h"
 
 namespace cdc::source::pulsar {
 namespace {
@@ -264,7 +265,12 @@ TEST(PulsarMsgId, KafkaOffsetIsRejectedWithAHint) {
   pos.set_channel_name("by-dev-rootcoord-dml_1");
   pos.set_msgid(EncodePulsarMsgId({7, 8, 0, 2}));
   pos.set_timestamp(42);
+  // 8 bytes, like a Kafka id, yet shown as a Pulsar id; Kafka offsets stay offsets.
+  EXPECT_EQ(pos.msgid().size(), 8u);
   EXPECT_EQ(DescribePosition(pos), "by-dev-rootcoord-dml_1@7:8:2 ts=42");
+  for (int64_t off : {0LL, 8LL, 17LL, 46LL, 1LL << 40}) {
+    EXPECT_EQ(DescribePosition(KafkaPosition("t", off, 1)), "t@" + std::to_string(off) + " ts=1");
+  }
 }
 
 }  // namespace
