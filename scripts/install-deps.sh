@@ -9,6 +9,7 @@ PKGS=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   librdkafka-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev libboost-dev libmariadb-dev libsqlite3-dev libssl-dev
+  libzstd-dev liblz4-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client mariadb-server
   clang-format clang-tidy
