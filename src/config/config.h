@@ -86,8 +86,11 @@ struct SourceConfig {
   std::string etcd_root_path;             // etcdRootPath (deprecated)
   std::string etcd_meta_sub_path;         // etcdMetaSubPath (deprecated)
   int read_chan_len = 4;                  // readChanLen
-  int channel_num = 0;                    // channelNum: source dmlChannelNum, 0 = target's
-  int time_tick_interval = 500;           // timeTickInterval, ms
+  // readBufferMB (ours): per task, MB of source messages held between its readers and the
+  // target (each reader queues up to a quarter of it more); a backlog beyond stays in the MQ.
+  int read_buffer_mb = 64;
+  int channel_num = 0;           // channelNum: source dmlChannelNum, 0 = target's
+  int time_tick_interval = 500;  // timeTickInterval, ms
   std::string default_partition_name = "_default";  // defaultPartitionName
   std::string replicate_chan;  // replicateChan (required), e.g. by-dev-replicate-msg
   PulsarConfig pulsar;         // pulsar

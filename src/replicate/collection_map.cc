@@ -14,12 +14,16 @@ bool IsDefaultPartition(const std::string& name) {
 }
 }  // namespace
 
-CollectionMap::CollectionMap(Selection selection, CatalogView* catalog, target::Client* target)
-    : selection_(std::move(selection)), catalog_(catalog), target_(target) {}
+CollectionMap::CollectionMap(Selection selection, CatalogView* catalog, target::Client* target,
+                             std::shared_ptr<source::CollectionFilter> ignored)
+    : selection_(std::move(selection)),
+      catalog_(catalog),
+      target_(target),
+      ignored_(ignored ? std::move(ignored) : std::make_shared<source::CollectionFilter>()) {}
 
 Result<MappedCollection*> CollectionMap::Resolve(int64_t source_id) {
   if (auto it = mapped_.find(source_id); it != mapped_.end()) return &it->second;
-  if (ignored_.count(source_id)) return nullptr;
+  if (ignored_->Ignored(source_id)) return nullptr;
   ASSIGN_OR_RETURN(auto meta, catalog_->GetCollection(source_id));
   // Not cached: a catalog that lags behind the stream may know the collection later.
   if (!meta) return nullptr;
@@ -36,7 +40,7 @@ Status CollectionMap::EnsureDatabase(const std::string& db, uint64_t ts) {
 Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
   if (auto it = mapped_.find(meta.id); it != mapped_.end()) return &it->second;
   if (!selection_.Selected(meta.db_name, meta.name)) {
-    ignored_.insert(meta.id);
+    ignored_->Ignore(meta.id);
     return nullptr;
   }
   const std::string db = meta.db_name.empty() ? "default" : meta.db_name;
@@ -154,7 +158,7 @@ MappedCollection* CollectionMap::Find(int64_t source_id) {
 
 void CollectionMap::Drop(int64_t source_id) {
   mapped_.erase(source_id);
-  ignored_.insert(source_id);
+  ignored_->Ignore(source_id);
 }
 
 MappedCollection* CollectionMap::FindByName(const std::string& db, const std::string& name) {

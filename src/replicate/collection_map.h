@@ -17,6 +17,7 @@
 
 #include "replicate/catalog_view.h"
 #include "replicate/selection.h"
+#include "source/collection_filter.h"
 #include "target/client.h"
 
 namespace cdc::replicate {
@@ -36,7 +37,10 @@ struct MappedCollection {
 
 class CollectionMap {
  public:
-  CollectionMap(Selection selection, CatalogView* catalog, target::Client* target);
+  // `ignored` collects the collections known to be skipped; it may outlive this map (it only
+  // grows, so a map built again can reuse it).
+  CollectionMap(Selection selection, CatalogView* catalog, target::Client* target,
+                std::shared_ptr<source::CollectionFilter> ignored);
 
   const Selection& selection() const { return selection_; }
 
@@ -60,7 +64,7 @@ class CollectionMap {
   MappedCollection* Find(int64_t source_id);
   // Mapped, or known to be skipped (not selected or dropped).
   bool Known(int64_t source_id) const {
-    return mapped_.count(source_id) || ignored_.count(source_id);
+    return mapped_.count(source_id) || ignored_->Ignored(source_id);
   }
   MappedCollection* FindByName(const std::string& db, const std::string& name);
 
@@ -76,7 +80,8 @@ class CollectionMap {
   CatalogView* catalog_;
   target::Client* target_;
   std::map<int64_t, MappedCollection> mapped_;
-  std::set<int64_t> ignored_;        // not selected, unknown or dropped
+  // Not selected or dropped; shared with the reader threads (only grows).
+  std::shared_ptr<source::CollectionFilter> ignored_;
   std::set<std::string> databases_;  // known to exist on the target
 };
 

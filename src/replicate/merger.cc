@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "source/pack_queue.h"
+
 namespace cdc::replicate {
 
 void Merger::AddChannel(const std::string& channel) { channels_.try_emplace(channel); }
@@ -15,6 +17,9 @@ std::vector<std::string> Merger::Channels() const {
 void Merger::AddPack(source::Pack pack) {
   auto& ch = channels_[pack.channel];
   ch.latest_tick = std::max(ch.latest_tick.value_or(0), pack.end_ts);
+  const size_t n = source::PackBytes(pack);
+  ch.bytes += n;
+  bytes_ += n;
   ch.packs.push_back(std::move(pack));
 }
 
@@ -38,6 +43,8 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
       std::vector<source::Message> keep;
       for (size_t i = 0; i < msgs.size(); ++i) {
         if (msgs[i].header.timestamp <= w) {
+          ch.bytes -= msgs[i].payload.size();
+          bytes_ -= msgs[i].payload.size();
           out.push_back({name, std::move(msgs[i])});
         } else {
           keep.push_back(std::move(msgs[i]));
@@ -62,6 +69,13 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
     return is_delete(a) && !is_delete(b);
   });
   return out;
+}
+
+bool Merger::HoldsBack(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  if (it == channels_.end() || !it->second.latest_tick) return true;
+  auto w = Watermark();
+  return !w || *it->second.latest_tick <= *w;
 }
 
 size_t Merger::Buffered(const std::string& channel) const {

@@ -8,7 +8,8 @@
 // upsert; then channel order) gives each target channel a stream whose timestamps never go
 // below a tick we already sent it.
 // Not thread-safe: owned and driven by the pipeline thread. Memory is bounded by the caller,
-// which stops pulling a channel when Buffered(channel) is high.
+// which stops pulling a channel when Buffered(channel) or BufferedBytes() is high, unless the
+// channel holds the watermark back (HoldsBack()).
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -33,6 +34,7 @@ class Merger {
   // Drops a channel and what it buffered (Milvus stops ticking a channel once no collection
   // uses it, so keeping it would hold the watermark back forever).
   void RemoveChannel(const std::string& channel) {
+    if (auto it = channels_.find(channel); it != channels_.end()) bytes_ -= it->second.bytes;
     channels_.erase(channel);
     consumed_.erase(channel);
     drained_.erase(channel);
@@ -55,14 +57,22 @@ class Merger {
   // target has got of the channel, for lag reporting; never a checkpoint.
   const std::map<std::string, source::MsgPosition>& Drained() const { return drained_; }
 
+  // Packs buffered for a channel.
   size_t Buffered(const std::string& channel) const;
+  // Payload bytes buffered over all channels.
+  size_t BufferedBytes() const { return bytes_; }
+  // True while the channel has no tick yet or its latest tick is the watermark: the watermark
+  // cannot move until it is read further, so it must be pulled whatever is buffered.
+  bool HoldsBack(const std::string& channel) const;
 
  private:
   struct Channel {
     std::deque<source::Pack> packs;  // msgs of the front pack may be partly taken
     std::optional<uint64_t> latest_tick;
+    size_t bytes = 0;  // payload bytes of `packs`
   };
   std::map<std::string, Channel> channels_;
+  size_t bytes_ = 0;
   std::map<std::string, source::MsgPosition> consumed_;
   std::map<std::string, source::MsgPosition> drained_;
 };

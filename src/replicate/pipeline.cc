@@ -111,7 +111,7 @@ void Pipeline::Impl::Run() {
     Status s = initialized_ ? Step(&progressed) : Init();
     if (initialized_) UpdateProgress();
     if (s.ok()) {
-      backoff_ = std::chrono::milliseconds(250);
+      backoff_ = opts_.init_backoff;
       std::string reader_reason;
       for (const auto& [ch, r] : readers_) {
         auto st = r->stats();
@@ -162,7 +162,8 @@ Status Pipeline::Impl::Init() {
     spdlog::warn("task {}: readiness probe: {}", opts_.task_id,
                  std::string(ready.status().message()));
   }
-  map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get());
+  map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
+                                         ignored_);
 
   ASSIGN_OR_RETURN(auto rows, deps_.store->ListPositions(opts_.task_id));
   saved_positions_.clear();
@@ -250,6 +251,7 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
     if (earliest) start = source::StartPosition::At(*earliest);
   }
   ASSIGN_OR_RETURN(auto reader, deps_.make_reader(channel, source::ChannelKind::kDml));
+  reader->SetFilter(ignored_);
   RETURN_IF_ERROR(reader->Start(start));
   spdlog::info("task {}: reading {} from {}", opts_.task_id, channel,
                start.kind == source::StartPosition::Kind::kPosition
@@ -268,7 +270,13 @@ Status Pipeline::Impl::SyncChannels() {
 
 Status Pipeline::Impl::PullReaders(bool* progressed) {
   for (auto& [ch, r] : readers_) {
-    while (merger_.Buffered(ch) < opts_.max_buffered_packs) {
+    while (true) {
+      const bool full = merger_.Buffered(ch) >= opts_.max_buffered_packs ||
+                        merger_.BufferedBytes() >= opts_.max_buffered_bytes;
+      // A full buffer stops every channel while a round is in progress (e.g. retrying a target
+      // that is down) and otherwise the channels that are ahead; the one holding the watermark
+      // back gets one pack at a time, which the next round releases, so nothing waits forever.
+      if (full && (round_active_ || !merger_.HoldsBack(ch))) break;
       auto next = r->Next(std::chrono::milliseconds(0));
       if (!next.ok()) return Annotate(next.status(), "read source channel " + ch);
       if (!next->has_value()) break;
@@ -278,6 +286,7 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
         spdlog::warn("task {}: source channel {}: {}", opts_.task_id, ch, e);
       merger_.AddPack(std::move(pack));
       *progressed = true;
+      if (full) break;
     }
   }
   if (replicate_reader_) {

@@ -19,7 +19,7 @@
 // drops Insert/Delete messages whose msgID it already saw (README "Replication").
 //
 // Faults: a retryable error (target, broker, etcd, meta store unreachable) keeps the round's
-// progress, reports a reason and retries with backoff (250 ms doubling to max_backoff);
+// progress, reports a reason and retries with backoff (init_backoff doubling to max_backoff);
 // anything else calls on_failure and ends the thread.
 // Threads: Start() spawns the thread, Stop() joins it; Progress() may be called from any
 // thread.
@@ -59,8 +59,13 @@ struct PipelineOptions {
   std::chrono::milliseconds catalog_poll{1000};
   std::chrono::milliseconds idle_checkpoint{1000};
   std::chrono::milliseconds idle_tick{200};
+  std::chrono::milliseconds init_backoff{250};
   std::chrono::milliseconds max_backoff{10000};
-  size_t max_buffered_packs = 64;     // per DML channel
+  size_t max_buffered_packs = 64;  // per DML channel
+  // Payload bytes of source messages buffered between the readers and the target, over all of
+  // the task's DML channels (a channel holding the watermark back may still add one pack at a
+  // time). Each reader queues up to max_queued_bytes more.
+  size_t max_buffered_bytes = 64 << 20;
   size_t max_batch_bytes = 16 << 20;  // per ReplicateMessage call
 };
 

@@ -73,6 +73,8 @@ class Pipeline::Impl {
 
   std::unique_ptr<target::Client> target_;
   std::unique_ptr<CollectionMap> map_;
+  // Collections the readers drop on arrival (shared with every DML reader and each map_).
+  std::shared_ptr<source::CollectionFilter> ignored_ = std::make_shared<source::CollectionFilter>();
   bool initialized_ = false;
 
   std::map<std::string, std::unique_ptr<source::ChannelReader>> readers_;  // DML, by pchannel
@@ -104,7 +106,7 @@ class Pipeline::Impl {
 
   std::chrono::steady_clock::time_point last_checkpoint_{};
   std::chrono::steady_clock::time_point last_catalog_sync_{};
-  std::chrono::milliseconds backoff_{250};
+  std::chrono::milliseconds backoff_ = opts_.init_backoff;
 
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;

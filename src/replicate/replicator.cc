@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "replicate/checkpoint.h"
 #include "source/kafka/kafka_reader.h"
 #include "source/pulsar/pulsar_reader.h"
@@ -24,11 +26,27 @@ target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
   return o;
 }
 
-ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id) {
+namespace {
+// Lag counting for a Pulsar source, over the broker's admin API; null for a Kafka source.
+std::shared_ptr<source::pulsar::PulsarBacklog> MakePulsarBacklog(
+    const source::pulsar::PulsarSourceSettings& s) {
+  if (s.address.empty()) return nullptr;
+  source::pulsar::AdminSettings a;
+  a.web_url = source::pulsar::AdminUrl(s.web_address, s.web_port);
+  if (auto c = source::pulsar::ClientOptionsFromSettings(s); c.ok()) a.token = c->auth_data;
+  if (!s.tenant.empty()) a.tenant = s.tenant;
+  if (!s.name_space.empty()) a.name_space = s.name_space;
+  return std::make_shared<source::pulsar::PulsarBacklog>(std::move(a));
+}
+}  // namespace
+
+ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
+                                std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog) {
+  const size_t queued_bytes = std::max<size_t>(options.read_buffer_bytes / 4, 1 << 20);
   if (!options.pulsar.address.empty()) {
     auto client = source::pulsar::ClientOptionsFromSettings(options.pulsar);
     auto settings = options.pulsar;
-    return [client, settings, task_id](
+    return [client, settings, task_id, queued_bytes, pulsar_backlog](
                const std::string& channel,
                source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
       if (!client.ok()) return client.status();
@@ -39,13 +57,15 @@ ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::str
       po.channel = channel;
       po.kind = kind;
       po.subscription = source::MakeGroupName(task_id, channel);
+      po.max_queued_bytes = queued_bytes;
+      po.backlog = pulsar_backlog;
       return std::unique_ptr<source::ChannelReader>(
           std::make_unique<source::PulsarChannelReader>(std::move(po)));
     };
   }
   auto brokers = options.kafka_brokers;
   auto config = options.kafka_config;
-  return [brokers, config, task_id](
+  return [brokers, config, task_id, queued_bytes](
              const std::string& channel,
              source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
     if (brokers.empty()) {
@@ -59,6 +79,7 @@ ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::str
     ko.kind = kind;
     ko.group = source::MakeGroupName(task_id, channel);
     ko.config = config;
+    ko.max_queued_bytes = queued_bytes;
     return std::unique_ptr<source::ChannelReader>(
         std::make_unique<source::KafkaChannelReader>(std::move(ko)));
   };
@@ -69,6 +90,7 @@ MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store
       store_(store),
       catalog_(options_.source_etcd, options_.catalog),
       backlog_(options_.kafka_brokers, options_.kafka_config),
+      pulsar_backlog_(MakePulsarBacklog(options_.pulsar)),
       notifier_([this] { NotifierLoop(); }) {}
 
 MilvusReplicator::~MilvusReplicator() {
@@ -136,6 +158,9 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
       task.rpc_channel.name.empty() ? options_.replicate_chan : task.rpc_channel.name;
   o.task_start_ts = MsToHybrid(task.create_time_ms);
   o.idle_tick = options_.time_tick_interval;
+  o.max_buffered_bytes = options_.read_buffer_bytes;
+  o.init_backoff = options_.init_backoff;
+  o.max_backoff = std::max(options_.max_backoff, options_.init_backoff);
 
   PipelineDeps d;
   d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
@@ -146,7 +171,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
     return std::unique_ptr<target::Client>(std::move(c));
   };
   std::string id = task.task_id;
-  d.make_reader = MakeReaderFactory(options_, id);
+  d.make_reader = MakeReaderFactory(options_, id, pulsar_backlog_);
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
 
@@ -211,7 +236,9 @@ std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) 
                              .count();
   for (const auto& [ch, pos] : saved) {
     task::ChannelLag lag{ch, source::DescribePosition(pos), pos.timestamp(), -1, -1};
-    lag.lag_messages = backlog_.MessagesAfter(pos, std::chrono::milliseconds(500));
+    lag.lag_messages = pulsar_backlog_
+                           ? pulsar_backlog_->MessagesAfter(pos, std::chrono::milliseconds(500))
+                           : backlog_.MessagesAfter(pos, std::chrono::milliseconds(500));
     if (lag.lag_messages == 0) {
       lag.lag_ms = 0;
     } else if (pos.timestamp() > 0) {

@@ -22,6 +22,7 @@
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
 #include "source/kafka/kafka_backlog.h"
+#include "source/pulsar/pulsar_backlog.h"
 #include "source/pulsar/pulsar_config.h"
 #include "target/connect_options.h"
 #include "task/replicator.h"
@@ -40,11 +41,18 @@ struct ReplicatorOptions {
   // The targets' own replicate-msg channel, used by the readiness probe.
   std::string target_replicate_chan = "by-dev-replicate-msg";
   std::chrono::milliseconds time_tick_interval{200};
+  // Per task: source payload bytes buffered in the pipeline; each reader queues a quarter more.
+  size_t read_buffer_bytes = size_t{64} << 20;
+  // Backoff between retries of a failing round (retry.initBackOff / retry.maxBackOff).
+  std::chrono::milliseconds init_backoff{250};
+  std::chrono::milliseconds max_backoff{10000};
 };
 
 // Channel readers for a task: Pulsar when options.pulsar.address is set, otherwise Kafka.
-// Subscriptions / consumer groups are named "cdc-<task_id>-<channel>".
-ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id);
+// Subscriptions / consumer groups are named "cdc-<task_id>-<channel>". Pulsar readers count
+// their lag with `pulsar_backlog` (may be null: unknown).
+ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
+                                std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog);
 
 // The target connection of a task.
 target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
@@ -73,6 +81,7 @@ class MilvusReplicator final : public task::Replicator {
   meta::Store* store_;
   SharedSourceCatalog catalog_;
   source::KafkaBacklog backlog_;
+  std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog_;  // Pulsar sources only
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

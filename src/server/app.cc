@@ -63,7 +63,15 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   o.pulsar.auth_plugin = c.source.pulsar.auth_plugin;
   o.pulsar.auth_params = c.source.pulsar.auth_params;
   o.pulsar.max_message_size = c.source.pulsar.max_message_size;
+  o.pulsar.web_address = c.source.pulsar.web_address;
+  o.pulsar.web_port = c.source.pulsar.web_port;
   o.replicate_chan = c.source.replicate_chan;
+  o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
+  // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).
+  if (c.retry.retry_times > 0 && c.retry.init_back_off > 0 && c.retry.max_back_off > 0) {
+    o.init_backoff = std::chrono::seconds(c.retry.init_back_off);
+    o.max_backoff = std::chrono::seconds(c.retry.max_back_off);
+  }
   if (c.source.time_tick_interval > 0)
     o.time_tick_interval = std::chrono::milliseconds(c.source.time_tick_interval);
   return o;

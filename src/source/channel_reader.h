@@ -11,10 +11,12 @@
 // Pack::errors and stats(), never dropped silently.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/status.h"
+#include "source/collection_filter.h"
 #include "source/pack.h"
 
 namespace cdc::source {
@@ -46,6 +48,7 @@ struct ReaderStats {
   uint64_t packs = 0;         // packs handed out
   uint64_t bad_messages = 0;  // undecodable or unexpected type
   uint64_t skipped = 0;       // skipped by the resume rule
+  uint64_t filtered = 0;      // dropped by the filter (collections the consumer never needs)
   int64_t next_offset = -1;   // next MQ offset to read, when known
   // Offset one past the channel's last message (Kafka's high watermark), refreshed by the
   // reader about once a second; -1 when unknown or the MQ has no contiguous offsets.
@@ -78,6 +81,13 @@ class ChannelReader {
   virtual void Close() = 0;
 
   virtual const std::string& channel() const = 0;
+
+  // Messages of the collections in `filter` are dropped before they are packed and queued
+  // (counted in stats().filtered); ticks are always kept. Call before Start().
+  void SetFilter(std::shared_ptr<const CollectionFilter> filter) { filter_ = std::move(filter); }
+
+ protected:
+  std::shared_ptr<const CollectionFilter> filter_;
 };
 
 }  // namespace cdc::source

@@ -33,7 +33,7 @@ Status MemoryChannelReader::Start(const StartPosition& start) {
     }
   }
   if (kind_ == ChannelKind::kDml) {
-    packer_ = std::make_unique<Packer>(channel_, "memory", resume);
+    packer_ = std::make_unique<Packer>(channel_, "memory", resume, filter_);
   } else {
     single_ = std::make_unique<SingleMessagePacker>(channel_, resume);
   }
@@ -96,6 +96,7 @@ ReaderStats MemoryChannelReader::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   ReaderStats s = stats_;
   s.skipped = packer_ ? packer_->skipped() : single_ ? single_->skipped() : 0;
+  s.filtered = packer_ ? packer_->filtered() : 0;
   return s;
 }
 

@@ -9,8 +9,9 @@ namespace common = milvus::proto::common;
 bool IsDml(int type) { return type == common::Insert || type == common::Delete; }
 }  // namespace
 
-Packer::Packer(std::string channel, std::string group, std::optional<MsgPosition> resume_from)
-    : channel_(std::move(channel)), group_(std::move(group)) {
+Packer::Packer(std::string channel, std::string group, std::optional<MsgPosition> resume_from,
+               std::shared_ptr<const CollectionFilter> filter)
+    : channel_(std::move(channel)), group_(std::move(group)), filter_(std::move(filter)) {
   start_pos_.set_channel_name(channel_);
   if (resume_from.has_value()) {
     start_pos_ = *resume_from;
@@ -25,6 +26,11 @@ void Packer::AddError(std::string error) { errors_.push_back(std::move(error)); 
 std::optional<Pack> Packer::Add(Message msg) {
   const bool tick = msg.header.type == common::TimeTick;
   const uint64_t ts = msg.header.timestamp;
+  if (!tick && filter_ != nullptr && msg.header.collection_id != 0 &&
+      filter_->Ignored(msg.header.collection_id)) {
+    ++filtered_;
+    return std::nullopt;
+  }
   if (seeking_) {
     if (tick && ts >= seek_ts_) {
       seeking_ = false;  // the tick itself is consumed by the seek

@@ -11,12 +11,17 @@
 //  - Insert/Delete repeated with the same base.msgID inside one pack are dropped;
 //  - when started from a saved position (seek, inclusive), messages are skipped until a tick
 //    with ts >= position ts; messages on the way with ts > position ts are kept.
+// With a CollectionFilter, messages of ignored collections are dropped on arrival (never
+// buffered). The end position then may point past such a message, which a resume skips too:
+// harmless, since the consumer would have ignored it.
 // Not thread-safe: one Packer per channel, driven by the channel's reader thread.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "source/collection_filter.h"
 #include "source/pack.h"
 
 namespace cdc::source {
@@ -25,7 +30,8 @@ class Packer {
  public:
   // `resume_from`: the position the reader was seeked to, if any (then the skip rule above
   // applies with its timestamp). `group` is written into end positions' msgGroup.
-  Packer(std::string channel, std::string group, std::optional<MsgPosition> resume_from);
+  Packer(std::string channel, std::string group, std::optional<MsgPosition> resume_from,
+         std::shared_ptr<const CollectionFilter> filter = nullptr);
 
   // Feeds the next message in channel order. Returns a pack when `msg` is a time tick that
   // closes one.
@@ -38,10 +44,12 @@ class Packer {
   size_t buffered() const { return buffer_.size(); }
   uint64_t skipped() const { return skipped_; }
   uint64_t duplicates() const { return duplicates_; }
+  uint64_t filtered() const { return filtered_; }
 
  private:
   std::string channel_;
   std::string group_;
+  std::shared_ptr<const CollectionFilter> filter_;
   bool seeking_ = false;
   uint64_t seek_ts_ = 0;
   uint64_t last_ts_ = 0;
@@ -50,6 +58,7 @@ class Packer {
   std::vector<std::string> errors_;
   uint64_t skipped_ = 0;
   uint64_t duplicates_ = 0;
+  uint64_t filtered_ = 0;
 };
 
 // Replicate channel: every message is its own pack (BeginTs = EndTs = its ts, start and end

@@ -35,8 +35,6 @@ from wire_pulsar import PulsarTopicReader  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENV_DIR = os.environ.get("CDC_ENV_DIR", os.path.join(ROOT, ".cache", "env"))
 MQ = os.environ.get("CDC_E2E_MQ", "kafka")
-# The Pulsar pass runs milvus-cdc only once its Pulsar source reader is on main (issue 7).
-PULSAR_READER_MERGED = False
 
 _SOURCE = {"kafka": "CDC_TEST_MILVUS_SOURCE", "pulsar": "CDC_TEST_MILVUS_SOURCE_PULSAR"}
 REQUIRED = {
@@ -102,8 +100,6 @@ def names(request):
 
 @pytest.fixture(scope="session")
 def cdc_server(stack):
-    if stack["source_mq"] == "pulsar" and not PULSAR_READER_MERGED:
-        pytest.skip("Pulsar reader not merged yet")
     binary = cdc.find_binary(ROOT)
     why = None
     if binary is None:

@@ -4,7 +4,8 @@ import os
 import signal
 import time
 
-from pymilvus import Collection, utility
+from pymilvus import Collection, Partition, connections, utility
+from pymilvus.grpc_gen import common_pb2
 
 import cdc_server as cdc
 from seed import FLAT_L2, rows, schema
@@ -24,6 +25,42 @@ def test_index_and_load_state_replicate(replicating, source, target, names):
     c.release()
     eventually(lambda: str(utility.load_state(name, using=target)).endswith("NotLoad"),
                "load state NotLoad")
+    c.drop_index(index_name="vec_idx")
+    eventually(lambda: Collection(name, using=target).indexes == [], "drop of index vec_idx")
+    c.drop()
+
+
+def segment_states(conn, name):
+    """{state name: rows} over the collection's persistent segments (datacoord's view)."""
+    out = {}
+    # pymilvus 2.3 has no public call for it; its connection handler has (GetPersistentSegmentInfo).
+    for seg in connections._fetch_handler(conn).get_persistent_segment_infos(name):
+        state = seg.state
+        if isinstance(state, int):
+            state = common_pb2.SegmentState.Name(state)
+        out[str(state)] = out.get(str(state), 0) + seg.num_rows
+    return out
+
+
+def test_flush_replicates(replicating, source, target, names):
+    # Milvus 2.3.5 writes no LoadPartitions/ReleasePartitions record to its replicate channel
+    # (README "Replication"), so partitions are loaded here with the collection.
+    name, part = names("coll"), "p1"
+    c = Collection(name, schema(), using=source, shards_num=1)
+    c.create_index("vec", FLAT_L2)
+    p = Partition(c, part)
+    eventually(lambda: utility.has_partition(name, part, using=target), f"partition {part}")
+    p.insert(rows(range(50)))
+    c.load()
+    eventually(lambda: target_ids(target, name, partition_names=[part]) == list(range(50)),
+               "50 rows in the partition")
+    # The target's rows sit in a growing segment (nothing seals it within minutes); a flush of
+    # the source, replicated, seals and flushes it there.
+    assert "Flushed" not in segment_states(target, name), segment_states(target, name)
+    c.flush()
+    eventually(lambda: segment_states(target, name) == {"Flushed": 50},
+               "one flushed segment of 50 rows on the target")
+    c.release()
     c.drop()
 
 

@@ -18,9 +18,9 @@ std::string MakeGroupName(std::string_view reader_id, std::string_view channel) 
   return absl::StrCat("cdc-", AbslView(reader_id), "-", AbslView(channel));
 }
 
-KafkaChannelReader::KafkaChannelReader(KafkaReaderOptions options) : options_(std::move(options)) {
+KafkaChannelReader::KafkaChannelReader(KafkaReaderOptions options)
+    : options_(std::move(options)), queue_(options_.max_queued_packs, options_.max_queued_bytes) {
   if (options_.group.empty()) options_.group = MakeGroupName("reader", options_.channel);
-  if (options_.max_queued_packs == 0) options_.max_queued_packs = 1;
 }
 
 KafkaChannelReader::~KafkaChannelReader() { Close(); }
@@ -67,7 +67,7 @@ Status KafkaChannelReader::Start(const StartPosition& start) {
   RETURN_IF_ERROR(AssignPartition0(rk.get(), options_.channel, start_offset_));
   client_ = std::make_shared<Client>(Client{std::move(rk)});
   if (options_.kind == ChannelKind::kDml) {
-    packer_ = std::make_unique<Packer>(options_.channel, options_.group, resume);
+    packer_ = std::make_unique<Packer>(options_.channel, options_.group, resume, filter_);
   } else {
     single_ = std::make_unique<SingleMessagePacker>(options_.channel, resume);
   }
@@ -79,14 +79,11 @@ Status KafkaChannelReader::Start(const StartPosition& start) {
 }
 
 Result<std::optional<Pack>> KafkaChannelReader::Next(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait_for(l, timeout, [&] { return stop_ || !queue_.empty(); });
-  if (!queue_.empty()) {
-    Pack p = std::move(queue_.front());
-    queue_.pop_front();
+  auto p = queue_.Pop(timeout);
+  std::lock_guard<std::mutex> l(mu_);
+  if (p.has_value()) {
     ++stats_.packs;
-    cv_.notify_all();
-    return std::optional<Pack>(std::move(p));
+    return p;
   }
   if (stop_) return absl::CancelledError("read channel " + options_.channel + ": reader closed");
   return std::optional<Pack>();
@@ -123,6 +120,7 @@ void KafkaChannelReader::Close() {
     stop_ = true;
   }
   cv_.notify_all();
+  queue_.Close();
   if (thread_.joinable()) thread_.join();
   if (client_) rd_kafka_consumer_close(client_->rk.get());
   client_.reset();
@@ -140,17 +138,8 @@ bool KafkaChannelReader::SleepInterruptible(std::chrono::milliseconds d) {
 }
 
 void KafkaChannelReader::Push(Pack pack) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto room = [&] { return stop_ || queue_.size() < options_.max_queued_packs; };
   // While the consumer is behind, keep the channel's end current (the backlog grows then).
-  while (!cv_.wait_for(l, std::chrono::seconds(1), room)) {
-    l.unlock();
-    RefreshLatest();
-    l.lock();
-  }
-  if (stop_) return;
-  queue_.push_back(std::move(pack));
-  cv_.notify_all();
+  queue_.Push(std::move(pack), [this] { RefreshLatest(); });
 }
 
 void KafkaChannelReader::Run() {
@@ -309,6 +298,7 @@ void KafkaChannelReader::HandleMessage(void* raw) {
   {
     std::lock_guard<std::mutex> l(mu_);
     stats_.skipped = packer_ ? packer_->skipped() : single_->skipped();
+    if (packer_) stats_.filtered = packer_->filtered();
   }
   if (pack.has_value()) Push(std::move(*pack));
 }

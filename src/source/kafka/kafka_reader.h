@@ -4,19 +4,19 @@
 // Milvus writes every channel to partition 0 of a topic named after the channel; the reader
 // assigns that partition (no group rebalancing, no offset commits: positions are ours) and
 // seeks to the start offset. One background thread polls, decodes headers and packs; packs
-// wait in a queue of at most `max_queued_packs`, and librdkafka's prefetch is capped by
-// `queued_max_kbytes`, so a large backlog is not pulled into memory.
+// wait in a queue of at most `max_queued_packs` and `max_queued_bytes`, and librdkafka's
+// prefetch is capped by `queued_max_kbytes`, so a large backlog is not pulled into memory.
 // Broker errors: retried with exponential backoff (100 ms .. 5 s) while the reason is shown in
 // stats().reason; reading continues from the next unread offset. The topic's high watermark
 // (stats().latest_offset, MessagesAfter) is asked of the broker about once a second.
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "source/channel_reader.h"
+#include "source/pack_queue.h"
 #include "source/packer.h"
 
 namespace cdc::source {
@@ -30,6 +30,7 @@ struct KafkaReaderOptions {
   std::string group;
   std::map<std::string, std::string> config;  // extra librdkafka keys (SASL, TLS, ...)
   size_t max_queued_packs = 16;
+  size_t max_queued_bytes = 16 << 20;  // payload bytes of queued packs (one pack always fits)
   int queued_max_kbytes = 16384;
 };
 
@@ -70,9 +71,9 @@ class KafkaChannelReader final : public ChannelReader {
   int64_t start_offset_ = 0;
   bool probe_failed_ = false;  // reader thread only
 
-  mutable std::mutex mu_;
+  PackQueue queue_;
+  mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;
-  std::deque<Pack> queue_;
   ReaderStats stats_;
   bool stop_ = false;
   bool started_ = false;

@@ -16,6 +16,8 @@ struct PulsarSourceSettings {
   std::string auth_plugin;       // "token" (or the Java class name of token auth); empty = none
   std::string auth_params;       // "token:<jwt>", "file:<path>", or a bare token (secret)
   std::string max_message_size;  // bytes as text; empty = broker's announced limit / 5 MiB
+  std::string web_address;       // webAddress: the admin API (lag), host[:port] or URL
+  int web_port = 0;              // webPort: its port when webAddress carries none
 };
 
 // The topic Milvus writes `channel` to: persistent://{tenant}/{namespace}/{channel}.

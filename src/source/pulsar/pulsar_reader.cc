@@ -17,10 +17,9 @@ constexpr char kReasonPrefix[] = "read pulsar topic";
 }  // namespace
 
 PulsarChannelReader::PulsarChannelReader(PulsarReaderOptions options)
-    : options_(std::move(options)) {
+    : options_(std::move(options)), queue_(options_.max_queued_packs, options_.max_queued_bytes) {
   topic_ = pulsar::MilvusTopic(options_.tenant, options_.name_space, options_.channel);
   if (options_.subscription.empty()) options_.subscription = "cdc-reader-" + options_.channel;
-  if (options_.max_queued_packs == 0) options_.max_queued_packs = 1;
 }
 
 PulsarChannelReader::~PulsarChannelReader() { Close(); }
@@ -65,7 +64,7 @@ Status PulsarChannelReader::Start(const StartPosition& start) {
     }
   }
   if (options_.kind == ChannelKind::kDml) {
-    packer_ = std::make_unique<Packer>(options_.channel, options_.subscription, resume);
+    packer_ = std::make_unique<Packer>(options_.channel, options_.subscription, resume, filter_);
   } else {
     single_ = std::make_unique<SingleMessagePacker>(options_.channel, resume);
   }
@@ -102,14 +101,11 @@ Status PulsarChannelReader::EnsureConsumer() {
 }
 
 Result<std::optional<Pack>> PulsarChannelReader::Next(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait_for(l, timeout, [&] { return stop_ || !queue_.empty(); });
-  if (!queue_.empty()) {
-    Pack p = std::move(queue_.front());
-    queue_.pop_front();
+  auto p = queue_.Pop(timeout);
+  std::lock_guard<std::mutex> l(mu_);
+  if (p.has_value()) {
     ++stats_.packs;
-    cv_.notify_all();
-    return std::optional<Pack>(std::move(p));
+    return p;
   }
   if (stop_) return absl::CancelledError("read channel " + options_.channel + ": reader closed");
   return std::optional<Pack>();
@@ -127,6 +123,7 @@ void PulsarChannelReader::Close() {
     stop_ = true;
   }
   cv_.notify_all();
+  queue_.Close();
   if (thread_.joinable()) thread_.join();
   if (consumer_ != nullptr) (void)consumer_->Close();
   consumer_.reset();
@@ -144,11 +141,20 @@ bool PulsarChannelReader::SleepInterruptible(std::chrono::milliseconds d) {
 }
 
 void PulsarChannelReader::Push(Pack pack) {
-  std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return stop_ || queue_.size() < options_.max_queued_packs; });
-  if (stop_) return;
-  queue_.push_back(std::move(pack));
-  cv_.notify_all();
+  // While the consumer is behind, keep the channel's end current (the backlog grows then).
+  queue_.Push(std::move(pack), [this] { RefreshBacklog(); });
+}
+
+void PulsarChannelReader::RefreshBacklog() {
+  if (options_.backlog) options_.backlog->Refresh(options_.channel, std::chrono::milliseconds(500));
+}
+
+int64_t PulsarChannelReader::MessagesAfter(const MsgPosition& position) const {
+  if (!options_.backlog) return -1;
+  if (!position.channel_name().empty() && position.channel_name() != options_.channel) return -1;
+  MsgPosition p = position;
+  p.set_channel_name(options_.channel);
+  return options_.backlog->CachedMessagesAfter(p);
 }
 
 void PulsarChannelReader::Run() {
@@ -159,6 +165,7 @@ void PulsarChannelReader::Run() {
       std::lock_guard<std::mutex> l(mu_);
       if (stop_) return;
     }
+    RefreshBacklog();  // at most once a second (the backlog caches)
     if (consumer_ == nullptr || need_reconnect_) {
       if (Status s = EnsureConsumer(); !s.ok()) {
         spdlog::warn("{}; retrying in {} ms", std::string(s.message()), backoff.count());
@@ -241,6 +248,7 @@ void PulsarChannelReader::HandleMessage(pulsar::ReceivedMessage&& r) {
   {
     std::lock_guard<std::mutex> l(mu_);
     stats_.skipped = packer_ ? packer_->skipped() : single_->skipped();
+    if (packer_) stats_.filtered = packer_->filtered();
   }
   if (pack.has_value()) Push(std::move(*pack));
 }

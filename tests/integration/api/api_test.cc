@@ -66,7 +66,9 @@ class ApiIntegrationTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(cdc_->Start()) << cdc_->log();
   }
   void TearDown() override {
-    if (cdc_ && cdc_->Running()) EXPECT_EQ(cdc_->Stop(), 0) << cdc_->log();
+    if (cdc_ && cdc_->Running()) {
+      EXPECT_EQ(cdc_->Stop(), 0) << cdc_->log();
+    }
     if (cdc_ && !HasFailure()) std::filesystem::remove_all(cdc_->dir());
   }
 

@@ -186,7 +186,9 @@ TEST_F(PulsarReaderTest, EarliestGivesEveryMessageSplitAtTicks) {
   EXPECT_EQ(packs.back().end_ts, payloads.back().ts);
   EXPECT_EQ(Payloads(packs), NonTicks(payloads));
   for (size_t i = 0; i < packs.size(); ++i) {
-    if (i > 0) EXPECT_EQ(packs[i].begin_ts, packs[i - 1].end_ts);
+    if (i > 0) {
+      EXPECT_EQ(packs[i].begin_ts, packs[i - 1].end_ts);
+    }
     EXPECT_EQ(packs[i].end_position.channel_name(), ch);
     EXPECT_EQ(packs[i].end_position.timestamp(), packs[i].end_ts);
     auto id = DecodePulsarMsgId(packs[i].end_position.msgid());

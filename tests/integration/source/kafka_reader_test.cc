@@ -116,7 +116,9 @@ TEST_F(KafkaReaderTest, EarliestGivesEveryMessageSplitAtTicks) {
       EXPECT_GT(m.header.timestamp, packs[i].begin_ts);
       EXPECT_LE(m.header.timestamp, packs[i].end_ts);
     }
-    if (i > 0) EXPECT_EQ(packs[i].begin_ts, packs[i - 1].end_ts);
+    if (i > 0) {
+      EXPECT_EQ(packs[i].begin_ts, packs[i - 1].end_ts);
+    }
     EXPECT_EQ(packs[i].end_position.channel_name(), topic);
     EXPECT_EQ(packs[i].end_position.timestamp(), packs[i].end_ts);
   }

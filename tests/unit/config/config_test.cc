@@ -37,6 +37,7 @@ TEST(ConfigTest, DefaultsFromMinimalDocument) {
   EXPECT_EQ(c->meta_store.sqlite_path, "data/cdc-meta.db");
   EXPECT_EQ(c->meta_store.root_path, "cdc-by-dev");
   EXPECT_EQ(c->source.read_chan_len, 4);
+  EXPECT_EQ(c->source.read_buffer_mb, 64);
   EXPECT_EQ(c->source.time_tick_interval, 500);
   EXPECT_EQ(c->source.default_partition_name, "_default");
   EXPECT_EQ(c->source.etcd.address, std::vector<std::string>{"127.0.0.1:2379"});
@@ -165,6 +166,7 @@ TEST(ConfigTest, WrongTypesNameKeyValueAndAllowed) {
   ExpectInvalid(Load("address: [a, b]\n"), "address: got a list, expected a string");
   ExpectInvalid(Load("retry:\n  retryTimes: 1.5\n"), "retry.retryTimes: got '1.5'");
   ExpectInvalid(Load("  readChanLen: 0\n"), "sourceConfig.readChanLen: got 0");
+  ExpectInvalid(Load("  readBufferMB: 0\n"), "sourceConfig.readBufferMB: got 0");
   ExpectInvalid(Load("  kafka:\n    producer: [x]\n"), "sourceConfig.kafka.producer");
   ExpectInvalid(Load("  etcd:\n    address: {a: b}\n"), "sourceConfig.etcd.address");
 }

@@ -58,7 +58,7 @@ Status FakeReader::Start(const source::StartPosition& start) {
     }
   }
   if (kind_ == source::ChannelKind::kDml) {
-    packer_ = std::make_unique<source::Packer>(channel_, "fake", resume);
+    packer_ = std::make_unique<source::Packer>(channel_, "fake", resume, filter_);
   } else {
     single_ = std::make_unique<source::SingleMessagePacker>(channel_, resume);
   }
@@ -69,7 +69,11 @@ Result<std::optional<source::Pack>> FakeReader::Next(std::chrono::milliseconds) 
   while (auto m = broker_->Read(channel_, cursor_)) {
     ++cursor_;
     auto pack = packer_ ? packer_->Add(std::move(*m)) : single_->Add(std::move(*m));
-    if (pack) return pack;
+    if (packer_) filtered_ = packer_->filtered();
+    if (pack) {
+      ++packs_;
+      return pack;
+    }
   }
   return std::optional<source::Pack>();
 }

@@ -3,6 +3,7 @@
 // (offsets like a Kafka partition 0); FakeReader reads it through the real source::Packer,
 // so packs, positions and the resume rule are the production ones. FakeCatalog is an
 // in-memory CatalogView. Thread-safe (the broker is shared by the test and reader threads).
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,13 @@ class FakeReader final : public source::ChannelReader {
       : broker_(broker), channel_(std::move(channel)), kind_(kind) {}
   Status Start(const source::StartPosition& start) override;
   Result<std::optional<source::Pack>> Next(std::chrono::milliseconds timeout) override;
-  source::ReaderStats stats() const override { return {}; }
+  // packs handed out and messages dropped by the filter (readable from any thread).
+  source::ReaderStats stats() const override {
+    source::ReaderStats s;
+    s.packs = packs_.load();
+    s.filtered = filtered_.load();
+    return s;
+  }
   int64_t MessagesAfter(const source::MsgPosition& position) const override;
   void Close() override {}
   const std::string& channel() const override { return channel_; }
@@ -47,6 +54,8 @@ class FakeReader final : public source::ChannelReader {
   int64_t cursor_ = 0;
   std::unique_ptr<source::Packer> packer_;
   std::unique_ptr<source::SingleMessagePacker> single_;
+  std::atomic<uint64_t> packs_{0};
+  std::atomic<uint64_t> filtered_{0};
 };
 
 class FakeCatalog final : public replicate::CatalogView {

@@ -92,6 +92,28 @@ TEST(Merger, ReleasesUpToCommonWatermarkInTsOrder) {
   EXPECT_EQ(m.Consumed().at("a").timestamp(), 10u);
 }
 
+TEST(Merger, CountsBufferedBytesAndWhichChannelHoldsTheWatermarkBack) {
+  Merger m;
+  m.AddChannel("a");
+  m.AddChannel("b");
+  EXPECT_TRUE(m.HoldsBack("a"));  // no tick yet
+  auto owner = std::make_shared<std::string>(100, 'x');
+  auto sized = [&](source::Message msg) {
+    msg.owner = owner;
+    msg.payload = *owner;
+    return msg;
+  };
+  m.AddPack(PackOf("a", 0, 10, {sized(Msg(400, 5, 0, "a")), sized(Msg(400, 9, 1, "a"))}, 2));
+  m.AddPack(PackOf("b", 0, 20, {sized(Msg(400, 15, 0, "b"))}, 1));
+  EXPECT_EQ(m.BufferedBytes(), 300u);
+  EXPECT_TRUE(m.HoldsBack("a"));  // its tick 10 is the watermark
+  EXPECT_FALSE(m.HoldsBack("b"));
+  ASSERT_EQ(m.Take(*m.Watermark()).size(), 2u);
+  EXPECT_EQ(m.BufferedBytes(), 100u);  // b's message at ts 15 waits
+  m.RemoveChannel("b");
+  EXPECT_EQ(m.BufferedBytes(), 0u);
+}
+
 TEST(Selection, WildcardsAndExcludes) {
   Selection s({"*.*"}, {"db1.secret"});
   EXPECT_TRUE(s.Selected("default", "c1"));

@@ -42,6 +42,22 @@ class CatalogRef final : public CatalogView {
   CatalogView* c_;
 };
 
+// Catalog entry of a 2-shard collection of database default on kCh0/kCh1.
+CollectionMeta MetaOf(const sim::CollectionSpec& spec, const std::vector<std::string>& vchannels,
+                      int64_t default_partition, uint64_t ts) {
+  CollectionMeta m;
+  m.id = spec.id;
+  m.db_name = "default";
+  m.name = spec.name;
+  m.schema = sim::MakeSchema(spec).SerializeAsString();
+  m.shards_num = 2;
+  m.vchannels = vchannels;
+  m.pchannels = {kCh0, kCh1};
+  m.create_ts = ts;
+  m.partitions = {{default_partition, "_default", ts}};
+  return m;
+}
+
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,16 +74,7 @@ class PipelineTest : public ::testing::Test {
 
   // The collection exists in the catalog and its create message is on both channels.
   void CreateCollection(uint64_t ts) {
-    CollectionMeta m;
-    m.id = spec_.id;
-    m.db_name = "default";
-    m.name = spec_.name;
-    m.schema = sim::MakeSchema(spec_).SerializeAsString();
-    m.shards_num = 2;
-    m.vchannels = vch_;
-    m.pchannels = {kCh0, kCh1};
-    m.create_ts = ts;
-    m.partitions = {{101, "_default", ts}};
+    CollectionMeta m = MetaOf(spec_, vch_, 101, ts);
     auto create = sim::MakeCreateCollection(spec_, vch_, m.pchannels, 101, ts).SerializeAsString();
     m.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create));
     m.start_msg_ids[kCh1] = source::EncodeKafkaMsgId(broker_.Append(kCh1, create));
@@ -91,7 +98,8 @@ class PipelineTest : public ::testing::Test {
   void StartPipeline() {
     PipelineOptions o;
     o.task_id = "t1";
-    o.selection = Selection({"*.*"}, {});
+    o.selection = Selection(selection_, {});
+    o.max_buffered_bytes = max_buffered_bytes_;
     o.replicate_channel = kRep;
     o.task_start_ts = Ts(1000);
     o.poll = std::chrono::milliseconds(5);
@@ -111,8 +119,10 @@ class PipelineTest : public ::testing::Test {
     d.make_reader =
         [this](const std::string& ch,
                source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
-      return std::unique_ptr<source::ChannelReader>(
-          std::make_unique<cdc::testing::FakeReader>(&broker_, ch, kind));
+      auto r = std::make_unique<cdc::testing::FakeReader>(&broker_, ch, kind);
+      std::lock_guard l(mu_);
+      readers_[ch] = r.get();
+      return std::unique_ptr<source::ChannelReader>(std::move(r));
     };
     d.on_reason = [this](const std::string& r) {
       std::lock_guard l(mu_);
@@ -128,6 +138,7 @@ class PipelineTest : public ::testing::Test {
   void Restart() {
     pipeline_->Stop();
     pipeline_.reset();
+    readers_.clear();
     StartPipeline();
   }
 
@@ -159,8 +170,11 @@ class PipelineTest : public ::testing::Test {
   meta::MemoryStore store_;
   sim::CollectionSpec spec_;
   std::vector<std::string> vch_;
+  std::vector<std::string> selection_{"*.*"};
+  size_t max_buffered_bytes_ = 64 << 20;
   std::unique_ptr<Pipeline> pipeline_;
   std::mutex mu_;
+  std::map<std::string, cdc::testing::FakeReader*> readers_;  // alive while pipeline_ runs
   std::vector<std::string> reasons_;
   std::string failure_;
 };
@@ -272,8 +286,27 @@ TEST_F(PipelineTest, ReplicateChannelDdlIsReissuedWithReplicateInfo) {
   db.mutable_base()->set_timestamp(Ts(2031));
   db.set_db_name("db2");
   broker_.Append(kRep, db.SerializeAsString());
+  // Partition loads (a 2.3.5 source writes none, later ones may): re-issued in the same way.
+  mpb::LoadPartitionsRequest load;
+  load.mutable_base()->set_msg_type(::milvus::proto::common::LoadPartitions);
+  load.mutable_base()->set_timestamp(Ts(2032));
+  load.set_collection_name("c1");
+  load.add_partition_names("_default");
+  broker_.Append(kRep, load.SerializeAsString());
+  mpb::ReleasePartitionsRequest release;
+  release.mutable_base()->set_msg_type(::milvus::proto::common::ReleasePartitions);
+  release.mutable_base()->set_timestamp(Ts(2033));
+  release.set_collection_name("c1");
+  release.add_partition_names("_default");
+  broker_.Append(kRep, release.SerializeAsString());
   Tick(Ts(2040));
   ASSERT_TRUE(WaitApplied(Ts(2040)));
+  for (const char* call : {"LoadPartitions", "ReleasePartitions"}) {
+    auto calls = target_.CallsOf(call);
+    ASSERT_EQ(calls.size(), 1u) << call;
+    EXPECT_THAT(calls[0].request_text, HasSubstr("_default")) << call;
+  }
+  EXPECT_EQ(target_.CallsOf("LoadPartitions")[0].replicate_ts, Ts(2032));
   auto idx_calls = target_.CallsOf("CreateIndex");
   ASSERT_EQ(idx_calls.size(), 1u);
   EXPECT_EQ(idx_calls[0].replicate_ts, Ts(2030));
@@ -345,6 +378,68 @@ TEST_F(PipelineTest, ProgressCountsMessagesNotYetAppliedPerChannel) {
     EXPECT_GE(p.checkpoint_ts, Ts(2020)) << p.channel;
     EXPECT_THAT(p.position, HasSubstr(p.channel));
   }
+}
+
+source::ReaderStats StatsOf(std::mutex& mu,
+                            const std::map<std::string, cdc::testing::FakeReader*>& readers,
+                            const std::string& ch) {
+  std::lock_guard l(mu);
+  auto it = readers.find(ch);
+  return it == readers.end() ? source::ReaderStats{} : it->second->stats();
+}
+
+TEST_F(PipelineTest, ReadersDropCollectionsTheTaskDoesNotSelect) {
+  // c2 shares both channels with c1; the task selects only c1.
+  sim::CollectionSpec c2 = spec_;
+  c2.name = "c2";
+  c2.id = 200;
+  const std::vector<std::string> c2_vch = {std::string(kCh0) + "_200v0",
+                                           std::string(kCh1) + "_200v1"};
+  catalog_.Put(MetaOf(c2, c2_vch, 201, Ts(1900)));
+  selection_ = {"default.c1"};
+  CreateCollection(Ts(2000));
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  for (int i = 0; i < 20; ++i) {
+    broker_.Append(kCh0, sim::MakeInsert(c2, {.partition_id = 201,
+                                              .vchannel = c2_vch[0],
+                                              .ts = Ts(2010 + i),
+                                              .msg_id = 1000 + i,
+                                              .first_pk = 10000 + i * 5,
+                                              .rows = 5})
+                             .SerializeAsString());
+  }
+  Insert(0, Ts(2040), 1, 0, 3);
+  Tick(Ts(2050));
+  ASSERT_TRUE(WaitApplied(Ts(2050)));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 3u);  // c1's rows only
+  for (const auto& [pk, n] : pks) EXPECT_LT(pk, 10000) << pk;
+  EXPECT_EQ(StatsOf(mu_, readers_, kCh0).filtered, 20u);        // never buffered by the task
+  EXPECT_EQ(target_.FindCollection("default", "c2"), nullptr);  // not created on the target
+}
+
+TEST_F(PipelineTest, BufferStaysBoundedWhileTheTargetIsDownAndNothingIsLost) {
+  max_buffered_bytes_ = 1;  // full as soon as anything is buffered
+  CreateCollection(Ts(2000));
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  const uint64_t before = StatsOf(mu_, readers_, kCh0).packs;
+  // Down for 250+500+1000+2000 ms of backoff while 50 packs of data wait in the source.
+  target_.FailNext("ReplicateMessage", 4, {grpc::StatusCode::UNAVAILABLE, 0, "target down"});
+  for (int i = 0; i < 50; ++i) {
+    Insert(0, Ts(2010 + i * 10), 1 + i, i * 10, 10);
+    Tick(Ts(2015 + i * 10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The stuck round holds one pack; at most one more is pulled while the buffer is full.
+  EXPECT_LE(StatsOf(mu_, readers_, kCh0).packs - before, 3u);
+  ASSERT_TRUE(WaitApplied(Ts(2505)));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 500u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << pk;
 }
 
 }  // namespace

@@ -19,7 +19,9 @@ inline nlohmann::json LoadGolden(const std::string& name) {
 // Base64 field of a capture; empty for null/absent.
 inline std::string Unbase64(const nlohmann::json& v) {
   std::string out;
-  if (v.is_string()) EXPECT_TRUE(absl::Base64Unescape(v.get<std::string>(), &out));
+  if (v.is_string()) {
+    EXPECT_TRUE(absl::Base64Unescape(v.get<std::string>(), &out));
+  }
   return out;
 }
 

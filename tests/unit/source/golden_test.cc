@@ -69,7 +69,9 @@ TEST_F(Golden, EveryDmlRecordHeaderDecodes) {
       EXPECT_EQ(h->shard_name, vchannel_);
       EXPECT_NE(h->msg_id, 0);
     }
-    if (h->type != common::TimeTick) EXPECT_EQ(h->collection_id, coll_.id) << r.type_name;
+    if (h->type != common::TimeTick) {
+      EXPECT_EQ(h->collection_id, coll_.id) << r.type_name;
+    }
   }
 }
 

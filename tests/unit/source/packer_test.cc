@@ -208,5 +208,25 @@ TEST(VChannel, ParseAndFilter) {
   EXPECT_EQ(only200.end_ts, 12u);
 }
 
+TEST(Packer, FilterDropsIgnoredCollectionsButKeepsTicksAndOthers) {
+  auto filter = std::make_shared<CollectionFilter>();
+  filter->Ignore(200);
+  Packer p(kChan, "g", std::nullopt, filter);
+  auto packs = Feed(
+      p, {Ins(10, 1, 0, 200), Ins(11, 2, 1, 100), Tick(12, 2), Ins(13, 3, 3, 200), Tick(14, 4)});
+  ASSERT_EQ(packs.size(), 2u);
+  ASSERT_EQ(packs[0].msgs.size(), 1u);
+  EXPECT_EQ(packs[0].msgs[0].header.collection_id, 100);
+  EXPECT_TRUE(packs[1].msgs.empty());
+  EXPECT_EQ(*DecodeKafkaMsgId(packs[1].end_position.msgid()), 4);  // the tick
+  EXPECT_EQ(p.filtered(), 2u);
+  // Ids ignored later take effect from then on (the set only grows).
+  filter->Ignore(100);
+  packs = Feed(p, {Ins(15, 4, 5, 100), Tick(16, 6)});
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_TRUE(packs[0].msgs.empty());
+  EXPECT_EQ(p.filtered(), 3u);
+}
+
 }  // namespace
 }  // namespace cdc::source
