@@ -35,6 +35,7 @@ from wire_pulsar import PulsarTopicReader  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ENV_DIR = os.environ.get("CDC_ENV_DIR", os.path.join(ROOT, ".cache", "env"))
 MQ = os.environ.get("CDC_E2E_MQ", "kafka")
+CDC_LOG = os.path.join(ENV_DIR, "logs", f"cdc-e2e-{MQ}.log")  # one per pass: both are kept
 
 _SOURCE = {"kafka": "CDC_TEST_MILVUS_SOURCE", "pulsar": "CDC_TEST_MILVUS_SOURCE_PULSAR"}
 REQUIRED = {
@@ -108,7 +109,7 @@ def cdc_server(stack):
         port = cdc.free_port()
         cfg = os.path.join(ENV_DIR, "cdc-e2e.yaml")
         cdc.write_config(cfg, port, stack, meta_root=f"cdc-e2e-{_run}")
-        server = cdc.CdcServer(binary, cfg, os.path.join(ENV_DIR, "logs", "cdc-e2e.log"), port)
+        server = cdc.CdcServer(binary, cfg, CDC_LOG, port)
         why = server.wait_ready()
         if why is None:
             yield server
@@ -144,7 +145,7 @@ def replicating(cdc_task, source, target):
         arrived = utility.has_collection(name, using=target)
         _probe["error"] = None if arrived else (
             f"replication is not working: collection {name} created on the source did not "
-            f"appear on the target within 60 s (milvus-cdc log {ENV_DIR}/logs/cdc-e2e.log)")
+            f"appear on the target within 60 s (milvus-cdc log {CDC_LOG})")
         utility.drop_collection(name, using=source)
     if _probe["error"]:
         pytest.fail(_probe["error"])

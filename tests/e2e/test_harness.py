@@ -11,7 +11,7 @@ from pymilvus import Collection, MilvusException, db, utility
 from pymilvus.grpc_gen import msg_pb2
 
 from seed import FLAT_L2, rows, schema
-from wire import describe_collection, msg_type_name, replicate_message
+from wire import describe_collection, msg_type_name, replicate_message, tick_channel
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "kafka"))
 import kafka_ping  # noqa: E402
@@ -28,13 +28,18 @@ def test_source_creates_inserts_and_queries(source, names):
     c.drop()
 
 
-def test_target_takes_ddl_but_denies_plain_inserts(target, names):
+def test_target_takes_ddl_but_denies_plain_inserts(target, stack, names):
     name = names("coll")
     c = Collection(name, schema(), using=target)
     assert name in utility.list_collections(using=target)
     # ttMsgEnabled=false: the target's msgstreams refuse normal producers, only CDC writes land.
     with pytest.raises(MilvusException, match="deny to write"):
         c.insert(rows([1]))
+    # Nothing ticks the channels of a collection made on the target by hand (ttMsgEnabled=false):
+    # the target datanode, which sets up channel watches one at a time, would wait on the silent
+    # channel for minutes and stall the flushes of the collections CDC replicates later.
+    for pchannel in describe_collection(stack["target"], name).physical_channel_names:
+        tick_channel(stack["target"], pchannel)
     c.drop()
 
 
