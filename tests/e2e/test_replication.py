@@ -6,7 +6,7 @@ a probe collection does not reach the target."""
 import time
 
 import pytest
-from pymilvus import Collection, Partition, db, utility
+from pymilvus import Collection, MilvusException, Partition, db, utility
 
 from seed import FLAT_L2, rows, schema
 
@@ -46,6 +46,9 @@ def test_collection_insert_and_delete_replicate(replicating, source, target, nam
     eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
     c.insert(rows(range(100)))
     eventually(lambda: target_ids(target, name) == list(range(100)), "100 inserted rows")
+    # ttMsgEnabled=false: the target's msgstreams refuse normal producers, only CDC writes land.
+    with pytest.raises(MilvusException, match="deny to write"):
+        Collection(name, using=target).insert(rows([1000]))
     c.delete("id in [0, 1, 2]")
     eventually(lambda: target_ids(target, name) == list(range(3, 100)), "3 deleted rows")
     c.release()

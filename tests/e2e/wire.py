@@ -10,7 +10,7 @@ import time
 
 import grpc
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from pymilvus.grpc_gen import common_pb2, milvus_pb2, milvus_pb2_grpc, msg_pb2
+from pymilvus.grpc_gen import common_pb2, milvus_pb2, milvus_pb2_grpc
 
 
 def milvus_stub(addr):
@@ -22,23 +22,6 @@ def replicate_message(addr, channel, msgs=(), timeout=10):
     """Calls MilvusService.ReplicateMessage; returns the ReplicateMessageResponse."""
     req = milvus_pb2.ReplicateMessageRequest(channel_name=channel, Msgs=list(msgs))
     return milvus_stub(addr).ReplicateMessage(req, timeout=timeout)
-
-
-def tick_channel(addr, channel, timeout=30):
-    """Writes one time tick (at the current time) to a target's channel with ReplicateMessage,
-    retrying while the target's Kafka client does not know the just-created topic yet."""
-    ts = int(time.time() * 1000) << 18  # hybrid timestamp: physical ms, logical 0
-    tick = msg_pb2.TimeTickMsg(base=common_pb2.MsgBase(msg_type=common_pb2.TimeTick, timestamp=ts))
-    req = milvus_pb2.ReplicateMessageRequest(channel_name=channel, BeginTs=ts, EndTs=ts,
-                                             Msgs=[tick.SerializeToString()])
-    deadline = time.monotonic() + timeout
-    while True:
-        resp = milvus_stub(addr).ReplicateMessage(req, timeout=10)
-        if resp.status.code == 0 and resp.status.error_code == 0:
-            return resp
-        if time.monotonic() > deadline:
-            raise AssertionError(f"time tick to {channel}: {resp.status.reason}")
-        time.sleep(1)
 
 
 def describe_collection(addr, name, db_name=""):
