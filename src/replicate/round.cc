@@ -186,13 +186,7 @@ Status Pipeline::Impl::FlushBatches() {
 
 Status Pipeline::Impl::SendTicks(uint64_t w, bool force) {
   const std::string tick = MakeTimeTick(w);
-  // Every target channel ever written keeps getting ticks, also after its last collection was
-  // dropped: a target datanode that still has (or is still setting up) a watch on a silent
-  // channel waits on it, and it serves its watches one after another, so one silent channel
-  // can stall flushes of every other collection for minutes.
-  std::set<std::string> channels = map_->TargetPChannels();
-  for (const auto& [t, last] : last_tick_) channels.insert(t);
-  for (const auto& t : channels) {
+  for (const auto& t : map_->TargetPChannels()) {
     uint64_t& last = last_tick_[t];
     if (w <= last) continue;
     const bool due = force || round_data_channels_.count(t) || last == 0 ||
