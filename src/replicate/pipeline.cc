@@ -118,6 +118,7 @@ void Pipeline::Impl::Run() {
         if (!st.reason.empty())
           reader_reason = absl::StrCat("read source channel ", ch, ": ", st.reason);
       }
+      if (reader_reason.empty() && flushes_) reader_reason = flushes_->Reason();
       SetReason(reader_reason.empty() ? skipped_ : reader_reason);
       if (!progressed) SleepFor(opts_.poll);
       continue;
@@ -145,6 +146,7 @@ void Pipeline::Impl::Shutdown() {
     if (!s.ok())
       spdlog::warn("task {}: final checkpoint: {}", opts_.task_id, std::string(s.message()));
   }
+  if (flushes_) flushes_->Stop();
   for (auto& [_, r] : readers_) r->Close();
   if (replicate_reader_) replicate_reader_->Close();
 }
@@ -152,6 +154,9 @@ void Pipeline::Impl::Shutdown() {
 Status Pipeline::Impl::Init() {
   if (!target_) {
     ASSIGN_OR_RETURN(target_, deps_.connect_target());
+    flushes_ = std::make_unique<FlushRetrier>(
+        opts_.task_id, target_.get(),
+        FlushRetrierOptions{.init_backoff = opts_.init_backoff, .max_backoff = opts_.max_backoff});
   }
   auto ready = target_->CheckReplicationReady();
   if (!ready.ok()) {

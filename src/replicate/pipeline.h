@@ -9,11 +9,13 @@
 //      (from the DML stream or found in the catalog) creates the collection/partition on the
 //      target first; a drop, and every replicate-channel request, first sends the batches
 //      before it, then calls the target with replicateInfo{msgTimestamp = its ts} (a drop
-//      reaches the round only when every channel has passed its ts);
+//      reaches the round only when every channel has passed its ts); a Flush is handed to
+//      replicate::FlushRetrier, which sends it beside the pipeline;
 //   2. sends the remaining batches (one ReplicateMessage per target pchannel);
 //   3. writes the checkpoint (source positions with timestamp W, target positions) to the
 //      meta store after the target acknowledged the round's data;
-//   4. sends a time tick W to every target pchannel in use (also while the source is idle).
+//   4. sends a time tick W to every target pchannel in use or written since the start (also
+//      while the source is idle).
 // A tick never precedes the checkpoint of the data before it, so after a crash the re-sent
 // round lands in the same time-tick window on the target as its first copy, where Milvus
 // drops Insert/Delete messages whose msgID it already saw (README "Replication").

@@ -6,6 +6,7 @@
 
 #include "replicate/checkpoint.h"
 #include "replicate/collection_map.h"
+#include "replicate/flush_retrier.h"
 #include "replicate/merger.h"
 #include "replicate/pipeline.h"
 #include "replicate/wire_rewrite.h"
@@ -72,6 +73,9 @@ class Pipeline::Impl {
   std::atomic<uint64_t>* applied_out_;
 
   std::unique_ptr<target::Client> target_;
+  // Replicated Flush requests, sent beside the pipeline (replicate/flush_retrier.h); declared
+  // after target_, which it uses, so that it is destroyed first.
+  std::unique_ptr<FlushRetrier> flushes_;
   std::unique_ptr<CollectionMap> map_;
   // Collections the readers drop on arrival (shared with every DML reader and each map_).
   std::shared_ptr<source::CollectionFilter> ignored_ = std::make_shared<source::CollectionFilter>();

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "milvus/milvus.pb.h"
@@ -186,7 +187,13 @@ Status Pipeline::Impl::FlushBatches() {
 
 Status Pipeline::Impl::SendTicks(uint64_t w, bool force) {
   const std::string tick = MakeTimeTick(w);
-  for (const auto& t : map_->TargetPChannels()) {
+  // Also the channels of collections dropped since the start: the target's datanode may still
+  // be setting up its watch of such a channel, which waits for a tick there, and it sets up
+  // watches one at a time, so a silent channel would hold back every later collection's
+  // watch (and Flush) until the target gives up after 5 minutes.
+  std::set<std::string> channels = map_->TargetPChannels();
+  for (const auto& [t, _] : last_tick_) channels.insert(t);
+  for (const auto& t : channels) {
     uint64_t& last = last_tick_[t];
     if (w <= last) continue;
     const bool due = force || round_data_channels_.count(t) || last == 0 ||
@@ -314,7 +321,8 @@ Status Pipeline::Impl::ProcessReplicateRequest(const MergedMessage& m) {
         RETURN_IF_ERROR(s);
         if (c != nullptr) out.add_collection_names(c->target.name);
       }
-      if (out.collection_names_size() > 0) s = target_->Flush(db, out, ts);
+      // Not in place: the target may take it only after the ticks that follow (FlushRetrier).
+      if (out.collection_names_size() > 0) flushes_->Add(db, std::move(out), ts);
       break;
     }
 #define CDC_COLLECTION_DDL(Type, Req, Call)                              \

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
+#include "milvus/msg.pb.h"
 #include "target/grpc_client.h"
 
 namespace cdc::target {
@@ -36,6 +38,31 @@ std::unique_ptr<GrpcClient> Connect(const std::string& addr, const std::string& 
   auto c = ConnectGrpcClient(o);
   EXPECT_TRUE(c.ok()) << c.status();
   return c.ok() ? std::move(*c) : nullptr;
+}
+
+// What milvus-cdc does after creating a collection: a time tick on each of its channels. The
+// target's datanode sets its watch of a new channel up only after a tick there that is not
+// older than the collection, and it sets watches up one at a time: a channel left silent would
+// hold back every later collection's watch (and Flush) for 5 minutes.
+void TickChannels(GrpcClient& c, const std::vector<std::string>& pchannels) {
+  for (const auto& ch : pchannels) {
+    ::milvus::proto::msg::TimeTickMsg tt;
+    tt.mutable_base()->set_msg_type(::milvus::proto::common::TimeTick);
+    const uint64_t ts = Now();
+    tt.mutable_base()->set_timestamp(ts);
+    milvuspb::ReplicateMessageRequest req;
+    req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
+    req.set_channel_name(ch);
+    req.set_begints(ts);
+    req.set_endts(ts);
+    req.add_msgs(tt.SerializeAsString());
+    for (auto* p : {req.add_startpositions(), req.add_endpositions()}) {
+      p->set_channel_name(ch);
+      p->set_timestamp(ts);
+    }
+    auto pos = c.ReplicateMessage(req);
+    EXPECT_TRUE(pos.ok()) << ch << ": " << pos.status();
+  }
 }
 
 TEST(MilvusTarget, ReadinessAndIdempotentDdl) {
@@ -79,6 +106,20 @@ TEST(MilvusTarget, ReadinessAndIdempotentDdl) {
   auto info = c->DescribeCollection("default", name);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->vchannels.size(), 2u);
+  ASSERT_EQ(info->pchannels.size(), 2u);
+  // Flush is taken once the datanode watches both channels, which needs a tick on each.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a tick younger than the create
+  TickChannels(*c, info->pchannels);
+  milvuspb::FlushRequest flush;
+  flush.add_collection_names(name);
+  Status flushed;
+  for (int i = 0; i < 60; ++i) {
+    flushed = c->Flush("default", flush, Now());
+    if (flushed.ok()) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    TickChannels(*c, info->pchannels);
+  }
+  EXPECT_TRUE(flushed.ok()) << flushed;
   EXPECT_TRUE(c->CreatePartition("default", name, "p1", Now()).ok());
   EXPECT_TRUE(c->CreatePartition("default", name, "p1", Now()).ok());  // replayed: done
   auto parts = c->ShowPartitions("default", name);

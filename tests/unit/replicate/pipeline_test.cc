@@ -179,6 +179,18 @@ class PipelineTest : public ::testing::Test {
   std::string failure_;
 };
 
+// Highest time tick each target channel received.
+std::map<std::string, uint64_t> TicksByChannel(const cdc::testing::FakeMilvus& target) {
+  std::map<std::string, uint64_t> ticks;
+  for (const auto& req : target.Replicated())
+    for (const auto& bytes : req.msgs()) {
+      msgpb::TimeTickMsg tt;
+      if (tt.ParseFromString(bytes) && tt.base().msg_type() == ::milvus::proto::common::TimeTick)
+        ticks[req.channel_name()] = std::max(ticks[req.channel_name()], tt.base().timestamp());
+    }
+  return ticks;
+}
+
 TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   CreateCollection(Ts(2000));
   Insert(0, Ts(2010), 1, 0, 3);
@@ -212,13 +224,7 @@ TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   auto pks = TargetPks();
   EXPECT_EQ(pks.size(), 5u);
   // Time ticks reached both target channels.
-  std::map<std::string, uint64_t> ticks;
-  for (const auto& req : target_.Replicated())
-    for (const auto& bytes : req.msgs()) {
-      msgpb::TimeTickMsg tt;
-      if (tt.ParseFromString(bytes) && tt.base().msg_type() == ::milvus::proto::common::TimeTick)
-        ticks[req.channel_name()] = std::max(ticks[req.channel_name()], tt.base().timestamp());
-    }
+  auto ticks = TicksByChannel(target_);
   EXPECT_EQ(ticks.size(), 2u);
   for (const auto& [_, ts] : ticks) EXPECT_EQ(ts, Ts(2020));
   // The checkpoint names both source channels at the applied watermark.
@@ -418,6 +424,78 @@ TEST_F(PipelineTest, ReadersDropCollectionsTheTaskDoesNotSelect) {
   for (const auto& [pk, n] : pks) EXPECT_LT(pk, 10000) << pk;
   EXPECT_EQ(StatsOf(mu_, readers_, kCh0).filtered, 20u);        // never buffered by the task
   EXPECT_EQ(target_.FindCollection("default", "c2"), nullptr);  // not created on the target
+}
+
+TEST_F(PipelineTest, FlushTheTargetCannotTakeYetDoesNotHoldBackLaterChanges) {
+  CreateCollection(Ts(2000));
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  // A target whose datanode does not watch the channel yet: Flush times out, then "channel not
+  // found", while it waits for the ticks that follow.
+  target_.FailNext("Flush", 2, {grpc::StatusCode::DEADLINE_EXCEEDED, 0, "Deadline Exceeded"});
+  target_.FailNext("Flush", 1,
+                   {grpc::StatusCode::OK, 500, "channel not found[channel=fake-dml_0_100v0]"});
+  mpb::FlushRequest flush;
+  flush.mutable_base()->set_msg_type(::milvus::proto::common::Flush);
+  flush.mutable_base()->set_timestamp(Ts(2010));
+  flush.add_collection_names("c1");
+  broker_.Append(kRep, flush.SerializeAsString());
+  Insert(0, Ts(2015), 1, 0, 4);
+  Tick(Ts(2020));
+  // Later data and ticks go on while the Flush waits out its backoff (250+500+1000 ms).
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(TargetPks().size(), 4u);
+  EXPECT_EQ(TicksByChannel(target_).at("fake-dml_0"), Ts(2020));
+  EXPECT_LT(target_.CallsOf("Flush").size(), 4u);
+  for (int i = 0; i < 1000 && target_.CallsOf("Flush").size() < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto flushes = target_.CallsOf("Flush");
+  ASSERT_EQ(flushes.size(), 4u);  // three refusals, then taken; not sent again after that
+  EXPECT_EQ(flushes.back().replicate_ts, Ts(2010));
+  EXPECT_THAT(flushes.back().request_text, HasSubstr("c1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(target_.CallsOf("Flush").size(), 4u);
+  std::lock_guard l(mu_);
+  // While it waited (seconds of backoff), the task's reason said so; healthy again after.
+  bool saw = false;
+  for (const auto& r : reasons_) saw = saw || r.find("Flush of default.c1") != std::string::npos;
+  EXPECT_TRUE(saw);
+  EXPECT_EQ(reasons_.back(), "");
+}
+
+TEST_F(PipelineTest, ChannelsOfADroppedCollectionKeepGettingTicks) {
+  // c1 on both channels (fake-dml_0, fake-dml_1 on the target); c2, one shard on kCh0,
+  // lands on fake-dml_0 only. Once c1 is dropped nothing of the task lives on fake-dml_1, but
+  // the target's datanode may still be setting up its watch there, which waits for a tick.
+  CreateCollection(Ts(2000));
+  sim::CollectionSpec spec2 = spec_;
+  spec2.name = "c2";
+  spec2.id = 200;
+  spec2.shards = 1;
+  const std::vector<std::string> vch2 = {std::string(kCh0) + "_200v0"};
+  CollectionMeta m2 = MetaOf(spec2, vch2, 201, Ts(2001));
+  m2.shards_num = 1;
+  m2.pchannels = {kCh0};
+  auto create2 =
+      sim::MakeCreateCollection(spec2, vch2, m2.pchannels, 201, Ts(2001)).SerializeAsString();
+  m2.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create2));
+  catalog_.Put(m2);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  ASSERT_EQ(TicksByChannel(target_).count("fake-dml_1"), 1u);
+  broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  Tick(Ts(2040));
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  ASSERT_EQ(target_.FindCollection("default", "c1"), nullptr);
+  // Only kCh0 is read now; its ticks still reach fake-dml_1 (at the idle-tick pace).
+  broker_.Append(kCh0, sim::MakeTimeTick(Ts(2500)).SerializeAsString());
+  ASSERT_TRUE(WaitApplied(Ts(2500)));
+  auto ticks = TicksByChannel(target_);
+  EXPECT_EQ(ticks.at("fake-dml_0"), Ts(2500));
+  EXPECT_EQ(ticks.at("fake-dml_1"), Ts(2500));
 }
 
 TEST_F(PipelineTest, BufferStaysBoundedWhileTheTargetIsDownAndNothingIsLost) {
