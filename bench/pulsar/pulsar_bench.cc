@@ -16,6 +16,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
 
 #include "source/pulsar/consumer.h"
 #include "source/pulsar/producer.h"
@@ -116,13 +118,17 @@ Measured ConsumeJava(const std::string& java_cmd, const std::string& url, const 
   while (fgets(buf, sizeof buf, f) != nullptr) out += buf;
   int rc = pclose(f);
   try {
-    auto j = nlohmann::json::parse(out.substr(out.find('{')));
+    // The result is the last line; the Java client's own log lines (some with JSON) precede it.
+    const size_t at = out.rfind("{\"messages\"");
+    if (at == std::string::npos) throw std::runtime_error("no result line");
+    auto j = nlohmann::json::parse(out.substr(at, out.find('\n', at) - at));
     r.messages = j["messages"];
     r.bytes = j["bytes"];
     r.seconds = j["seconds"];
     r.note = "org.apache.pulsar.client (broker's version)";
   } catch (const std::exception& e) {
-    r.note = "java consumer failed (rc " + std::to_string(rc) + "): " + out;
+    r.note = "java consumer failed (rc " + std::to_string(rc) + ", " + e.what() +
+             "): " + out.substr(out.size() > 400 ? out.size() - 400 : 0);
   }
   return r;
 }

@@ -33,11 +33,6 @@ void FlushRetrier::Add(std::string db, ::milvus::proto::milvus::FlushRequest req
   cv_.notify_all();
 }
 
-size_t FlushRetrier::Pending() const {
-  std::lock_guard l(mu_);
-  return queue_.size();
-}
-
 std::string FlushRetrier::Reason() const {
   std::lock_guard l(mu_);
   if (queue_.empty() || queue_.front().attempts == 0) return gave_up_;

@@ -11,12 +11,13 @@
 // data, so running it a little later than its place in the stream changes nothing on the
 // target but which later rows its sealed segments also hold.
 //
-// Order: requests run one after another in arrival order. A request is done when the target accepts
-// it, when the target says its collection is gone (a later drop), after a non-retryable error
-// (logged), or after give_up_after (logged as an error and kept in Reason()). Requests still
-// pending at Stop() are logged and not sent (they are not in the checkpoint either: README,
-// "Replication").
-// Threads: Add/Reason/Pending from any thread; the worker starts at the first Add.
+// Order: requests run one after another in arrival order. A request is done when the target
+// accepts it, when the target says its collection is gone (a later drop), after a
+// non-retryable error (logged), or after give_up_after (logged as an error and kept in
+// Reason()). Requests still pending at Stop() are logged and not sent (their position may be
+// in the checkpoint already: README, "Replication"); Stop() waits for an attempt in flight
+// (at most the client's RPC timeout).
+// Threads: Add/Reason from any thread; the worker starts at the first Add.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -47,8 +48,6 @@ class FlushRetrier {
 
   // Queues a Flush (sent at once when nothing is queued before it).
   void Add(std::string db, ::milvus::proto::milvus::FlushRequest req, uint64_t replicate_ts);
-  // Number of requests not yet done.
-  size_t Pending() const;
   // What is pending and why ("" when nothing is, and no request was given up since the last
   // one that succeeded).
   std::string Reason() const;

@@ -43,6 +43,12 @@ std::shared_ptr<source::pulsar::PulsarBacklog> MakePulsarBacklog(
 ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
                                 std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog) {
   const size_t queued_bytes = std::max<size_t>(options.read_buffer_bytes / 4, 1 << 20);
+  // librdkafka's own prefetch per consumer (queued.max.messages.kbytes): a sixteenth of the
+  // buffer, 1..16 MB (4 MB for the default 64 MB). It is held by every channel of every task
+  // however little of it the task keeps, so it sets the memory of many tasks under a backlog.
+  // A key of the same name in the Kafka config wins.
+  const int prefetch_kbytes =
+      static_cast<int>(std::clamp<size_t>(options.read_buffer_bytes / 16 / 1024, 1024, 16384));
   if (!options.pulsar.address.empty()) {
     auto client = source::pulsar::ClientOptionsFromSettings(options.pulsar);
     auto settings = options.pulsar;
@@ -65,7 +71,7 @@ ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::str
   }
   auto brokers = options.kafka_brokers;
   auto config = options.kafka_config;
-  return [brokers, config, task_id, queued_bytes](
+  return [brokers, config, task_id, queued_bytes, prefetch_kbytes](
              const std::string& channel,
              source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
     if (brokers.empty()) {
@@ -80,6 +86,7 @@ ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::str
     ko.group = source::MakeGroupName(task_id, channel);
     ko.config = config;
     ko.max_queued_bytes = queued_bytes;
+    ko.queued_max_kbytes = prefetch_kbytes;
     return std::unique_ptr<source::ChannelReader>(
         std::make_unique<source::KafkaChannelReader>(std::move(ko)));
   };
