@@ -67,6 +67,8 @@ sourceConfig:
   kafka:
     address: {kafka}
 """)
+            if os.environ.get("BENCH_READ_BUFFER_MB"):  # sourceConfig.readBufferMB (experiments)
+                f.write(f"  readBufferMB: {int(os.environ['BENCH_READ_BUFFER_MB'])}\n")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)

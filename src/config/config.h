@@ -88,7 +88,7 @@ struct SourceConfig {
   int read_chan_len = 4;                  // readChanLen
   // readBufferMB (ours): per task, MB of source messages held between its readers and the
   // target (each reader queues up to a quarter of it more); a backlog beyond stays in the MQ.
-  int read_buffer_mb = 64;
+  int read_buffer_mb = 256;
   int channel_num = 0;           // channelNum: source dmlChannelNum, 0 = target's
   int time_tick_interval = 500;  // timeTickInterval, ms
   std::string default_partition_name = "_default";  // defaultPartitionName

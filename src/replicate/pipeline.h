@@ -67,7 +67,7 @@ struct PipelineOptions {
   // Payload bytes of source messages buffered between the readers and the target, over all of
   // the task's DML channels (a channel holding the watermark back may still add one pack at a
   // time). Each reader queues up to max_queued_bytes more.
-  size_t max_buffered_bytes = 64 << 20;
+  size_t max_buffered_bytes = size_t{256} << 20;
   size_t max_batch_bytes = 16 << 20;  // per ReplicateMessage call
 };
 

@@ -42,7 +42,7 @@ struct ReplicatorOptions {
   std::string target_replicate_chan = "by-dev-replicate-msg";
   std::chrono::milliseconds time_tick_interval{200};
   // Per task: source payload bytes buffered in the pipeline; each reader queues a quarter more.
-  size_t read_buffer_bytes = size_t{64} << 20;
+  size_t read_buffer_bytes = size_t{256} << 20;
   // Backoff between retries of a failing round (retry.initBackOff / retry.maxBackOff).
   std::chrono::milliseconds init_backoff{250};
   std::chrono::milliseconds max_backoff{10000};

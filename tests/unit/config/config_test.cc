@@ -37,7 +37,7 @@ TEST(ConfigTest, DefaultsFromMinimalDocument) {
   EXPECT_EQ(c->meta_store.sqlite_path, "data/cdc-meta.db");
   EXPECT_EQ(c->meta_store.root_path, "cdc-by-dev");
   EXPECT_EQ(c->source.read_chan_len, 4);
-  EXPECT_EQ(c->source.read_buffer_mb, 64);
+  EXPECT_EQ(c->source.read_buffer_mb, 256);
   EXPECT_EQ(c->source.time_tick_interval, 500);
   EXPECT_EQ(c->source.default_partition_name, "_default");
   EXPECT_EQ(c->source.etcd.address, std::vector<std::string>{"127.0.0.1:2379"});
