@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "milvus/milvus.grpc.pb.h"
@@ -348,15 +347,11 @@ Status GrpcClient::Flush(const std::string& db, milvuspb::FlushRequest req, uint
   SetReplicateBase(req.mutable_base(), commonpb::Flush, ts);
   req.set_db_name(db);
   milvuspb::FlushResponse resp;
-  Status s =
+  return TreatReplayAsDone(
       impl_->Call(impl_->Where("Flush", absl::StrCat("db=", db, " collections=",
                                                      absl::StrJoin(req.collection_names(), ","))),
-                  db, &Stub::Flush, req, &resp);
-  // "channel not found": the target's datanode does not watch the collection's channel yet
-  // (it waits for time ticks on it); not a collection that is gone.
-  if (s.code() == StatusCode::kNotFound && absl::StrContains(s.message(), "channel not found"))
-    return UnavailableError(s.message());
-  return TreatReplayAsDone(s, Replay::kDrop);
+                  db, &Stub::Flush, req, &resp),
+      Replay::kDrop);
 }
 
 Status GrpcClient::CreateDatabase(const std::string& db, uint64_t ts) {

@@ -14,6 +14,12 @@ constexpr char kTtMsgHint[] =
     "common.ttMsgEnabled: false in the target Milvus configuration (milvus.yaml or its etcd "
     "config) and retry";
 
+// "channel not found" (Milvus code 500): the datanode does not watch a collection's channel yet
+// (it waits for time ticks there); a state to wait out, never an object that is gone.
+bool ChannelNotWatched(const std::string& lower) {
+  return absl::StrContains(lower, "channel not found");
+}
+
 bool MentionsNotFound(const std::string& lower) {
   return absl::StrContains(lower, "not found") || absl::StrContains(lower, "not exist") ||
          absl::StrContains(lower, "doesn't exist") || absl::StrContains(lower, "does not exist");
@@ -22,6 +28,7 @@ bool MentionsNotFound(const std::string& lower) {
 StatusCode CodeFor(int code, bool retriable, const std::string& reason) {
   const std::string lower = absl::AsciiStrToLower(reason);
   if (absl::StrContains(lower, "already exist")) return StatusCode::kAlreadyExists;
+  if (ChannelNotWatched(lower)) return StatusCode::kUnavailable;
   switch (code) {
     case 100:   // collection not found
     case 200:   // partition not found
@@ -55,6 +62,7 @@ StatusCode CodeFor(int code, bool retriable, const std::string& reason) {
 StatusCode LegacyCodeFor(int error_code, const std::string& reason) {
   const std::string lower = absl::AsciiStrToLower(reason);
   if (absl::StrContains(lower, "already exist")) return StatusCode::kAlreadyExists;
+  if (ChannelNotWatched(lower)) return StatusCode::kUnavailable;
   switch (error_code) {
     case 4:   // CollectionNotExists
     case 25:  // IndexNotExist

@@ -9,7 +9,7 @@
 #include <random>
 #include <thread>
 
-#include "milvus/msg.pb.h"
+#include "replicate/wire_rewrite.h"
 #include "target/grpc_client.h"
 
 namespace cdc::target {
@@ -46,16 +46,13 @@ std::unique_ptr<GrpcClient> Connect(const std::string& addr, const std::string& 
 // hold back every later collection's watch (and Flush) for 5 minutes.
 void TickChannels(GrpcClient& c, const std::vector<std::string>& pchannels) {
   for (const auto& ch : pchannels) {
-    ::milvus::proto::msg::TimeTickMsg tt;
-    tt.mutable_base()->set_msg_type(::milvus::proto::common::TimeTick);
     const uint64_t ts = Now();
-    tt.mutable_base()->set_timestamp(ts);
     milvuspb::ReplicateMessageRequest req;
     req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
     req.set_channel_name(ch);
     req.set_begints(ts);
     req.set_endts(ts);
-    req.add_msgs(tt.SerializeAsString());
+    req.add_msgs(replicate::MakeTimeTick(ts));
     for (auto* p : {req.add_startpositions(), req.add_endpositions()}) {
       p->set_channel_name(ch);
       p->set_timestamp(ts);

@@ -173,6 +173,10 @@ TEST(StatusMap, MilvusCodes) {
   EXPECT_EQ(FromMilvusStatus("x", st).code(), StatusCode::kUnavailable);
   st.set_code(100);
   EXPECT_EQ(FromMilvusStatus("x", st).code(), StatusCode::kNotFound);
+  st.set_code(500);  // a channel the datanode does not watch yet: wait, it is not gone
+  st.set_reason("channel not found[channel=by-dev-rootcoord-dml_0_1v0]");
+  EXPECT_EQ(FromMilvusStatus("x", st).code(), StatusCode::kUnavailable);
+  st.set_reason("");
   st.set_code(0);
   st.set_error_code(::milvus::proto::common::CollectionNotExists);
   EXPECT_EQ(FromMilvusStatus("x", st).code(), StatusCode::kNotFound);
