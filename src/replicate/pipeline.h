@@ -18,7 +18,7 @@
 //      while the source is idle).
 // A tick never precedes the checkpoint of the data before it, so after a crash the re-sent
 // round lands in the same time-tick window on the target as its first copy, where Milvus
-// drops Insert/Delete messages whose msgID it already saw (README "Replication").
+// drops Insert/Delete messages whose msgID it already saw (docs/replication.md).
 //
 // Faults: a retryable error (target, broker, etcd, meta store unreachable) keeps the round's
 // progress, reports a reason and retries with backoff (init_backoff doubling to max_backoff);

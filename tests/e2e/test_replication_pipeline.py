@@ -45,7 +45,7 @@ def segment_states(conn, name):
 
 def test_flush_replicates(replicating, source, target, names):
     # Milvus 2.3.5 writes no LoadPartitions/ReleasePartitions record to its replicate channel
-    # (README "Replication"), so partitions are loaded here with the collection.
+    # (docs/replication.md), so partitions are loaded here with the collection.
     name, part = names("coll"), "p1"
     c = Collection(name, schema(), using=source, shards_num=1)
     c.create_index("vec", FLAT_L2)
@@ -70,7 +70,7 @@ def test_flush_right_after_the_create_replicates(replicating, source, target, na
     # Flush only once its datanode watches the new channel, and that watch waits for the time
     # ticks milvus-cdc sends after the Flush; the rows inserted after the Flush arrive meanwhile.
     # The test waits for the collection on the target first: a Flush within about a second of
-    # the create can overtake the new collection's first rows (README "Replication", Flush).
+    # the create can overtake the new collection's first rows (docs/replication.md, Flush).
     name = names("coll")
     c = Collection(name, schema(), using=source, shards_num=1)
     eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
