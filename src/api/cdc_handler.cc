@@ -142,6 +142,7 @@ Result<json> CdcHandler::Get(const json& data) {
   ASSIGN_OR_RETURN(task::TaskInfo t, tasks_->Get(id));
   json view = task::ToApiJson(t);
   view["channels"] = task::LagJson(tasks_->Lag(id));  // ours: checkpoint and lag per channel
+  task::AddHealthJson(tasks_->Health(id), &view);     // ours: collections set aside, skips
   // Upstream answers under "task"; its usage doc shows "Task": give both.
   return json{{"task", view}, {"Task", view}};
 }
@@ -151,6 +152,7 @@ Result<json> CdcHandler::List(const json&) {
   for (const auto& t : tasks_->List()) {
     json view = task::ToApiJson(t);
     view["channels"] = task::LagJson(tasks_->Lag(t.task_id));
+    task::AddHealthJson(tasks_->Health(t.task_id), &view);
     tasks.push_back(std::move(view));
   }
   return json{{"tasks", tasks}};

@@ -74,6 +74,7 @@ etcdserverpb::RangeRequest ToRangeRequest(const std::string& key, const RangeOpt
   req.set_revision(opts.revision);
   req.set_keys_only(opts.keys_only);
   req.set_count_only(opts.count_only);
+  req.set_min_mod_revision(opts.min_mod_revision);
   return req;
 }
 

@@ -45,6 +45,9 @@ struct RangeOptions {
   int64_t revision = 0;    // 0 = newest
   bool keys_only = false;  // values left empty
   bool count_only = false;
+  // Only keys last modified at or after this revision are returned (0 = no filter); `count`
+  // still counts every key in the range.
+  int64_t min_mod_revision = 0;
 };
 
 struct RangeResult {

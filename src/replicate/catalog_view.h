@@ -5,7 +5,7 @@
 //
 // Threading: called from the pipeline's own thread only; implementations need not lock
 // unless they are shared. Errors: kUnavailable when etcd cannot be reached (the pipeline
-// retries); a missing or dropped collection is std::nullopt, not an error.
+// retries); a missing collection is std::nullopt, not an error.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -21,6 +21,7 @@ struct PartitionMeta {
   int64_t id = 0;
   std::string name;
   uint64_t create_ts = 0;
+  bool dropped = false;  // only in GetPartition answers: dropped on the source since
 };
 
 struct CollectionMeta {
@@ -28,7 +29,9 @@ struct CollectionMeta {
   int64_t db_id = 0;
   std::string db_name;  // "default" for the default database
   std::string name;
-  std::string schema;  // serialized schema.CollectionSchema with the user fields (id >= 100)
+  // Serialized schema.CollectionSchema with the user fields (id >= 100), as the source keeps
+  // it: a dynamic-field collection has enable_dynamic_field and its hidden `$meta` field.
+  std::string schema;
   int32_t shards_num = 0;
   int consistency_level = 0;  // common.ConsistencyLevel
   std::vector<std::pair<std::string, std::string>> properties;
@@ -36,16 +39,30 @@ struct CollectionMeta {
   std::vector<std::string> pchannels;                // pchannels[i] carries vchannels[i]
   std::map<std::string, std::string> start_msg_ids;  // pchannel -> MQ msg id of the create
   uint64_t create_ts = 0;
-  std::vector<PartitionMeta> partitions;
+  std::vector<PartitionMeta> partitions;  // live ones
+  // Only in GetCollection answers: the collection was dropped on the source since; this is
+  // what it was while it lived.
+  bool dropped = false;
 };
 
 class CatalogView {
  public:
   virtual ~CatalogView() = default;
+  // After this returns OK, the answers below include every change committed to the source
+  // catalog before the call (see source::Catalog::Sync). The pipeline calls it after reading
+  // the time tick it is about to release, so that no message or request at ts <= that tick is
+  // decided with a view that misses a collection, partition or database created before it.
+  virtual Status Sync() = 0;
+  // Grows whenever the view changes (an etcd revision); cheap.
+  virtual int64_t Revision() = 0;
   // Every collection in state Created, in every database.
   virtual Result<std::vector<CollectionMeta>> ListCollections() = 0;
-  // One collection by id (any database); nullopt if unknown or dropped.
+  // One collection by id (any database); a dropped one with `dropped` set while the view still
+  // remembers it; nullopt if unknown.
   virtual Result<std::optional<CollectionMeta>> GetCollection(int64_t id) = 0;
+  // One partition of a collection by id, live or (with `dropped`) remembered as dropped.
+  virtual Result<std::optional<PartitionMeta>> GetPartition(int64_t collection_id,
+                                                            int64_t partition_id) = 0;
 };
 
 }  // namespace cdc::replicate

@@ -51,6 +51,25 @@ Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const s
   return out;
 }
 
+std::string EncodeReplicatePosition(const source::MsgPosition& position,
+                                    const std::string& pending_json) {
+  const std::string& channel = position.channel_name();
+  nlohmann::json entry =
+      Entry(channel, position.timestamp(), absl::Base64Escape(source::AbslView(position.msgid())));
+  auto pending = nlohmann::json::parse(pending_json, nullptr, /*allow_exceptions=*/false);
+  entry["Pending"] = pending.is_array() ? pending : nlohmann::json::array();
+  return nlohmann::json{{channel, entry}}.dump();
+}
+
+std::string DecodePending(const std::string& positions_json) {
+  auto j = nlohmann::json::parse(positions_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return "[]";
+  for (const auto& [_, entry] : j.items())
+    if (entry.is_object() && entry.contains("Pending") && entry["Pending"].is_array())
+      return entry["Pending"].dump();
+  return "[]";
+}
+
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [channel, pos] : positions) j[channel] = Entry(channel, pos.ts, pos.position);

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "common/hybrid_time.h"
 #include "common/status.h"
 #include "source/position.h"
 
@@ -24,12 +25,15 @@ struct TargetPosition {
   uint64_t ts = 0;       // hybrid ts of the last pack sent
 };
 
-// Physical milliseconds of a hybrid timestamp (upper bits; 18 logical bits).
-inline int64_t HybridToMs(uint64_t ts) { return static_cast<int64_t>(ts >> 18); }
-inline uint64_t MsToHybrid(int64_t ms) { return static_cast<uint64_t>(ms) << 18; }
-
 std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions);
 Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const std::string& json);
+
+// The replicate channel's entry carries, besides its position, "Pending" (ours): the requests
+// read but not yet taken by the target, a JSON array (replicate/ddl_applier.h).
+std::string EncodeReplicatePosition(const source::MsgPosition& position,
+                                    const std::string& pending_json);
+// The "Pending" array of the replicate channel's entry ("[]" when absent).
+std::string DecodePending(const std::string& positions_json);
 
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "milvus/common.pb.h"
+#include "milvus/schema.pb.h"
 
 namespace cdc::replicate {
 
@@ -14,21 +15,49 @@ bool IsDefaultPartition(const std::string& name) {
 }
 }  // namespace
 
+target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta) {
+  target::milvuspb::CreateCollectionRequest req;
+  req.set_collection_name(meta.name);
+  ::milvus::proto::schema::CollectionSchema schema;
+  if (schema.ParseFromString(meta.schema)) {
+    ::milvus::proto::schema::CollectionSchema out = schema;
+    out.clear_fields();
+    bool dynamic = schema.enable_dynamic_field();
+    for (const auto& f : schema.fields()) {
+      if (f.is_dynamic()) {
+        dynamic = true;  // the target adds its own `$meta` for enable_dynamic_field
+        continue;
+      }
+      *out.add_fields() = f;
+    }
+    out.set_enable_dynamic_field(dynamic);
+    out.set_name(meta.name);
+    req.set_schema(out.SerializeAsString());
+  } else {
+    req.set_schema(meta.schema);  // the target says what is wrong with it
+  }
+  req.set_shards_num(meta.shards_num > 0 ? meta.shards_num
+                                         : static_cast<int32_t>(meta.vchannels.size()));
+  req.set_consistency_level(
+      static_cast<::milvus::proto::common::ConsistencyLevel>(meta.consistency_level));
+  for (const auto& [k, v] : meta.properties) {
+    auto* kv = req.add_properties();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
+  int64_t key_partitions = 0;
+  for (const auto& p : meta.partitions)
+    if (p.name.rfind("_default_", 0) == 0) ++key_partitions;
+  if (key_partitions > 0) req.set_num_partitions(key_partitions);
+  return req;
+}
+
 CollectionMap::CollectionMap(Selection selection, CatalogView* catalog, target::Client* target,
                              std::shared_ptr<source::CollectionFilter> ignored)
     : selection_(std::move(selection)),
       catalog_(catalog),
       target_(target),
       ignored_(ignored ? std::move(ignored) : std::make_shared<source::CollectionFilter>()) {}
-
-Result<MappedCollection*> CollectionMap::Resolve(int64_t source_id) {
-  if (auto it = mapped_.find(source_id); it != mapped_.end()) return &it->second;
-  if (ignored_->Ignored(source_id)) return nullptr;
-  ASSIGN_OR_RETURN(auto meta, catalog_->GetCollection(source_id));
-  // Not cached: a catalog that lags behind the stream may know the collection later.
-  if (!meta) return nullptr;
-  return Ensure(*meta);
-}
 
 Status CollectionMap::EnsureDatabase(const std::string& db, uint64_t ts) {
   if (db.empty() || db == "default" || databases_.count(db)) return OkStatus();
@@ -47,23 +76,7 @@ Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
   RETURN_IF_ERROR(EnsureDatabase(db, meta.create_ts));
   auto described = target_->DescribeCollection(db, meta.name);
   if (!described.ok() && described.status().code() == StatusCode::kNotFound) {
-    target::milvuspb::CreateCollectionRequest req;
-    req.set_collection_name(meta.name);
-    req.set_schema(meta.schema);
-    req.set_shards_num(meta.shards_num > 0 ? meta.shards_num
-                                           : static_cast<int32_t>(meta.vchannels.size()));
-    req.set_consistency_level(
-        static_cast<::milvus::proto::common::ConsistencyLevel>(meta.consistency_level));
-    for (const auto& [k, v] : meta.properties) {
-      auto* kv = req.add_properties();
-      kv->set_key(k);
-      kv->set_value(v);
-    }
-    int64_t key_partitions = 0;
-    for (const auto& p : meta.partitions)
-      if (p.name.rfind("_default_", 0) == 0) ++key_partitions;
-    if (key_partitions > 0) req.set_num_partitions(key_partitions);
-    RETURN_IF_ERROR(target_->CreateCollection(db, req, meta.create_ts));
+    RETURN_IF_ERROR(target_->CreateCollection(db, CreateRequestFor(meta), meta.create_ts));
     described = target_->DescribeCollection(db, meta.name);
   }
   if (!described.ok()) return described.status();

@@ -35,6 +35,12 @@ struct MappedCollection {
   std::map<std::string, int64_t> target_partitions;  // name -> target partition id
 };
 
+// The CreateCollection a target needs to hold `meta` as the source has it: the schema with
+// its fields in the source's order (so the target gives them the same field ids), the
+// dynamic field as enable_dynamic_field (a target refuses the hidden `$meta` field itself),
+// partition-key partitions as num_partitions, shards, consistency level and properties.
+target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta);
+
 class CollectionMap {
  public:
   // `ignored` collects the collections known to be skipped; it may outlive this map (it only
@@ -44,11 +50,12 @@ class CollectionMap {
 
   const Selection& selection() const { return selection_; }
 
-  // The mapped collection for a source id, resolving it through the catalog on first sight.
-  // nullptr if not selected, unknown or dropped (remembered, so later messages are cheap).
-  Result<MappedCollection*> Resolve(int64_t source_id);
   // Maps `meta` (if selected), creating what is missing on the target. nullptr if not selected.
+  // A target collection that exists with other shards is FailedPrecondition (a refusal that
+  // concerns this collection only); target errors are returned as they are.
   Result<MappedCollection*> Ensure(const CollectionMeta& meta);
+  // Forgets a mapping (not the selection): the next Ensure looks the target up again.
+  void Forget(int64_t source_id) { mapped_.erase(source_id); }
 
   // The target partition id for a source partition, creating it on the target if needed.
   Result<int64_t> TargetPartition(MappedCollection& c, int64_t source_partition_id);

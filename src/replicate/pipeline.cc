@@ -5,18 +5,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/hybrid_time.h"
 #include "replicate/pipeline_impl.h"
 #include "source/position.h"
 
 namespace cdc::replicate {
-
-namespace {
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 Pipeline::Pipeline(PipelineOptions options, PipelineDeps deps)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(deps), &applied_)) {}
@@ -34,35 +28,35 @@ void Pipeline::Stop() {
 }
 
 std::vector<ChannelProgress> Pipeline::Progress() const { return impl_->Progress(); }
+PipelineHealth Pipeline::Health() const { return impl_->Health(); }
 
 Pipeline::Impl::Impl(PipelineOptions options, PipelineDeps deps, std::atomic<uint64_t>* applied)
-    : opts_(std::move(options)), deps_(std::move(deps)), applied_out_(applied) {}
+    : opts_(std::move(options)),
+      deps_(std::move(deps)),
+      applied_out_(applied),
+      checkpoints_(opts_.task_id, deps_.store, opts_.replicate_channel),
+      // A collection set aside is retried at most every 2 minutes: each resume reads its
+      // channels again from where it stopped.
+      quarantine_(opts_.init_backoff,
+                  std::max(opts_.max_backoff, std::chrono::milliseconds(120000))) {
+  loop_.backoff = opts_.init_backoff;
+}
 
 void Pipeline::Impl::RequestStop() {
-  std::lock_guard l(mu_);
-  stop_ = true;
-  cv_.notify_all();
+  std::lock_guard l(shared_.mu);
+  shared_.stop = true;
+  shared_.cv.notify_all();
 }
 
 bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d) {
-  std::unique_lock l(mu_);
-  cv_.wait_for(l, d, [this] { return stop_; });
-  return !stop_;
-}
-
-void Pipeline::Impl::SetReason(const std::string& reason) {
-  {
-    std::lock_guard l(mu_);
-    if (reason == reason_) return;
-    reason_ = reason;
-  }
-  if (!reason.empty()) spdlog::warn("task {}: {}", opts_.task_id, reason);
-  if (deps_.on_reason) deps_.on_reason(reason);
+  std::unique_lock l(shared_.mu);
+  shared_.cv.wait_for(l, d, [this] { return shared_.stop; });
+  return !shared_.stop;
 }
 
 std::vector<ChannelProgress> Pipeline::Impl::Progress() const {
-  std::lock_guard l(mu_);
-  auto out = progress_;
+  std::lock_guard l(shared_.mu);
+  auto out = shared_.progress;
   for (auto& p : out) {
     if (p.lag_messages == 0) {
       p.lag_ms = 0;  // nothing pending
@@ -73,23 +67,31 @@ std::vector<ChannelProgress> Pipeline::Impl::Progress() const {
   return out;
 }
 
+PipelineHealth Pipeline::Impl::Health() const {
+  std::lock_guard l(shared_.mu);
+  return shared_.health;
+}
+
+// Recomputes the progress (checkpoint and lag per DML channel) and the per-collection health
+// other threads read, at most every 200 ms.
 void Pipeline::Impl::UpdateProgress() {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_progress_ < std::chrono::milliseconds(200)) return;
-  last_progress_ = now;
+  if (now - loop_.last_progress < std::chrono::milliseconds(200)) return;
+  loop_.last_progress = now;
   std::vector<ChannelProgress> progress;
-  for (const auto& [ch, reader] : readers_) {
+  for (const auto& [ch, reader] : sources_.dml) {
     ChannelProgress p;
     p.channel = ch;
-    if (auto it = saved_positions_.find(ch); it != saved_positions_.end()) {
-      p.position = source::DescribePosition(it->second);
-      p.checkpoint_ts = it->second.timestamp();
+    const auto saved = checkpoints_.StartOf(ch);
+    if (saved) {
+      p.position = source::DescribePosition(*saved);
+      p.checkpoint_ts = saved->timestamp();
     }
     const source::MsgPosition* applied = nullptr;
-    if (auto it = applied_positions_.find(ch); it != applied_positions_.end()) {
+    if (auto it = sources_.applied.find(ch); it != sources_.applied.end()) {
       applied = &it->second;
-    } else if (auto s = saved_positions_.find(ch); s != saved_positions_.end()) {
-      applied = &s->second;
+    } else if (saved) {
+      applied = &*saved;
     }
     if (applied != nullptr) {
       p.applied_ts = applied->timestamp();
@@ -97,66 +99,121 @@ void Pipeline::Impl::UpdateProgress() {
     }
     progress.push_back(std::move(p));
   }
-  std::lock_guard l(mu_);
-  progress_ = std::move(progress);
+  std::vector<CollectionHealth> collections;
+  for (const auto& q : quarantine_.View())
+    collections.push_back({q.name, "set_aside", q.reason, q.since_ms});
+  if (ddl_) {
+    for (const auto& [id, why] : ddl_->Reasons()) {
+      const MappedCollection* c = map_ ? map_->Find(id) : nullptr;
+      collections.push_back(
+          {c ? absl::StrCat(c->source.db_name, ".", c->source.name) : absl::StrCat("id ", id),
+           "requests_waiting", why, 0});
+    }
+  }
+  std::lock_guard l(shared_.mu);
+  shared_.progress = std::move(progress);
+  shared_.health.collections = std::move(collections);
+}
+
+// The task's reason: what the readers, the set-aside collections and the request applier
+// report, and the last thing not applied (for 10 minutes); "" when all is well.
+void Pipeline::Impl::Report() {
+  std::vector<std::string> parts;
+  for (const auto& [ch, r] : sources_.dml) {
+    auto st = r->stats();
+    if (!st.reason.empty())
+      parts.push_back(absl::StrCat("read source channel ", ch, ": ", st.reason));
+  }
+  if (sources_.replicate) {
+    auto st = sources_.replicate->stats();
+    if (!st.reason.empty())
+      parts.push_back(
+          absl::StrCat("read source channel ", opts_.replicate_channel, ": ", st.reason));
+  }
+  for (const auto& q : quarantine_.View())
+    parts.push_back(
+        absl::StrCat("collection ", q.name, " is set aside (the others go on): ", q.reason));
+  if (ddl_)
+    for (const auto& [_, why] : ddl_->Reasons()) parts.push_back(why);
+  if (!skipped_.empty()) parts.push_back(skipped_);
+  const std::string reason = absl::StrJoin(parts, "; ");
+  {
+    std::lock_guard l(shared_.mu);
+    if (reason == shared_.reason) return;
+    shared_.reason = reason;
+  }
+  if (!reason.empty()) spdlog::warn("task {}: {}", opts_.task_id, reason);
+  if (deps_.on_reason) deps_.on_reason(reason);
+}
+
+void Pipeline::Impl::Skip(const std::string& kind, const std::string& what) {
+  skipped_ = absl::StrCat("not applied (", kind, "): ", what);
+  spdlog::warn("task {}: {}", opts_.task_id, skipped_);
+  std::lock_guard l(shared_.mu);
+  ++shared_.health.skipped[kind];
 }
 
 void Pipeline::Impl::Run() {
   while (true) {
     {
-      std::lock_guard l(mu_);
-      if (stop_) break;
+      std::lock_guard l(shared_.mu);
+      if (shared_.stop) break;
     }
     bool progressed = false;
-    Status s = initialized_ ? Step(&progressed) : Init();
-    if (initialized_) UpdateProgress();
+    Status s = loop_.initialized ? Step(&progressed) : Init();
+    if (loop_.initialized) UpdateProgress();
     if (s.ok()) {
-      backoff_ = opts_.init_backoff;
-      std::string reader_reason;
-      for (const auto& [ch, r] : readers_) {
-        auto st = r->stats();
-        if (!st.reason.empty())
-          reader_reason = absl::StrCat("read source channel ", ch, ": ", st.reason);
-      }
-      if (reader_reason.empty() && flushes_) reader_reason = flushes_->Reason();
-      SetReason(reader_reason.empty() ? skipped_ : reader_reason);
+      loop_.backoff = opts_.init_backoff;
+      Report();
       if (!progressed) SleepFor(opts_.poll);
       continue;
     }
-    const bool retry = IsRetryable(s) || s.code() == StatusCode::kNotFound ||
-                       s.code() == StatusCode::kInternal || s.code() == StatusCode::kUnknown;
-    if (!retry) {
+    const bool refused = s.code() == StatusCode::kFailedPrecondition && !loop_.initialized;
+    if (refused) {
+      // The target refuses replication altogether (a normal instance): nothing to retry.
       std::string reason = absl::StrCat("replication stopped: ", std::string(s.message()));
-      SetReason(reason);
+      {
+        std::lock_guard l(shared_.mu);
+        shared_.reason = reason;
+      }
+      if (deps_.on_reason) deps_.on_reason(reason);
       Shutdown();
       if (deps_.on_failure) deps_.on_failure(reason);
       return;
     }
-    SetReason(absl::StrCat(s.message(), " (retrying in ", backoff_.count(), " ms)"));
-    if (!SleepFor(backoff_)) break;
-    backoff_ = std::min(backoff_ * 2, opts_.max_backoff);
+    const std::string reason =
+        absl::StrCat(s.message(), " (retrying in ", loop_.backoff.count(), " ms)");
+    {
+      std::lock_guard l(shared_.mu);
+      shared_.reason = reason;
+    }
+    spdlog::warn("task {}: {}", opts_.task_id, reason);
+    if (deps_.on_reason) deps_.on_reason(reason);
+    if (!SleepFor(loop_.backoff)) break;
+    loop_.backoff = std::min(loop_.backoff * 2, opts_.max_backoff);
   }
   Shutdown();
 }
 
 void Pipeline::Impl::Shutdown() {
   // Only a finished round has a consistent checkpoint; a partial one is re-sent on resume.
-  if (initialized_ && !round_active_) {
-    Status s = WriteCheckpoint(applied_);
+  if (loop_.initialized && !round_.active) {
+    Status s = WriteCheckpoint(loop_.applied);
     if (!s.ok())
       spdlog::warn("task {}: final checkpoint: {}", opts_.task_id, std::string(s.message()));
   }
-  if (flushes_) flushes_->Stop();
-  for (auto& [_, r] : readers_) r->Close();
-  if (replicate_reader_) replicate_reader_->Close();
+  if (ddl_) ddl_->Stop();
+  for (auto& [_, r] : sources_.dml) r->Close();
+  if (sources_.replicate) sources_.replicate->Close();
 }
 
 Status Pipeline::Impl::Init() {
   if (!target_) {
     ASSIGN_OR_RETURN(target_, deps_.connect_target());
-    flushes_ = std::make_unique<FlushRetrier>(
+    writer_ = std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes);
+    ddl_ = std::make_unique<DdlApplier>(
         opts_.task_id, target_.get(),
-        FlushRetrierOptions{.init_backoff = opts_.init_backoff, .max_backoff = opts_.max_backoff});
+        DdlApplierOptions{.init_backoff = opts_.init_backoff, .max_backoff = opts_.max_backoff});
   }
   auto ready = target_->CheckReplicationReady();
   if (!ready.ok()) {
@@ -167,79 +224,106 @@ Status Pipeline::Impl::Init() {
     spdlog::warn("task {}: readiness probe: {}", opts_.task_id,
                  std::string(ready.status().message()));
   }
-  map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
-                                         ignored_);
-
-  ASSIGN_OR_RETURN(auto rows, deps_.store->ListPositions(opts_.task_id));
-  saved_positions_.clear();
-  for (const auto& row : rows) {
-    auto decoded = DecodeSourcePositions(row.positions_json);
-    if (!decoded.ok()) {
-      return Annotate(decoded.status(), absl::StrCat("load checkpoint task=", opts_.task_id,
-                                                     " collection=", row.collection_id, " from ",
-                                                     deps_.store->Describe()));
-    }
-    for (auto& [ch, pos] : *decoded) {
-      if (row.collection_id == kReplicateChannelRow) {
-        replicate_position_ = pos;
-        continue;
-      }
-      auto it = saved_positions_.find(ch);
-      if (it == saved_positions_.end() || it->second.timestamp() < pos.timestamp())
-        saved_positions_[ch] = pos;
-    }
+  if (!map_) {
+    map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
+                                           sources_.ignored);
   }
-  for (const auto& [_, pos] : saved_positions_) applied_ = std::max(applied_, pos.timestamp());
-  applied_out_->store(applied_);
+  RETURN_IF_ERROR(checkpoints_.Load());
+  loop_.applied = checkpoints_.Watermark();
+  applied_out_->store(std::max(applied_out_->load(), loop_.applied));
+  RETURN_IF_ERROR(ddl_->Restore(checkpoints_.pending_json()));
 
+  RETURN_IF_ERROR(deps_.catalog->Sync());
+  loop_.catalog_revision = -1;
   RETURN_IF_ERROR(SyncCatalog());
   RETURN_IF_ERROR(SyncChannels());
-  if (!opts_.replicate_channel.empty() && !replicate_reader_) {
+  if (!opts_.replicate_channel.empty() && !sources_.replicate) {
     ASSIGN_OR_RETURN(auto reader,
                      deps_.make_reader(opts_.replicate_channel, source::ChannelKind::kReplicate));
-    RETURN_IF_ERROR(reader->Start(replicate_position_
-                                      ? source::StartPosition::At(*replicate_position_)
-                                      : source::StartPosition::Latest()));
-    replicate_reader_ = std::move(reader);
+    const auto& saved = checkpoints_.replicate();
+    RETURN_IF_ERROR(
+        reader->Start(saved ? source::StartPosition::At(*saved) : source::StartPosition::Latest()));
+    spdlog::info("task {}: reading {} from {}", opts_.task_id, opts_.replicate_channel,
+                 saved ? source::DescribePosition(*saved) : std::string("the latest message"));
+    sources_.replicate = std::move(reader);
   }
-  last_catalog_sync_ = std::chrono::steady_clock::now();
-  last_checkpoint_ = std::chrono::steady_clock::now();
-  initialized_ = true;
+  loop_.last_checkpoint = std::chrono::steady_clock::now();
+  loop_.initialized = true;
   spdlog::info("task {}: replicating {} collections from {} channels to {}", opts_.task_id,
-               map_->collections().size(), readers_.size(), target_->Describe());
+               map_->collections().size(), sources_.dml.size(), target_->Describe());
   return OkStatus();
 }
 
+Status Pipeline::Impl::Rewind(const std::vector<int64_t>& recovered) {
+  spdlog::info("task {}: reading the source channels again from the checkpoint", opts_.task_id);
+  RETURN_IF_ERROR(WriteCheckpoint(loop_.applied));  // their rows stay where they stopped
+  for (int64_t id : recovered) {
+    quarantine_.Remove(id);
+    ddl_->SetReady(id, true);
+  }
+  writer_->DropPending();
+  round_.Finish();
+  for (auto& [_, r] : sources_.dml) r->Close();
+  sources_.dml.clear();
+  sources_.merger = Merger();
+  sources_.applied.clear();
+  RETURN_IF_ERROR(checkpoints_.Load());
+  // Rounds start again below the watermark already applied: each collection skips what it
+  // has (its own row), the target's channels get no tick twice.
+  loop_.applied = 0;
+  return SyncChannels();
+}
+
 Status Pipeline::Impl::SyncCatalog() {
+  const int64_t revision = deps_.catalog->Revision();
+  if (revision == loop_.catalog_revision && revision != 0) return OkStatus();
   ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
   for (const auto& meta : all) {
+    if (quarantine_.Has(meta.id)) continue;
     if (MappedCollection* c = map_->Find(meta.id)) {
       // Milvus 2.3 writes no CreatePartition to the DML channels: new partitions come from here.
       for (const auto& p : meta.partitions) {
         if (c->source_partitions.count(p.id)) continue;
-        RETURN_IF_ERROR(map_->AddPartition(*c, p.id, p.name, p.create_ts));
+        Status s = map_->AddPartition(*c, p.id, p.name, p.create_ts);
+        if (IsRetryable(s)) return s;
+        if (!s.ok()) SetAside(meta.id, absl::StrCat(meta.db_name, ".", meta.name), s);
       }
       continue;
     }
     if (map_->Known(meta.id)) continue;
-    ASSIGN_OR_RETURN(auto mapped, map_->Ensure(meta));
+    ASSIGN_OR_RETURN(auto mapped, Map(meta));
     (void)mapped;
   }
+  loop_.catalog_revision = revision;
   return OkStatus();
+}
+
+Result<bool> Pipeline::Impl::CoverCatalog(uint64_t w) {
+  if (w <= loop_.catalog_covered) return true;
+  RETURN_IF_ERROR(deps_.catalog->Sync());
+  // The sync began after the tick w was read, and Milvus finishes a DDL in etcd before any
+  // time tick above its ts: the view now holds every create and drop at or below w.
+  loop_.catalog_covered = w;
+  const size_t channels = sources_.dml.size();
+  RETURN_IF_ERROR(SyncCatalog());
+  RETURN_IF_ERROR(SyncChannels());
+  return sources_.dml.size() == channels;
 }
 
 Status Pipeline::Impl::StartChannel(const std::string& channel) {
   source::StartPosition start = source::StartPosition::Latest();
-  if (auto it = saved_positions_.find(channel); it != saved_positions_.end()) {
-    start = source::StartPosition::At(it->second);
+  if (auto saved = checkpoints_.StartOf(channel)) {
+    start = source::StartPosition::At(*saved);
   } else {
-    // Collections created after the task started are read from their create message. Milvus'
-    // TSO can lag the wall clock that stamped the task, so a collection created right after
-    // the task may carry an older ts: collections from the last kNewCollectionSlack before the
-    // task count as new too (reading a create message early only copies more, never less).
-    constexpr uint64_t kNewCollectionSlack = uint64_t{10000} << 18;  // 10 s as a hybrid ts
-    const uint64_t new_after =
-        opts_.task_start_ts > kNewCollectionSlack ? opts_.task_start_ts - kNewCollectionSlack : 0;
+    // A channel the task has no position for: one that no collection used when the task
+    // started. Its collections are read from their create message. Tasks from before the fixed
+    // start (no start row) read older collections from the latest message, as they did; since
+    // Milvus' TSO can lag the wall clock that stamped such a task, collections from the 10 s
+    // before it count as new too (reading a create message early copies more, never less).
+    const uint64_t slack = MsToHybrid(10000);
+    const uint64_t new_after = checkpoints_.has_start_row()  ? 0
+                               : opts_.task_start_ts > slack ? opts_.task_start_ts - slack
+                                                             : 0;
     std::optional<source::MsgPosition> earliest;
     for (const auto& [_, c] : map_->collections()) {
       if (c.source.create_ts <= new_after) continue;
@@ -256,55 +340,82 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
     if (earliest) start = source::StartPosition::At(*earliest);
   }
   ASSIGN_OR_RETURN(auto reader, deps_.make_reader(channel, source::ChannelKind::kDml));
-  reader->SetFilter(ignored_);
+  reader->SetFilter(sources_.ignored);
   RETURN_IF_ERROR(reader->Start(start));
   spdlog::info("task {}: reading {} from {}", opts_.task_id, channel,
                start.kind == source::StartPosition::Kind::kPosition
                    ? source::DescribePosition(start.position)
                    : std::string("the latest message"));
-  readers_[channel] = std::move(reader);
-  merger_.AddChannel(channel);
+  if (start.kind == source::StartPosition::Kind::kPosition)
+    checkpoints_.SetChannel(channel, start.position);
+  sources_.dml[channel] = std::move(reader);
+  sources_.merger.AddChannel(channel);
   return OkStatus();
 }
 
 Status Pipeline::Impl::SyncChannels() {
-  for (const auto& ch : map_->SourcePChannels())
-    if (!readers_.count(ch)) RETURN_IF_ERROR(StartChannel(ch));
+  std::set<std::string> wanted = map_->SourcePChannels();
+  // A collection set aside keeps its channels read (its messages wait in its own row, but
+  // the channel's ticks still bound the watermark of the others).
+  for (const auto& q : quarantine_.View())
+    if (const MappedCollection* c = map_->Find(q.id))
+      wanted.insert(c->source.pchannels.begin(), c->source.pchannels.end());
+  for (const auto& ch : wanted)
+    if (!sources_.dml.count(ch)) RETURN_IF_ERROR(StartChannel(ch));
   return OkStatus();
 }
 
+void Pipeline::Impl::RetireChannels() {
+  const auto in_use = map_->SourcePChannels();
+  for (auto it = sources_.dml.begin(); it != sources_.dml.end();) {
+    if (in_use.count(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("task {}: no selected collection left on {}; not reading it any more",
+                 opts_.task_id, it->first);
+    it->second->Close();
+    sources_.merger.RemoveChannel(it->first);
+    checkpoints_.RetireChannel(it->first);
+    sources_.applied.erase(it->first);
+    it = sources_.dml.erase(it);
+  }
+}
+
 Status Pipeline::Impl::PullReaders(bool* progressed) {
-  for (auto& [ch, r] : readers_) {
+  Merger& merger = sources_.merger;
+  for (auto& [ch, r] : sources_.dml) {
     while (true) {
-      const bool full = merger_.Buffered(ch) >= opts_.max_buffered_packs ||
-                        merger_.BufferedBytes() >= opts_.max_buffered_bytes;
+      const bool full = merger.Buffered(ch) >= opts_.max_buffered_packs ||
+                        merger.BufferedBytes() >= opts_.max_buffered_bytes;
       // A full buffer stops every channel while a round is in progress (e.g. retrying a target
       // that is down) and otherwise the channels that are ahead; the one holding the watermark
       // back gets one pack at a time, which the next round releases, so nothing waits forever.
-      if (full && (round_active_ || !merger_.HoldsBack(ch))) break;
+      if (full && (round_.active || !merger.HoldsBack(ch))) break;
       auto next = r->Next(std::chrono::milliseconds(0));
       if (!next.ok()) return Annotate(next.status(), "read source channel " + ch);
       if (!next->has_value()) break;
       source::Pack pack = std::move(**next);
       pack.channel = ch;
-      for (const auto& e : pack.errors)
-        spdlog::warn("task {}: source channel {}: {}", opts_.task_id, ch, e);
-      merger_.AddPack(std::move(pack));
+      for (const auto& e : pack.errors) Skip("undecodable_message", absl::StrCat(ch, ": ", e));
+      merger.AddPack(std::move(pack));
       *progressed = true;
       if (full) break;
     }
   }
-  if (replicate_reader_) {
-    while (replicate_queue_.size() < 1024) {
-      auto next = replicate_reader_->Next(std::chrono::milliseconds(0));
+  if (sources_.replicate) {
+    while (sources_.requests.size() < 1024) {
+      auto next = sources_.replicate->Next(std::chrono::milliseconds(0));
       if (!next.ok())
         return Annotate(next.status(), "read source channel " + opts_.replicate_channel);
       if (!next->has_value()) break;
+      for (const auto& e : (*next)->errors)
+        Skip("undecodable_request", absl::StrCat(opts_.replicate_channel, ": ", e));
       for (auto& m : (*next)->msgs) {
         spdlog::debug("task {}: read replicate request {} ts={} (watermark {})", opts_.task_id,
                       source::MsgTypeName(m.header.type), m.header.timestamp,
-                      merger_.Watermark().value_or(0));
-        replicate_queue_.push_back(std::move(m));
+                      merger.Watermark().value_or(0));
+        sources_.requests.push_back(std::move(m));
       }
       *progressed = true;
     }
@@ -313,81 +424,61 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
 }
 
 Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
-  std::map<std::string, source::MsgPosition> positions = saved_positions_;
-  for (const auto& [ch, pos] : merger_.Consumed()) positions[ch] = pos;
-  for (auto& [_, pos] : positions) pos.set_timestamp(std::max<uint64_t>(pos.timestamp(), w));
-
-  std::vector<meta::PositionRecord> rows;
+  CheckpointView view;
   for (const auto& [id, c] : map_->collections()) {
-    std::map<std::string, source::MsgPosition> mine;
-    for (const auto& ch : c.source.pchannels)
-      if (auto it = positions.find(ch); it != positions.end()) mine[ch] = it->second;
-    std::map<std::string, TargetPosition> targets;
-    for (const auto& [_, r] : c.routes)
-      if (auto it = target_positions_.find(r.target_pchannel); it != target_positions_.end())
-        targets[r.target_pchannel] = it->second;
-    meta::PositionRecord row;
-    row.task_id = opts_.task_id;
-    row.collection_id = id;
-    row.collection_name = c.source.name;
-    row.positions_json = EncodeSourcePositions(mine);
-    row.target_positions_json = EncodeTargetPositions(targets);
-    rows.push_back(std::move(row));
+    view.collections[id] = {c.source.name, c.source.pchannels};
+    auto& targets = view.target_channels[id];
+    for (const auto& [_, r] : c.routes) targets.push_back(r.target_pchannel);
   }
-  if (replicate_position_) {
-    meta::PositionRecord row;
-    row.task_id = opts_.task_id;
-    row.collection_id = kReplicateChannelRow;
-    row.collection_name = opts_.replicate_channel;
-    row.positions_json = EncodeSourcePositions({{opts_.replicate_channel, *replicate_position_}});
-    rows.push_back(std::move(row));
-  }
-  if (!rows.empty()) {
-    RETURN_IF_ERROR(
-        Annotate(deps_.store->PutPositions(rows), "write checkpoint task=" + opts_.task_id));
-  }
-  for (auto it = dropped_rows_.begin(); it != dropped_rows_.end();) {
-    RETURN_IF_ERROR(deps_.store->DeletePosition(opts_.task_id, *it));
-    it = dropped_rows_.erase(it);
-  }
-  saved_positions_ = positions;
-  last_checkpoint_ = std::chrono::steady_clock::now();
+  for (const auto& q : quarantine_.View()) view.frozen.insert(q.id);
+  view.targets = writer_->positions();
+  view.pending_json = ddl_->PendingJson();
+  RETURN_IF_ERROR(checkpoints_.Write(w, sources_.merger.Consumed(), view));
+  loop_.last_checkpoint = std::chrono::steady_clock::now();
   return OkStatus();
 }
 
 Status Pipeline::Impl::Step(bool* progressed) {
   RETURN_IF_ERROR(PullReaders(progressed));
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_catalog_sync_ >= opts_.catalog_poll) {
-    RETURN_IF_ERROR(SyncCatalog());
-    RETURN_IF_ERROR(SyncChannels());
-    last_catalog_sync_ = now;
+  if (!round_.active && !quarantine_.empty()) {
+    std::vector<int64_t> recovered;
+    RETURN_IF_ERROR(RetrySetAside(&recovered));
+    if (!recovered.empty()) {
+      *progressed = true;
+      return Rewind(recovered);
+    }
   }
-  if (!round_active_) {
-    const bool dml = !merger_.Channels().empty();
+  if (!round_.active) {
+    const bool dml = !sources_.merger.Channels().empty();
     std::optional<uint64_t> w;
     if (dml) {
-      auto wm = merger_.Watermark();
-      if (wm && *wm > applied_) w = *wm;
-    } else if (!replicate_queue_.empty()) {
-      w = applied_;
-      for (const auto& m : replicate_queue_) w = std::max(*w, m.header.timestamp);
+      auto wm = sources_.merger.Watermark();
+      if (wm && *wm > loop_.applied) w = *wm;
+    } else if (!sources_.requests.empty()) {
+      w = loop_.applied;
+      for (const auto& m : sources_.requests) w = std::max(*w, m.header.timestamp);
+    } else if (loop_.catalog_revision != deps_.catalog->Revision()) {
+      // Nothing to read yet: collections created later still have to be noticed.
+      RETURN_IF_ERROR(SyncCatalog());
+      RETURN_IF_ERROR(SyncChannels());
     }
     if (!w) return OkStatus();
-    round_w_ = *w;
-    round_has_dml_channels_ = dml;
-    round_items_.clear();
-    for (auto& m : merger_.Take(round_w_)) round_items_.push_back({false, std::move(m)});
-    while (!replicate_queue_.empty() && replicate_queue_.front().header.timestamp <= round_w_) {
-      round_items_.push_back(
-          {true, {opts_.replicate_channel, std::move(replicate_queue_.front())}});
-      replicate_queue_.pop_front();
+    ASSIGN_OR_RETURN(bool stable, CoverCatalog(*w));
+    if (!stable) {
+      *progressed = true;
+      return OkStatus();  // channels joined: the watermark is computed again with them
     }
-    std::stable_sort(round_items_.begin(), round_items_.end(), [](const Item& a, const Item& b) {
+    std::vector<RoundItem> items;
+    for (auto& m : sources_.merger.Take(*w)) items.push_back({false, std::move(m)});
+    while (!sources_.requests.empty() && sources_.requests.front().header.timestamp <= *w) {
+      items.push_back({true, {opts_.replicate_channel, std::move(sources_.requests.front())}});
+      sources_.requests.pop_front();
+    }
+    std::stable_sort(items.begin(), items.end(), [](const RoundItem& a, const RoundItem& b) {
       return a.m.msg.header.timestamp < b.m.msg.header.timestamp;
     });
-    round_index_ = 0;
-    round_active_ = true;
+    round_.Begin(*w, dml, std::move(items));
+    writer_->ResetAcked();
   }
   *progressed = true;
   return RunRound();

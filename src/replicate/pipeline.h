@@ -2,29 +2,36 @@
 // replicate::Pipeline: replicates one task from a source Milvus to a target Milvus.
 //
 // One thread per pipeline. It reads every source DML channel that carries a selected
-// collection plus the source's replicate-msg channel (DDL requests), merges the DML channels
-// by timestamp up to the common watermark W (replicate/merger.h), and per round:
+// collection plus the source's replicate-msg channel (requests), merges the DML channels by
+// timestamp up to the common watermark W (replicate/merger.h) and, before releasing W, makes
+// the source catalog view cover W (CatalogView::Sync after the tick W was read: every
+// collection, partition and database created before W is then known, its channels join the
+// merge first, and no message or request is decided with a view older than it). Per round:
 //   1. walks the released messages in ts order: Insert/Delete are rewritten to the target's
-//      collection/partition ids and shard names and batched per target pchannel; a create
-//      (from the DML stream or found in the catalog) creates the collection/partition on the
-//      target first; a drop, and every replicate-channel request, first sends the batches
-//      before it, then calls the target with replicateInfo{msgTimestamp = its ts} (a drop
-//      reaches the round only when every channel has passed its ts); a Flush is handed to
-//      replicate::FlushRetrier, which sends it beside the pipeline;
+//      collection/partition ids and shard names and batched per target pchannel
+//      (replicate/target_writer.h); creates reach the target before data; a drop, a database
+//      request or a collection create first sends the batches before it, then calls the
+//      target with replicateInfo{msgTimestamp = its ts} (a drop reaches the round only when
+//      every channel has passed its ts); index, load/release and flush requests go to
+//      replicate::DdlApplier, which applies them beside the pipeline, in order per collection;
 //   2. sends the remaining batches (one ReplicateMessage per target pchannel);
-//   3. writes the checkpoint (source positions with timestamp W, target positions) to the
-//      meta store after the target acknowledged the round's data;
-//   4. sends a time tick W to every target pchannel in use or written since the start (also
-//      while the source is idle).
+//   3. writes the checkpoint after the target acknowledged the round (replicate/checkpointer.h);
+//   4. sends a time tick W to every target pchannel in use or ticked since the start.
 // A tick never precedes the checkpoint of the data before it, so after a crash the re-sent
 // round lands in the same time-tick window on the target as its first copy, where Milvus
 // drops Insert/Delete messages whose msgID it already saw (docs/replication.md).
 //
+// One collection never blocks the others: a collection the target refuses (its create, a
+// partition, its data) is set aside with its reason (replicate/quarantine.h) while the rest
+// goes on, retried with backoff, and resumes from its own checkpoint once it passes. Nothing
+// is skipped silently: what is not applied is counted by kind (Health().skipped), logged with
+// channel and position, and named in the task's reason.
+//
 // Faults: a retryable error (target, broker, etcd, meta store unreachable) keeps the round's
 // progress, reports a reason and retries with backoff (init_backoff doubling to max_backoff);
-// anything else calls on_failure and ends the thread.
-// Threads: Start() spawns the thread, Stop() joins it; Progress() may be called from any
-// thread.
+// a target that refuses replication altogether calls on_failure and ends the thread.
+// Threads: Start() spawns the thread, Stop() joins it; Progress()/Health() may be called from
+// any thread.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -54,11 +61,11 @@ struct PipelineOptions {
   Selection selection;
   // The source's replicate-msg channel (e.g. by-dev-replicate-msg); empty: not read.
   std::string replicate_channel;
-  // Hybrid ts of the task's creation: collections created later are read from their first
-  // message even when found late; older ones from the latest message (as upstream).
+  // Hybrid ts of the task's creation. Only for tasks created before the fixed start (no start
+  // row in the checkpoint): collections created later are read from their first message, older
+  // ones from the latest message (as upstream).
   uint64_t task_start_ts = 0;
   std::chrono::milliseconds poll{20};
-  std::chrono::milliseconds catalog_poll{1000};
   std::chrono::milliseconds idle_checkpoint{1000};
   std::chrono::milliseconds idle_tick{200};
   std::chrono::milliseconds init_backoff{250};
@@ -71,6 +78,19 @@ struct PipelineOptions {
   size_t max_batch_bytes = 16 << 20;  // per ReplicateMessage call
 };
 
+// One collection the task cannot replicate right now, or whose requests wait.
+struct CollectionHealth {
+  std::string name;   // db.collection (source)
+  std::string state;  // "set_aside" (its changes wait) or "requests_waiting"
+  std::string reason;
+  int64_t since_ms = 0;
+};
+
+struct PipelineHealth {
+  std::vector<CollectionHealth> collections;
+  std::map<std::string, uint64_t> skipped;  // kind -> messages/requests not applied, with why
+};
+
 struct PipelineDeps {
   std::unique_ptr<CatalogView> catalog;
   TargetFactory connect_target;
@@ -78,6 +98,9 @@ struct PipelineDeps {
   meta::Store* store = nullptr;
   std::function<void(const std::string& reason)> on_reason;   // "" once healthy again
   std::function<void(const std::string& reason)> on_failure;  // the thread has ended
+  // Test hook (fault injection): called after the target acknowledged a round's data and
+  // before its checkpoint is written, the widest window for a re-send after a crash.
+  std::function<void(uint64_t watermark)> after_ack;
 };
 
 struct ChannelProgress {
@@ -103,6 +126,7 @@ class Pipeline {
   void Stop();
 
   std::vector<ChannelProgress> Progress() const;
+  PipelineHealth Health() const;
   // Hybrid ts of the last round fully applied to the target (0 before the first).
   uint64_t applied_ts() const { return applied_.load(); }
 

@@ -3,8 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "common/hybrid_time.h"
 #include "replicate/checkpoint.h"
+#include "replicate/checkpointer.h"
 #include "source/kafka/kafka_reader.h"
 #include "source/pulsar/pulsar_reader.h"
 #include "target/grpc_client.h"
@@ -183,6 +186,16 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   d.make_reader = MakeReaderFactory(options_, id, pulsar_backlog_);
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
+  if (options_.crash_after_ack_for_tests) {
+    d.after_ack = [id](uint64_t w) {
+      spdlog::critical(
+          "task {}: --test-crash-after-ack: exiting after the target acknowledged "
+          "the data of round {} and before its checkpoint",
+          id, w);
+      spdlog::default_logger()->flush();
+      std::_Exit(86);
+    };
+  }
 
   auto p = std::make_unique<Pipeline>(std::move(o), std::move(d));
   std::unique_ptr<Pipeline> old;
@@ -220,6 +233,21 @@ std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_
   return it == pipelines_.end() ? std::vector<ChannelProgress>{} : it->second->Progress();
 }
 
+task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
+  PipelineHealth h;
+  {
+    std::lock_guard l(mu_);
+    auto it = pipelines_.find(task_id);
+    if (it == pipelines_.end()) return {};
+    h = it->second->Health();
+  }
+  task::TaskHealth out;
+  for (const auto& c : h.collections)
+    out.collections.push_back({c.name, c.state, c.reason, c.since_ms});
+  out.skipped = std::move(h.skipped);
+  return out;
+}
+
 std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) {
   std::vector<task::ChannelLag> out;
   const auto live = Progress(task_id);
@@ -228,21 +256,10 @@ std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) 
       out.push_back({p.channel, p.position, p.checkpoint_ts, p.lag_ms, p.lag_messages});
     return out;
   }
-  auto rows = store_->ListPositions(task_id);
-  if (!rows.ok()) return out;
-  std::map<std::string, source::MsgPosition> saved;  // DML channels only, as the pipeline
-  for (const auto& row : *rows) {
-    if (row.collection_id == kReplicateChannelRow) continue;
-    auto decoded = DecodeSourcePositions(row.positions_json);
-    if (!decoded.ok()) continue;
-    for (auto& [ch, pos] : *decoded) {
-      auto it = saved.find(ch);
-      if (it == saved.end() || it->second.timestamp() < pos.timestamp()) saved[ch] = pos;
-    }
-  }
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  auto resume = Checkpointer::ResumePositions(store_, task_id);
+  if (!resume.ok()) return out;
+  const auto& saved = *resume;
+  const int64_t now_ms = NowMs();
   for (const auto& [ch, pos] : saved) {
     task::ChannelLag lag{ch, source::DescribePosition(pos), pos.timestamp(), -1, -1};
     lag.lag_messages = pulsar_backlog_

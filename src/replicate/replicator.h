@@ -46,6 +46,9 @@ struct ReplicatorOptions {
   // Backoff between retries of a failing round (retry.initBackOff / retry.maxBackOff).
   std::chrono::milliseconds init_backoff{250};
   std::chrono::milliseconds max_backoff{10000};
+  // Test hook (milvus-cdc --test-crash-after-ack): exit at once, like kill -9, after the target
+  // acknowledged a round's data and before its checkpoint. Never in production.
+  bool crash_after_ack_for_tests = false;
 };
 
 // Channel readers for a task: Pulsar when options.pulsar.address is set, otherwise Kafka.
@@ -72,6 +75,7 @@ class MilvusReplicator final : public task::Replicator {
   // Running pipelines answer from their readers; other tasks (paused, or not started yet)
   // from their stored checkpoint and the broker's latest offsets (KafkaBacklog, bounded).
   std::vector<task::ChannelLag> Lag(const std::string& task_id) override;
+  task::TaskHealth Health(const std::string& task_id) override;
 
  private:
   void Notify(std::string task_id, std::string reason, bool failure);

@@ -52,7 +52,7 @@ std::optional<CollectionMeta> SourceCatalogView::Convert(const source::Collectio
   m.create_ts = info.create_time();
   for (const auto& [id, p] : c.partitions) {
     if (p.state != 0) continue;  // only Created partitions
-    m.partitions.push_back({id, p.name, p.created_ts});
+    m.partitions.push_back({id, p.name, p.created_ts, false});
   }
   return m;
 }
@@ -65,11 +65,39 @@ Result<std::vector<CollectionMeta>> SourceCatalogView::ListCollections() {
   return out;
 }
 
+Status SourceCatalogView::Sync() {
+  ASSIGN_OR_RETURN(source::Catalog * cat, shared_->Get());
+  return cat->Sync(sync_timeout_);
+}
+
+int64_t SourceCatalogView::Revision() {
+  auto cat = shared_->Get();
+  return cat.ok() ? (*cat)->status().revision : 0;
+}
+
 Result<std::optional<CollectionMeta>> SourceCatalogView::GetCollection(int64_t id) {
   ASSIGN_OR_RETURN(source::Catalog * cat, shared_->Get());
-  auto c = cat->Collection(id);
-  if (!c) return std::optional<CollectionMeta>();
-  return Convert(*c);
+  if (auto c = cat->Collection(id)) return Convert(*c);
+  auto gone = cat->Dropped(id);
+  if (!gone) return std::optional<CollectionMeta>();
+  auto m = Convert(*gone);
+  if (m) m->dropped = true;
+  return m;
+}
+
+Result<std::optional<PartitionMeta>> SourceCatalogView::GetPartition(int64_t collection_id,
+                                                                     int64_t partition_id) {
+  ASSIGN_OR_RETURN(source::Catalog * cat, shared_->Get());
+  if (auto c = cat->Collection(collection_id)) {
+    if (auto it = c->partitions.find(partition_id);
+        it != c->partitions.end() && it->second.state == 0) {
+      return std::optional<PartitionMeta>(
+          PartitionMeta{partition_id, it->second.name, it->second.created_ts, false});
+    }
+  }
+  if (auto p = cat->DroppedPartition(collection_id, partition_id))
+    return std::optional<PartitionMeta>(PartitionMeta{partition_id, p->name, p->created_ts, true});
+  return std::optional<PartitionMeta>();
 }
 
 }  // namespace cdc::replicate

@@ -83,6 +83,7 @@ Status App::Start() {
   ASSIGN_OR_RETURN(store_, OpenStore(config_));
   spdlog::info("meta store: {}", store_->Describe());
   auto ropts = ReplicatorOptionsFrom(config_);
+  ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
   probe_ = std::make_unique<replicate::ReadinessProbe>(ropts.target_replicate_chan);
   replicator_ = std::make_unique<replicate::MilvusReplicator>(std::move(ropts), store_.get());
   task::ManagerOptions opts;

@@ -21,6 +21,8 @@ namespace cdc::server {
 class App {
  public:
   explicit App(config::Config config) : config_(std::move(config)) {}
+  // Test hook, see replicate::ReplicatorOptions::crash_after_ack_for_tests. Before Start().
+  void set_crash_after_ack_for_tests(bool v) { crash_after_ack_for_tests_ = v; }
   ~App() { Stop(); }
 
   Status Start();
@@ -31,6 +33,7 @@ class App {
   config::Config config_;
   std::unique_ptr<meta::Store> store_;
   std::unique_ptr<task::Replicator> replicator_;
+  bool crash_after_ack_for_tests_ = false;
   std::unique_ptr<task::TargetProbe> probe_;
   std::unique_ptr<task::TaskManager> tasks_;
   std::unique_ptr<api::Server> api_;

@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   CLI::App cli{"milvus-cdc: change data capture from a source Milvus to target Milvus clusters"};
   std::string config_path = "configs/cdc.yaml";
   cli.add_option("-c,--config", config_path, "path of cdc.yaml (default configs/cdc.yaml)");
+  // Fault injection for the end-to-end tests only (hidden): exit right after the target
+  // acknowledged a round's data and before its checkpoint, the widest window for a re-send.
+  bool crash_after_ack = false;
+  cli.add_flag("--test-crash-after-ack", crash_after_ack)->group("");
   CLI11_PARSE(cli, argc, argv);
 
   // Block the stop signals in every thread; main waits for them with sigwait.
@@ -38,6 +42,7 @@ int main(int argc, char** argv) {
                config->address, config->meta_store.store_type);
 
   cdc::server::App app(std::move(*config));
+  app.set_crash_after_ack_for_tests(crash_after_ack);
   if (auto st = app.Start(); !st.ok()) {
     spdlog::critical("start: {}", std::string(st.message()));
     return 1;

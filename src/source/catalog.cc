@@ -49,9 +49,12 @@ Status Catalog::ListAndWatch() {
   std::vector<CatalogEvent> events;
   {
     std::lock_guard<std::mutex> l(mu_);
+    keys_.clear();
+    for (const auto& kv : snapshot) keys_.insert(kv.key);
     events = state_.Reset(snapshot);
     for (auto& e : events) e.revision = listing->revision;
     status_.revision = listing->revision;
+    applied_cv_.notify_all();
     status_.bad_keys = state_.bad_keys();
     status_.errors = state_.errors();
   }
@@ -100,9 +103,17 @@ void Catalog::OnWatch(const std::vector<etcd::Event>& events, int64_t revision) 
       batch.push_back({e.kv.key, e.kv.value, e.type == etcd::Event::Type::kDelete, rev});
     }
     std::lock_guard<std::mutex> l(mu_);
+    for (const auto& c : batch) {
+      if (c.deleted) {
+        keys_.erase(c.key);
+      } else {
+        keys_.insert(c.key);
+      }
+    }
     auto ev = state_.Apply(batch);
     out.insert(out.end(), ev.begin(), ev.end());
     status_.revision = std::max(status_.revision, rev);
+    applied_cv_.notify_all();
     status_.bad_keys = state_.bad_keys();
     status_.errors = state_.errors();
   }
@@ -127,6 +138,7 @@ void Catalog::Supervise() {
       std::lock_guard<std::mutex> m(mu_);
       ++status_.relists;
       status_.reason.clear();
+      applied_cv_.notify_all();
       backoff = std::chrono::milliseconds(200);
       continue;
     }
@@ -157,6 +169,100 @@ std::optional<CollectionMeta> Catalog::FindCollection(const std::string& db,
   std::lock_guard<std::mutex> l(mu_);
   return state_.FindCollection(db, name);
 }
+std::optional<CollectionMeta> Catalog::Dropped(int64_t id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return state_.Dropped(id);
+}
+std::optional<PartitionMeta> Catalog::DroppedPartition(int64_t collection_id,
+                                                       int64_t partition_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return state_.DroppedPartition(collection_id, partition_id);
+}
+
+Status Catalog::Sync(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> l(sync_mu_);
+  const uint64_t need = sync_started_ + 1;  // a check that starts from now on serves us
+  while (sync_finished_ < need) {
+    if (!sync_running_) {
+      sync_running_ = true;
+      const uint64_t seq = ++sync_started_;
+      l.unlock();
+      Status s = CheckCovered(deadline);
+      l.lock();
+      sync_running_ = false;
+      sync_finished_ = seq;
+      sync_result_ = s;
+      sync_cv_.notify_all();
+      continue;
+    }
+    if (sync_cv_.wait_until(l, deadline) == std::cv_status::timeout && sync_finished_ < need) {
+      return DeadlineExceededError(absl::StrCat("sync the source catalog under '", prefix_,
+                                                "': another check did not finish in time"));
+    }
+  }
+  return sync_result_;
+}
+
+Status Catalog::CheckCovered(std::chrono::steady_clock::time_point deadline) {
+  bool relisted = false;
+  while (true) {
+    int64_t applied = 0;
+    size_t known = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      applied = status_.revision;
+      known = keys_.size();
+    }
+    etcd::RangeOptions ro;
+    ro.prefix = true;
+    ro.keys_only = true;
+    ro.min_mod_revision = applied + 1;
+    auto r = client_->Range(prefix_, ro);
+    if (!r.ok()) {
+      return Annotate(r.status(), absl::StrCat("sync the source catalog under '", prefix_,
+                                               "'; check sourceConfig.etcd"));
+    }
+    if (r->kvs.empty() && static_cast<size_t>(r->count) == known) return OkStatus();
+    int64_t wanted = applied + 1;  // deletes only: any progress of the watch
+    for (const auto& kv : r->kvs) wanted = std::max(wanted, kv.mod_revision);
+    std::unique_lock<std::mutex> l(mu_);
+    const auto give_up = std::min(deadline, std::chrono::steady_clock::now() +
+                                                std::chrono::milliseconds(relisted ? 5000 : 1000));
+    if (applied_cv_.wait_until(l, give_up, [&] { return status_.revision >= wanted; })) continue;
+    l.unlock();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceededError(absl::StrCat("the source catalog watch under '", prefix_,
+                                                "' is behind etcd (applied revision ", applied,
+                                                ", etcd has changes up to ", wanted, " and ",
+                                                r->count, " keys, the view ", known, ")"));
+    }
+    // The watch made no progress although etcd has changes it has not delivered: read the
+    // whole catalog again (as after a compaction) and check once more.
+    spdlog::warn(
+        "source catalog under '{}': the watch is behind etcd (applied revision {}, "
+        "wanted {}); re-listing",
+        prefix_, applied, wanted);
+    uint64_t relists = 0;
+    {
+      std::lock_guard<std::mutex> m(mu_);
+      relists = status_.relists;
+    }
+    {
+      std::lock_guard<std::mutex> sl(sup_mu_);
+      relist_ = true;
+    }
+    sup_cv_.notify_all();
+    l.lock();
+    if (!applied_cv_.wait_until(l, deadline, [&] { return status_.relists > relists; })) {
+      return DeadlineExceededError(
+          absl::StrCat("re-list the source catalog under '", prefix_, "': ", status_.reason));
+    }
+    l.unlock();
+    relisted = true;
+  }
+}
+
 CatalogStatus Catalog::status() const {
   std::lock_guard<std::mutex> l(mu_);
   return status_;

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "etcd/client.h"
@@ -53,7 +54,17 @@ class Catalog {
   std::optional<CollectionMeta> Collection(int64_t id) const;
   std::optional<CollectionMeta> FindCollection(const std::string& db,
                                                const std::string& name) const;
+  std::optional<CollectionMeta> Dropped(int64_t id) const;
+  std::optional<PartitionMeta> DroppedPartition(int64_t collection_id, int64_t partition_id) const;
   CatalogStatus status() const;
+
+  // Returns once this view holds every change committed to the catalog in etcd before the
+  // call (a linearizable read of the prefix at the current revision, compared with what the
+  // watch has applied: keys modified since, and the key count for deletes; then waits for the
+  // watch to catch up, re-listing if it does not). Concurrent calls share one check: a check
+  // that started after a call began serves it. Unavailable when etcd cannot be read,
+  // DeadlineExceeded when the view did not catch up within `timeout`.
+  Status Sync(std::chrono::milliseconds timeout);
 
   void Stop();
 
@@ -62,6 +73,8 @@ class Catalog {
   Status ListAndWatch();
   void OnWatch(const std::vector<etcd::Event>& events, int64_t revision);
   void Supervise();
+  // One Sync check, looping until covered or `deadline`.
+  Status CheckCovered(std::chrono::steady_clock::time_point deadline);
 
   etcd::Client* client_;
   CatalogOptions options_;
@@ -69,8 +82,16 @@ class Catalog {
   std::string prefix_;
 
   mutable std::mutex mu_;
+  std::condition_variable applied_cv_;  // status_.revision moved
   CatalogState state_;
   CatalogStatus status_;
+  std::set<std::string> keys_;  // every key under the prefix, as the watch has applied them
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_running_ = false;
+  uint64_t sync_started_ = 0, sync_finished_ = 0;
+  Status sync_result_;
   std::mutex deliver_mu_;  // one on_events at a time
 
   std::mutex sup_mu_;

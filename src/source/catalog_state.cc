@@ -1,5 +1,7 @@
 #include "source/catalog_state.h"
 
+#include <climits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -236,8 +238,41 @@ std::vector<CatalogEvent> CatalogState::Apply(const std::vector<KvChange>& chang
   }
   Live next = Compute();
   auto events = Diff(live_, next, rev);
+  Bury(live_, next);
   live_ = std::move(next);
   return events;
+}
+
+void CatalogState::Bury(const Live& before, const Live& after) {
+  for (const auto& [id, c] : before.colls) {
+    auto now = after.colls.find(id);
+    for (const auto& [pid, p] : c.partitions)
+      if (now == after.colls.end() || !now->second.partitions.count(pid))
+        dropped_parts_[{id, pid}] = p;
+    if (now != after.colls.end()) continue;
+    if (!dropped_.count(id)) dropped_order_.push_back(id);
+    dropped_[id] = c;
+  }
+  while (dropped_order_.size() > kMaxDropped) {
+    const int64_t id = dropped_order_.front();
+    dropped_order_.erase(dropped_order_.begin());
+    dropped_.erase(id);
+    dropped_parts_.erase(dropped_parts_.lower_bound({id, INT64_MIN}),
+                         dropped_parts_.upper_bound({id, INT64_MAX}));
+  }
+}
+
+std::optional<CollectionMeta> CatalogState::Dropped(int64_t id) const {
+  auto it = dropped_.find(id);
+  if (it == dropped_.end() || live_.colls.count(id)) return std::nullopt;
+  return it->second;
+}
+
+std::optional<PartitionMeta> CatalogState::DroppedPartition(int64_t collection_id,
+                                                            int64_t partition_id) const {
+  auto it = dropped_parts_.find({collection_id, partition_id});
+  if (it == dropped_parts_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<CatalogEvent> CatalogState::Reset(const std::vector<KvChange>& snapshot) {

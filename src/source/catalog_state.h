@@ -50,6 +50,13 @@ class CatalogState {
   std::optional<CollectionMeta> Collection(int64_t id) const;  // live only
   std::optional<CollectionMeta> FindCollection(const std::string& db,
                                                const std::string& name) const;
+  // The last live state of a collection that was dropped since this state was built (the most
+  // recent kMaxDropped drops are kept), with the partitions it had then.
+  std::optional<CollectionMeta> Dropped(int64_t id) const;
+  // A partition dropped from a live collection (or with it), as it was when live.
+  std::optional<PartitionMeta> DroppedPartition(int64_t collection_id, int64_t partition_id) const;
+
+  static constexpr size_t kMaxDropped = 4096;
 
   uint64_t bad_keys() const { return bad_keys_; }
   const std::vector<std::string>& errors() const { return errors_; }  // last 20
@@ -70,12 +77,17 @@ class CatalogState {
 
   void ApplyOne(const KvChange& c);
   void Error(std::string what);
+  // Keeps what stopped being live between `before` and `after` in the graveyard.
+  void Bury(const Live& before, const Live& after);
   Live Compute() const;
   static std::vector<CatalogEvent> Diff(const Live& before, const Live& after, int64_t revision);
 
   std::string root_;  // meta_prefix + "root-coord/"
   Raw raw_;
   Live live_;
+  std::map<int64_t, CollectionMeta> dropped_;  // by collection id
+  std::map<std::pair<int64_t, int64_t>, PartitionMeta> dropped_parts_;
+  std::vector<int64_t> dropped_order_;  // oldest first, bounds dropped_
   uint64_t bad_keys_ = 0;
   std::vector<std::string> errors_;
 };

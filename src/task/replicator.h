@@ -25,6 +25,7 @@
 // - Checkpoints are written by the replicator directly to meta::Store (PutPositions); the
 //   manager deletes them with the task.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,20 @@
 #include "task/task_info.h"
 
 namespace cdc::task {
+
+// A collection of a task that is not replicating normally (set aside, or requests waiting).
+struct CollectionHealth {
+  std::string name;   // db.collection on the source
+  std::string state;  // "set_aside" | "requests_waiting"
+  std::string reason;
+  int64_t since_ms = 0;
+};
+
+// What a task could not apply and which of its collections are in trouble (`get`, /metrics).
+struct TaskHealth {
+  std::vector<CollectionHealth> collections;
+  std::map<std::string, uint64_t> skipped;  // kind -> count of messages/requests not applied
+};
 
 // Where a task stands on one source channel (`get`, `list`, `position`, /metrics).
 struct ChannelLag {
@@ -59,11 +74,24 @@ class Replicator {
   virtual ~Replicator() = default;
   // Called once before any Start. `events` outlives the replicator.
   virtual void Attach(TaskEvents* events) { (void)events; }
+  // Called by create before it answers (and before Start): fixes where the new task starts
+  // reading, so that everything the source writes after create answered is replicated, also
+  // if the task first runs much later or after a restart. An error fails the create (nothing
+  // of the task is kept). Bounded in time.
+  virtual Status FixStart(const TaskInfo& task) {
+    (void)task;
+    return OkStatus();
+  }
   virtual Status Start(const TaskInfo& task) = 0;
   virtual Status Stop(const std::string& task_id) = 0;
   // Per source channel checkpoint and lag of a task, running or not (from its stored
   // checkpoint then). Thread-safe; bounded in time (no unbounded waits on a peer).
   virtual std::vector<ChannelLag> Lag(const std::string& task_id) {
+    (void)task_id;
+    return {};
+  }
+  // The task's health while it runs (empty otherwise). Thread-safe, cheap.
+  virtual TaskHealth Health(const std::string& task_id) {
     (void)task_id;
     return {};
   }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "common/hybrid_time.h"
+
 namespace cdc::task {
 namespace {
 
@@ -334,11 +336,22 @@ json LagJson(const std::vector<ChannelLag>& channels) {
     out.push_back({{"channel_name", c.channel},
                    {"checkpoint", c.checkpoint},
                    {"checkpoint_ts", c.checkpoint_ts},
-                   {"checkpoint_time", static_cast<int64_t>(c.checkpoint_ts >> 18)},
+                   {"checkpoint_time", HybridToMs(c.checkpoint_ts)},
                    {"lag_ms", c.lag_ms},
                    {"lag_messages", c.lag_messages}});
   }
   return out;
+}
+
+void AddHealthJson(const TaskHealth& health, json* view) {
+  json collections = json::array();
+  for (const auto& c : health.collections) {
+    json e = {{"name", c.name}, {"state", c.state}, {"reason", c.reason}};
+    if (c.since_ms > 0) e["since"] = c.since_ms;
+    collections.push_back(std::move(e));
+  }
+  (*view)["collections"] = std::move(collections);
+  (*view)["skipped"] = health.skipped;
 }
 
 Result<CreateRequest> DecodeCreateRequest(const json& data) {

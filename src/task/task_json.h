@@ -22,6 +22,10 @@ nlohmann::json ToApiJson(const TaskInfo& t);
 // [{channel_name, checkpoint, checkpoint_ts, checkpoint_time (ms), lag_ms, lag_messages}]
 // (-1 = unknown).
 nlohmann::json LagJson(const std::vector<ChannelLag>& channels);
+// Ours, in `get`/`list`: "collections" = the task's collections not replicating normally
+// ([{name, state: set_aside|requests_waiting, reason, since}]), "skipped" = {kind: count} of
+// messages and requests not applied (each also logged and named in the reason).
+void AddHealthJson(const TaskHealth& health, nlohmann::json* view);
 
 // Decodes create request_data like upstream's mapstructure: unknown keys ignored, JSON numbers
 // accepted for ints, null = zero value; a wrong type is an error naming the field path.

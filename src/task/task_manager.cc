@@ -157,10 +157,33 @@ Result<std::string> TaskManager::Create(const CreateRequest& req) {
                                                 : options_.default_connect_timeout;
   RETURN_IF_ERROR(req.kafka.address.empty() ? probe_->CheckMilvus(req.milvus, timeout)
                                             : probe_->CheckKafka(req.kafka, timeout));
+  {
+    std::lock_guard lock(mu_);
+    if (!req.task_id.empty() && tasks_.count(req.task_id)) return req.task_id;
+    if (!creating_.insert(t.task_id).second) {
+      return FailedPreconditionError("a create of task " + t.task_id +
+                                     " is in progress; retry it to get its answer");
+    }
+  }
+  // Where the task starts is fixed before create answers (outside the lock: it asks the
+  // source's queue, bounded in time); a create that fails after it removes what it wrote.
+  Status fixed = replicator_->FixStart(t);
   std::lock_guard lock(mu_);
+  creating_.erase(t.task_id);
+  if (!fixed.ok()) {
+    (void)store_->DeleteTask(t.task_id);
+    return Status(fixed.code(),
+                  "fail to fix the start of the task: " + std::string(fixed.message()));
+  }
   if (!req.task_id.empty() && tasks_.count(req.task_id)) return req.task_id;
-  RETURN_IF_ERROR(CheckCreateLocked(t));  // again: another create may have won meanwhile
-  RETURN_IF_ERROR(Put(t));
+  if (Status s = CheckCreateLocked(t); !s.ok()) {  // again: another create may have won
+    (void)store_->DeleteTask(t.task_id);
+    return s;
+  }
+  if (Status s = Put(t); !s.ok()) {
+    (void)store_->DeleteTask(t.task_id);
+    return s;
+  }
   if (t.disable_auto_start) {
     RETURN_IF_ERROR(SetStateLocked(t, TaskState::kPaused, kDisabledAutoStart));
   } else if (Status s = StartLocked(t); !s.ok()) {
@@ -247,6 +270,14 @@ Result<std::vector<meta::PositionRecord>> TaskManager::Positions(const std::stri
     return Annotate(rows.status(), "fail to read the task positions, task_id: " + task_id);
   }
   return rows;
+}
+
+TaskHealth TaskManager::Health(const std::string& task_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (!tasks_.count(task_id)) return {};
+  }
+  return replicator_->Health(task_id);
 }
 
 std::vector<ChannelLag> TaskManager::Lag(const std::string& task_id) {

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,7 @@ class TaskManager : public TaskEvents {
   // Per source channel checkpoint and lag of a task (empty for an unknown task). Does not take
   // the manager's lock while asking the replicator.
   std::vector<ChannelLag> Lag(const std::string& task_id);
+  TaskHealth Health(const std::string& task_id);
   // Number of tasks in each state name (Initial, Running, Paused).
   std::map<std::string, int> CountByState();
   // Stops every replicator (server shutdown). States stay as stored.
@@ -86,6 +88,7 @@ class TaskManager : public TaskEvents {
   ManagerOptions options_;
   std::mutex mu_;
   std::map<std::string, TaskInfo> tasks_;  // guarded by mu_
+  std::set<std::string> creating_;         // ids whose create is fixing its start; mu_
 };
 
 }  // namespace cdc::task

@@ -1,7 +1,6 @@
 """Guarantees checked on the real target: lag per source channel (in messages and in time) in
 `get`, `position` and /metrics, and no duplicates when milvus-cdc dies after the target
 acknowledged a pack but before the checkpoint (the pack is sent a second time on restart)."""
-import os
 import re
 import time
 import urllib.request
@@ -65,25 +64,26 @@ def test_lag_in_messages_grows_while_paused_and_returns_to_zero(replicating, cdc
     c.drop()
 
 
-def _restart(server, env=None):
+def _restart(server, extra_args=()):
     """Starts the session's milvus-cdc again (same config and port) once its process ended."""
-    args = server.proc.args
-    server.proc = cdc.subprocess.Popen(args, stdout=server.log, stderr=cdc.subprocess.STDOUT,
-                                       env=env)
+    if not hasattr(server, "base_args"):
+        server.base_args = list(server.proc.args)
+    server.proc = cdc.subprocess.Popen(server.base_args + list(extra_args), stdout=server.log,
+                                       stderr=cdc.subprocess.STDOUT)
     assert server.wait_ready(30) is None
 
 
 def test_pack_sent_twice_after_a_crash_before_the_checkpoint_leaves_no_duplicates(
         replicating, cdc_server, source, target, names):
-    """CDC_TEST_CRASH_AFTER_ACK=1 makes milvus-cdc exit right after the target acknowledged a
-    pack and before the checkpoint: on restart the same pack goes to the target again."""
+    """--test-crash-after-ack makes milvus-cdc exit right after the target acknowledged a pack
+    and before the checkpoint: on restart the same pack goes to the target again."""
     name = names("coll")
     c = loaded_source_collection(source, name, shards_num=2)
     c.insert(rows(range(20)))
     eventually(lambda: target_ids(target, name) == list(range(20)), "20 rows")
 
     cdc_server.stop_running()
-    _restart(cdc_server, env=dict(os.environ, CDC_TEST_CRASH_AFTER_ACK="1"))
+    _restart(cdc_server, ["--test-crash-after-ack"])
     c.insert(rows(range(20, 220)))
     deadline = time.monotonic() + 60
     while cdc_server.proc.poll() is None and time.monotonic() < deadline:

@@ -78,19 +78,85 @@ Result<std::optional<source::Pack>> FakeReader::Next(std::chrono::milliseconds) 
   return std::optional<source::Pack>();
 }
 
+Result<std::map<std::string, source::MsgPosition>> FakeBroker::LatestPositions(
+    const std::vector<std::string>& channels) const {
+  std::map<std::string, source::MsgPosition> out;
+  for (const auto& ch : channels) {
+    source::MsgPosition p;
+    p.set_channel_name(ch);
+    const int64_t end = End(ch);
+    if (end == 0) {
+      p.set_msgid(source::EncodeKafkaMsgId(0));
+    } else {
+      auto last = Read(ch, end - 1);
+      p.set_msgid(source::EncodeKafkaMsgId(end - 1));
+      p.set_timestamp(last->header.timestamp);
+    }
+    out[ch] = p;
+  }
+  return out;
+}
+
+void FakeCatalog::ApplyLocked(const replicate::CollectionMeta& c, bool remove) {
+  ++revision_;
+  if (remove) {
+    auto it = colls_.find(c.id);
+    if (it == colls_.end()) return;
+    dropped_[c.id] = it->second;
+    dropped_[c.id].dropped = true;
+    colls_.erase(it);
+    return;
+  }
+  colls_[c.id] = c;
+}
+
 void FakeCatalog::Put(replicate::CollectionMeta c) {
   std::lock_guard l(mu_);
-  colls_[c.id] = std::move(c);
+  if (lagging_) {
+    pending_.emplace_back(std::move(c), false);
+    return;
+  }
+  ApplyLocked(c, false);
 }
 
 void FakeCatalog::Remove(int64_t id) {
   std::lock_guard l(mu_);
-  colls_.erase(id);
+  replicate::CollectionMeta c;
+  c.id = id;
+  if (lagging_) {
+    pending_.emplace_back(std::move(c), true);
+    return;
+  }
+  ApplyLocked(c, true);
 }
 
 void FakeCatalog::set_unavailable(bool v) {
   std::lock_guard l(mu_);
   unavailable_ = v;
+}
+
+void FakeCatalog::set_lagging(bool v) {
+  std::lock_guard l(mu_);
+  lagging_ = v;
+}
+
+int FakeCatalog::syncs() const {
+  std::lock_guard l(mu_);
+  return syncs_;
+}
+
+Status FakeCatalog::Sync() {
+  std::lock_guard l(mu_);
+  if (unavailable_) return UnavailableError("source etcd 127.0.0.1:1: unreachable (fake)");
+  ++syncs_;
+  for (const auto& [c, removed] : pending_) ApplyLocked(c, removed);
+  pending_.clear();
+  return OkStatus();
+}
+
+int64_t FakeCatalog::Revision() {
+  std::lock_guard l(mu_);
+  return revision_;
 }
 
 Result<std::vector<replicate::CollectionMeta>> FakeCatalog::ListCollections() {
@@ -104,9 +170,23 @@ Result<std::vector<replicate::CollectionMeta>> FakeCatalog::ListCollections() {
 Result<std::optional<replicate::CollectionMeta>> FakeCatalog::GetCollection(int64_t id) {
   std::lock_guard l(mu_);
   if (unavailable_) return UnavailableError("source etcd 127.0.0.1:1: unreachable (fake)");
-  auto it = colls_.find(id);
-  if (it == colls_.end()) return std::optional<replicate::CollectionMeta>();
-  return std::optional<replicate::CollectionMeta>(it->second);
+  if (auto it = colls_.find(id); it != colls_.end())
+    return std::optional<replicate::CollectionMeta>(it->second);
+  if (auto it = dropped_.find(id); it != dropped_.end())
+    return std::optional<replicate::CollectionMeta>(it->second);
+  return std::optional<replicate::CollectionMeta>();
+}
+
+Result<std::optional<replicate::PartitionMeta>> FakeCatalog::GetPartition(int64_t collection_id,
+                                                                          int64_t partition_id) {
+  ASSIGN_OR_RETURN(auto c, GetCollection(collection_id));
+  if (!c) return std::optional<replicate::PartitionMeta>();
+  for (auto p : c->partitions) {
+    if (p.id != partition_id) continue;
+    p.dropped = c->dropped;
+    return std::optional<replicate::PartitionMeta>(p);
+  }
+  return std::optional<replicate::PartitionMeta>();
 }
 
 }  // namespace cdc::testing

@@ -24,6 +24,10 @@ class FakeBroker {
   // Message at `offset`, or nullopt past the end.
   std::optional<source::Message> Read(const std::string& channel, int64_t offset) const;
   int64_t End(const std::string& channel) const;
+  // As source::Broker::LatestPositions: each channel's last message (offset and its own ts),
+  // or offset 0 with ts 0 for an empty channel.
+  Result<std::map<std::string, source::MsgPosition>> LatestPositions(
+      const std::vector<std::string>& channels) const;
 
  private:
   mutable std::mutex mu_;
@@ -58,18 +62,35 @@ class FakeReader final : public source::ChannelReader {
   std::atomic<uint64_t> filtered_{0};
 };
 
+// In-memory CatalogView. With set_lagging(true) it behaves like a watch that is behind etcd:
+// what Put/Remove change becomes visible only at the next Sync(), which is what the pipeline
+// must call before it decides about a message (the catalog watermark).
 class FakeCatalog final : public replicate::CatalogView {
  public:
   void Put(replicate::CollectionMeta c);
+  // Dropped on the source: GetCollection still answers it with `dropped` set.
   void Remove(int64_t id);
+  void set_unavailable(bool v);
+  void set_lagging(bool v);
+  int syncs() const;
+
+  Status Sync() override;
+  int64_t Revision() override;
   Result<std::vector<replicate::CollectionMeta>> ListCollections() override;
   Result<std::optional<replicate::CollectionMeta>> GetCollection(int64_t id) override;
-  void set_unavailable(bool v);
+  Result<std::optional<replicate::PartitionMeta>> GetPartition(int64_t collection_id,
+                                                               int64_t partition_id) override;
 
  private:
-  std::mutex mu_;
+  void ApplyLocked(const replicate::CollectionMeta& c, bool remove);
+  mutable std::mutex mu_;
   bool unavailable_ = false;
+  bool lagging_ = false;
+  int syncs_ = 0;
+  int64_t revision_ = 1;
+  std::vector<std::pair<replicate::CollectionMeta, bool>> pending_;  // (meta, removed)
   std::map<int64_t, replicate::CollectionMeta> colls_;
+  std::map<int64_t, replicate::CollectionMeta> dropped_;
 };
 
 }  // namespace cdc::testing

@@ -5,12 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <thread>
 
 #include "meta/memory/memory_store.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/msg.pb.h"
+#include "milvus/schema.pb.h"
+#include "replicate/checkpointer.h"
+#include "replicate/start_point.h"
 #include "target/grpc_client.h"
 #include "tools/sim/messages.h"
 #include "unit/replicate/fake_source.h"
@@ -33,9 +37,14 @@ uint64_t Ts(uint64_t ms) { return sim::ComposeTs(ms); }
 class CatalogRef final : public CatalogView {
  public:
   explicit CatalogRef(CatalogView* c) : c_(c) {}
+  Status Sync() override { return c_->Sync(); }
+  int64_t Revision() override { return c_->Revision(); }
   Result<std::vector<CollectionMeta>> ListCollections() override { return c_->ListCollections(); }
   Result<std::optional<CollectionMeta>> GetCollection(int64_t id) override {
     return c_->GetCollection(id);
+  }
+  Result<std::optional<PartitionMeta>> GetPartition(int64_t c, int64_t p) override {
+    return c_->GetPartition(c, p);
   }
 
  private:
@@ -73,8 +82,9 @@ class PipelineTest : public ::testing::Test {
   }
 
   // The collection exists in the catalog and its create message is on both channels.
-  void CreateCollection(uint64_t ts) {
+  void CreateCollection(uint64_t ts, const std::function<void(CollectionMeta*)>& edit = {}) {
     CollectionMeta m = MetaOf(spec_, vch_, 101, ts);
+    if (edit) edit(&m);
     auto create = sim::MakeCreateCollection(spec_, vch_, m.pchannels, 101, ts).SerializeAsString();
     m.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create));
     m.start_msg_ids[kCh1] = source::EncodeKafkaMsgId(broker_.Append(kCh1, create));
@@ -140,6 +150,70 @@ class PipelineTest : public ::testing::Test {
     pipeline_.reset();
     readers_.clear();
     StartPipeline();
+  }
+
+  // The checkpoint rows of collections (not the start row or the replicate channel's).
+  std::vector<meta::PositionRecord> CollectionRows() {
+    std::vector<meta::PositionRecord> out;
+    auto rows = store_.ListPositions("t1");
+    EXPECT_TRUE(rows.ok());
+    if (!rows.ok()) return out;
+    for (auto& r : *rows)
+      if (r.collection_id > 0) out.push_back(std::move(r));
+    return out;
+  }
+  std::optional<meta::PositionRecord> Row(int64_t id) {
+    auto rows = store_.ListPositions("t1");
+    if (!rows.ok()) return std::nullopt;
+    for (auto& r : *rows)
+      if (r.collection_id == id) return r;
+    return std::nullopt;
+  }
+
+  // c1 exists on both channels, the pipeline runs and has applied it.
+  bool StartWithC1() {
+    CreateCollection(Ts(2000));
+    Tick(Ts(2005));
+    StartPipeline();
+    return WaitApplied(Ts(2005));
+  }
+  // A second collection c2 (id 200) on both channels, created at `ts`, its create message
+  // on both channels.
+  std::vector<std::string> CreateC2(const sim::CollectionSpec& c2, uint64_t ts) {
+    const std::vector<std::string> vch2 = {std::string(kCh0) + "_200v0",
+                                           std::string(kCh1) + "_200v1"};
+    CollectionMeta m2 = MetaOf(c2, vch2, 201, ts);
+    auto create2 = sim::MakeCreateCollection(c2, vch2, m2.pchannels, 201, ts).SerializeAsString();
+    m2.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create2));
+    m2.start_msg_ids[kCh1] = source::EncodeKafkaMsgId(broker_.Append(kCh1, create2));
+    catalog_.Put(m2);
+    return vch2;
+  }
+
+  // A CreateIndex request of `collection` on the replicate channel.
+  void AppendCreateIndex(const std::string& collection, const std::string& index, uint64_t ts) {
+    mpb::CreateIndexRequest idx;
+    idx.mutable_base()->set_msg_type(::milvus::proto::common::CreateIndex);
+    idx.mutable_base()->set_timestamp(ts);
+    idx.set_collection_name(collection);
+    idx.set_field_name("vec");
+    idx.set_index_name(index);
+    broker_.Append(kRep, idx.SerializeAsString());
+  }
+  // What create does before it answers (replicate/start_point.h).
+  bool FixStartNow() {
+    return FixStart(
+               &store_, "t1", kRep, {kCh0, kCh1},
+               [this](const std::vector<std::string>& chs, std::chrono::milliseconds) {
+                 return broker_.LatestPositions(chs);
+               },
+               std::chrono::seconds(1))
+        .ok();
+  }
+
+  void WaitCalls(const std::string& method, size_t n) {
+    for (int i = 0; i < 500 && target_.CallsOf(method).size() < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
   bool WaitApplied(uint64_t ts) {
@@ -227,13 +301,17 @@ TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   auto ticks = TicksByChannel(target_);
   EXPECT_EQ(ticks.size(), 2u);
   for (const auto& [_, ts] : ticks) EXPECT_EQ(ts, Ts(2020));
-  // The checkpoint names both source channels at the applied watermark.
-  auto rows = store_.ListPositions("t1");
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_THAT((*rows)[0].positions_json, HasSubstr(kCh0));
-  EXPECT_THAT((*rows)[0].positions_json, HasSubstr(kCh1));
-  EXPECT_THAT((*rows)[0].target_positions_json, HasSubstr("fake-dml_"));
+  // The checkpoint names both source channels at the applied watermark, in the collection's
+  // row and in the start row (every channel the task knows).
+  auto rows = CollectionRows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_THAT(rows[0].positions_json, HasSubstr(kCh0));
+  EXPECT_THAT(rows[0].positions_json, HasSubstr(kCh1));
+  EXPECT_THAT(rows[0].target_positions_json, HasSubstr("fake-dml_"));
+  auto start = Row(kStartRow);
+  ASSERT_TRUE(start.has_value());
+  EXPECT_THAT(start->positions_json, HasSubstr(kCh0));
+  EXPECT_THAT(start->positions_json, HasSubstr(kCh1));
 }
 
 TEST_F(PipelineTest, RestartResumesFromCheckpointWithoutDuplicates) {
@@ -270,9 +348,7 @@ TEST_F(PipelineTest, DropCollectionAfterAllChannelsPassedIt) {
   EXPECT_EQ(target_.CallsOf("DropCollection")[0].replicate_ts, Ts(2030));
   EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
   EXPECT_EQ(TargetPks().size(), 2u);
-  auto rows = store_.ListPositions("t1");
-  ASSERT_TRUE(rows.ok());
-  EXPECT_TRUE(rows->empty());  // the dropped collection's checkpoint row is gone
+  EXPECT_TRUE(CollectionRows().empty());  // the dropped collection's checkpoint row is gone
 }
 
 TEST_F(PipelineTest, ReplicateChannelDdlIsReissuedWithReplicateInfo) {
@@ -307,6 +383,9 @@ TEST_F(PipelineTest, ReplicateChannelDdlIsReissuedWithReplicateInfo) {
   broker_.Append(kRep, release.SerializeAsString());
   Tick(Ts(2040));
   ASSERT_TRUE(WaitApplied(Ts(2040)));
+  // The requests are applied beside the pipeline (replicate::DdlApplier), in order.
+  for (const char* call : {"CreateIndex", "LoadPartitions", "ReleasePartitions"})
+    WaitCalls(call, 1);
   for (const char* call : {"LoadPartitions", "ReleasePartitions"}) {
     auto calls = target_.CallsOf(call);
     ASSERT_EQ(calls.size(), 1u) << call;
@@ -336,10 +415,7 @@ TEST_F(PipelineTest, NormalTargetStopsTaskWithHint) {
 }
 
 TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
-  CreateCollection(Ts(2000));
-  Tick(Ts(2005));
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  ASSERT_TRUE(StartWithC1());
   target_.FailNext("ReplicateMessage", 3, {grpc::StatusCode::UNAVAILABLE, 0, "target down"});
   Insert(0, Ts(2010), 1, 0, 4);
   Tick(Ts(2020));
@@ -353,10 +429,7 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
 }
 
 TEST_F(PipelineTest, ProgressCountsMessagesNotYetAppliedPerChannel) {
-  CreateCollection(Ts(2000));
-  Tick(Ts(2005));
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  ASSERT_TRUE(StartWithC1());
   auto lag_of = [&](const std::string& ch) -> int64_t {
     for (const auto& p : pipeline_->Progress())
       if (p.channel == ch) return p.lag_messages;
@@ -403,10 +476,7 @@ TEST_F(PipelineTest, ReadersDropCollectionsTheTaskDoesNotSelect) {
                                            std::string(kCh1) + "_200v1"};
   catalog_.Put(MetaOf(c2, c2_vch, 201, Ts(1900)));
   selection_ = {"default.c1"};
-  CreateCollection(Ts(2000));
-  Tick(Ts(2005));
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  ASSERT_TRUE(StartWithC1());
   for (int i = 0; i < 20; ++i) {
     broker_.Append(kCh0, sim::MakeInsert(c2, {.partition_id = 201,
                                               .vchannel = c2_vch[0],
@@ -427,10 +497,7 @@ TEST_F(PipelineTest, ReadersDropCollectionsTheTaskDoesNotSelect) {
 }
 
 TEST_F(PipelineTest, FlushTheTargetCannotTakeYetDoesNotHoldBackLaterChanges) {
-  CreateCollection(Ts(2000));
-  Tick(Ts(2005));
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  ASSERT_TRUE(StartWithC1());
   // A target whose datanode does not watch the channel yet: Flush times out, then "channel not
   // found", while it waits for the ticks that follow.
   target_.FailNext("Flush", 2, {grpc::StatusCode::DEADLINE_EXCEEDED, 0, "Deadline Exceeded"});
@@ -500,10 +567,7 @@ TEST_F(PipelineTest, ChannelsOfADroppedCollectionKeepGettingTicks) {
 
 TEST_F(PipelineTest, BufferStaysBoundedWhileTheTargetIsDownAndNothingIsLost) {
   max_buffered_bytes_ = 1;  // full as soon as anything is buffered
-  CreateCollection(Ts(2000));
-  Tick(Ts(2005));
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  ASSERT_TRUE(StartWithC1());
   const uint64_t before = StatsOf(mu_, readers_, kCh0).packs;
   // Down for 250+500+1000+2000 ms of backoff while 50 packs of data wait in the source.
   target_.FailNext("ReplicateMessage", 4, {grpc::StatusCode::UNAVAILABLE, 0, "target down"});
@@ -518,6 +582,212 @@ TEST_F(PipelineTest, BufferStaysBoundedWhileTheTargetIsDownAndNothingIsLost) {
   auto pks = TargetPks();
   EXPECT_EQ(pks.size(), 500u);
   for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << pk;
+}
+
+// A second collection c2 (2 shards on kCh0/kCh1, id 200) created on the source at `ts`.
+sim::CollectionSpec Spec2() {
+  sim::CollectionSpec c;
+  c.name = "c2";
+  c.id = 200;
+  c.shards = 2;
+  c.dim = 4;
+  return c;
+}
+
+TEST_F(PipelineTest, DynamicFieldCollectionIsCreatedAsTheSourceHasIt) {
+  // The source keeps the hidden `$meta` field; a target refuses it in a create ("cannot
+  // explicitly set a field as a dynamic field") and wants enable_dynamic_field instead.
+  spec_.dynamic_field = true;
+  CreateCollection(Ts(2000), [](CollectionMeta* m) {
+    ::milvus::proto::schema::CollectionSchema schema;
+    ASSERT_TRUE(schema.ParseFromString(m->schema));
+    auto* meta_field = schema.add_fields();
+    meta_field->set_fieldid(102);
+    meta_field->set_name("$meta");
+    meta_field->set_data_type(::milvus::proto::schema::JSON);
+    meta_field->set_is_dynamic(true);
+    m->schema = schema.SerializeAsString();
+  });
+  Insert(0, Ts(2010), 1, 0, 3);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  auto* c = target_.FindCollection("default", "c1");
+  ASSERT_NE(c, nullptr);
+  ::milvus::proto::schema::CollectionSchema sent;
+  ASSERT_TRUE(sent.ParseFromString(c->schema));
+  EXPECT_TRUE(sent.enable_dynamic_field());
+  ASSERT_EQ(sent.fields_size(), 2);  // id, vec: in the source's order, `$meta` left to the target
+  EXPECT_EQ(sent.fields(0).name(), "id");
+  EXPECT_EQ(sent.fields(1).name(), "vec");
+  EXPECT_EQ(TargetPks().size(), 3u);
+}
+
+TEST_F(PipelineTest, CollectionTheTargetRefusesIsSetAsideWhileTheOthersGoOnAndCatchesUp) {
+  ASSERT_TRUE(StartWithC1());
+  // c2 appears; the target refuses its create three times (then takes it).
+  target_.FailNext("CreateCollection", 3, {grpc::StatusCode::OK, 65535, "c2 refused (test)"});
+  sim::CollectionSpec c2 = Spec2();
+  const std::vector<std::string> vch2 = {std::string(kCh0) + "_200v0",
+                                         std::string(kCh1) + "_200v1"};
+  CollectionMeta m2 = MetaOf(c2, vch2, 201, Ts(2010));
+  auto create2 =
+      sim::MakeCreateCollection(c2, vch2, m2.pchannels, 201, Ts(2010)).SerializeAsString();
+  m2.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create2));
+  m2.start_msg_ids[kCh1] = source::EncodeKafkaMsgId(broker_.Append(kCh1, create2));
+  catalog_.Put(m2);
+  for (int i = 0; i < 5; ++i) {
+    Insert(i % 2, Ts(2020 + i * 10), 10 + i, i * 10, 10);  // c1
+    broker_.Append(i % 2 == 0 ? kCh0 : kCh1, sim::MakeInsert(c2, {.partition_id = 201,
+                                                                  .vchannel = vch2[i % 2],
+                                                                  .ts = Ts(2021 + i * 10),
+                                                                  .msg_id = 100 + i,
+                                                                  .first_pk = 1000 + i * 10,
+                                                                  .rows = 10})
+                                                 .SerializeAsString());
+    Tick(Ts(2025 + i * 10));
+  }
+  // c1 keeps replicating while c2 waits.
+  ASSERT_TRUE(WaitApplied(Ts(2065)));
+  auto c2_rows = [&] {
+    int n = 0;
+    for (const auto& [pk, _] : TargetPks()) n += pk >= 1000;
+    return n;
+  };
+  EXPECT_EQ(c2_rows(), 0);  // still refused (the third attempt comes after 250+500 ms)
+  bool set_aside = false;
+  for (int i = 0; i < 100 && !set_aside; ++i) {
+    for (const auto& h : pipeline_->Health().collections)
+      set_aside = set_aside || (h.name == "default.c2" && h.state == "set_aside");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(set_aside);
+  // Once the target takes c2, it catches up from where it stopped: every row, once.
+  for (int i = 0; i < 1000 && c2_rows() < 50; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 100u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << "pk " << pk;
+  ASSERT_NE(target_.FindCollection("default", "c2"), nullptr);
+  for (int i = 0; i < 100 && !pipeline_->Health().collections.empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(pipeline_->Health().collections.empty());
+  std::lock_guard l(mu_);
+  bool said = false;
+  for (const auto& r : reasons_)
+    said = said || r.find("default.c2 is set aside") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST_F(PipelineTest, RequestsWaitForACatalogThatIsBehindInsteadOfBeingDropped) {
+  // The catalog's watch is behind etcd: c2 shows only once the pipeline syncs it.
+  ASSERT_TRUE(StartWithC1());
+  catalog_.set_lagging(true);
+  sim::CollectionSpec c2 = Spec2();
+  const auto vch2 = CreateC2(c2, Ts(2010));
+  broker_.Append(kCh0, sim::MakeInsert(c2, {.partition_id = 201,
+                                            .vchannel = vch2[0],
+                                            .ts = Ts(2011),
+                                            .msg_id = 7,
+                                            .first_pk = 500,
+                                            .rows = 5})
+                           .SerializeAsString());
+  AppendCreateIndex("c2", "vec_idx", Ts(2012));
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_GE(catalog_.syncs(), 1);
+  ASSERT_NE(target_.FindCollection("default", "c2"), nullptr);
+  EXPECT_EQ(TargetPks().count(500), 1u);
+  for (int i = 0; i < 300 && target_.CallsOf("CreateIndex").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto calls = target_.CallsOf("CreateIndex");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_THAT(calls[0].request_text, HasSubstr("c2"));
+  EXPECT_TRUE(pipeline_->Health().skipped.empty());
+}
+
+TEST_F(PipelineTest, ARequestTheTargetRefusesWaitsAcrossARestartAndIsNotLost) {
+  ASSERT_TRUE(StartWithC1());
+  target_.FailNext("LoadCollection", 3, {grpc::StatusCode::OK, 700, "index not found (test)"});
+  mpb::LoadCollectionRequest load;
+  load.mutable_base()->set_msg_type(::milvus::proto::common::LoadCollection);
+  load.mutable_base()->set_timestamp(Ts(2010));
+  load.set_collection_name("c1");
+  broker_.Append(kRep, load.SerializeAsString());
+  Insert(0, Ts(2015), 1, 0, 4);  // later data is not held back by it
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(TargetPks().size(), 4u);
+  for (int i = 0; i < 300 && target_.CallsOf("LoadCollection").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Refused once; the pipeline stops (its checkpoint keeps the request) and starts again.
+  Restart();
+  for (int i = 0; i < 1000 && !target_.FindCollection("default", "c1")->loaded; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(target_.FindCollection("default", "c1")->loaded);
+  EXPECT_EQ(target_.CallsOf("LoadCollection").size(), 4u);  // three refusals, then taken
+  Tick(Ts(2030));
+  ASSERT_TRUE(WaitApplied(Ts(2030)));
+  pipeline_->Stop();
+  auto rep = Row(kReplicateChannelRow);
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_THAT(rep->positions_json, HasSubstr("\"Pending\":[]"));
+}
+
+TEST_F(PipelineTest, WhatIsNotReplicatedIsCountedAndNamedNeverSilent) {
+  ASSERT_TRUE(StartWithC1());
+  ::milvus::proto::common::MsgHeader user;  // what a CreateCredential starts with
+  user.mutable_base()->set_msg_type(::milvus::proto::common::CreateCredential);
+  user.mutable_base()->set_timestamp(Ts(2010));
+  broker_.Append(kRep, user.SerializeAsString());
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  auto health = pipeline_->Health();
+  EXPECT_EQ(health.skipped["request_not_replicated"], 1u);
+  std::lock_guard l(mu_);
+  bool named = false;
+  for (const auto& r : reasons_) named = named || r.find("CreateCredential") != std::string::npos;
+  EXPECT_TRUE(named);
+}
+
+TEST_F(PipelineTest, FixedStartReadsExactlyWhatTheSourceWroteAfterCreateAnswered) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 5);  // before the task: not replicated (no initial sync)
+  AppendCreateIndex("c1", "before_idx", Ts(2012));
+  Tick(Ts(2020));
+  // create: the start is fixed and stored before the answer; the readers start much later.
+  ASSERT_TRUE(FixStartNow());
+  Insert(1, Ts(2030), 2, 100, 5);  // right after the answer
+  AppendCreateIndex("c1", "after_idx", Ts(2031));
+  Tick(Ts(2040));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 5u);
+  for (const auto& [pk, n] : pks) EXPECT_GE(pk, 100) << pk;
+  WaitCalls("CreateIndex", 1);
+  auto idx = target_.CallsOf("CreateIndex");
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_THAT(idx[0].request_text, HasSubstr("after_idx"));
+}
+
+TEST_F(PipelineTest, FixedStartOfAnEmptyChannelReadsItFromItsFirstMessage) {
+  ASSERT_TRUE(FixStartNow());
+  // Nothing was ever written: the collection comes after create, with its first rows.
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 5);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(TargetPks().size(), 5u);
+}
+
+TEST(SourceDmlChannels, ClusterChannelsAndWhatTheCatalogNames) {
+  CollectionMeta c;
+  c.pchannels = {"by-dev-rootcoord-dml_3", "other-dml_9"};
+  auto chs = SourceDmlChannels("by-dev-replicate-msg", 2, {c});
+  EXPECT_EQ(chs, (std::vector<std::string>{"by-dev-rootcoord-dml_0", "by-dev-rootcoord-dml_1",
+                                           "by-dev-rootcoord-dml_3", "other-dml_9"}));
 }
 
 }  // namespace

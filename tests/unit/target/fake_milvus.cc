@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "milvus/schema.pb.h"
+
 namespace cdc::testing {
 namespace mpb = ::milvus::proto::milvus;
 namespace cpb = ::milvus::proto::common;
@@ -151,6 +153,17 @@ grpc::Status FakeMilvus::CreateCollection(grpc::ServerContext* ctx,
   }
   auto key = db + "/" + req->collection_name();
   if (collections_.count(key)) return gs;  // same as Milvus: idempotent for equal params
+  ::milvus::proto::schema::CollectionSchema schema;
+  if (!schema.ParseFromString(req->schema())) {
+    Fail(resp, 1100, "invalid parameter[expected=a CollectionSchema]");
+    return gs;
+  }
+  for (const auto& f : schema.fields()) {
+    if (f.is_dynamic()) {  // as Milvus 2.3's proxy answers
+      Fail(resp, 65535, "cannot explicitly set a field as a dynamic field");
+      return gs;
+    }
+  }
   Collection c;
   c.id = next_id_;
   next_id_ += 10;

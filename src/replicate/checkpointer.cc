@@ -1,0 +1,192 @@
+#include "replicate/checkpointer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace cdc::replicate {
+
+namespace {
+// Keeps the smaller position per channel (the one to read from).
+void KeepEarliest(std::map<std::string, source::MsgPosition>* into,
+                  const std::map<std::string, source::MsgPosition>& from) {
+  for (const auto& [ch, pos] : from) {
+    auto it = into->find(ch);
+    if (it == into->end() || pos.timestamp() < it->second.timestamp()) (*into)[ch] = pos;
+  }
+}
+
+Result<std::map<std::string, source::MsgPosition>> Decode(const meta::PositionRecord& row,
+                                                          meta::Store* store) {
+  auto decoded = DecodeSourcePositions(row.positions_json);
+  if (!decoded.ok()) {
+    return Annotate(decoded.status(),
+                    absl::StrCat("load checkpoint task=", row.task_id,
+                                 " collection=", row.collection_id, " from ", store->Describe()));
+  }
+  return decoded;
+}
+}  // namespace
+
+Checkpointer::Checkpointer(std::string task_id, meta::Store* store, std::string replicate_channel)
+    : task_id_(std::move(task_id)),
+      store_(store),
+      replicate_channel_(std::move(replicate_channel)) {}
+
+Status Checkpointer::Load() {
+  ASSIGN_OR_RETURN(auto rows, store_->ListPositions(task_id_));
+  rows_.clear();
+  start_.clear();
+  channels_.clear();
+  replicate_.reset();
+  pending_json_ = "[]";
+  to_delete_.clear();
+  has_start_row_ = false;
+  for (const auto& row : rows) {
+    ASSIGN_OR_RETURN(auto positions, Decode(row, store_));
+    if (row.collection_id == kReplicateChannelRow) {
+      for (auto& [_, pos] : positions) replicate_ = pos;
+      pending_json_ = DecodePending(row.positions_json);
+      continue;
+    }
+    if (row.collection_id == kStartRow) {
+      start_ = std::move(positions);
+      has_start_row_ = true;
+      continue;
+    }
+    CollectionRow r;
+    r.name = row.collection_name;
+    for (const auto& [_, pos] : positions) r.ts = std::max(r.ts, pos.timestamp());
+    r.positions = std::move(positions);
+    rows_[row.collection_id] = std::move(r);
+  }
+  return OkStatus();
+}
+
+std::optional<source::MsgPosition> Checkpointer::StartOf(const std::string& channel) const {
+  std::map<std::string, source::MsgPosition> earliest;
+  if (auto it = start_.find(channel); it != start_.end()) earliest[channel] = it->second;
+  for (const auto& [_, r] : rows_)
+    if (auto it = r.positions.find(channel); it != r.positions.end())
+      KeepEarliest(&earliest, {{channel, it->second}});
+  if (earliest.empty()) return std::nullopt;
+  return earliest[channel];
+}
+
+uint64_t Checkpointer::AppliedTs(int64_t collection_id) const {
+  auto it = rows_.find(collection_id);
+  return it == rows_.end() ? 0 : it->second.ts;
+}
+
+uint64_t Checkpointer::Watermark() const {
+  uint64_t w = 0;
+  for (const auto& [_, r] : rows_) w = std::max(w, r.ts);
+  for (const auto& [_, p] : start_) w = std::max(w, p.timestamp());
+  return w;
+}
+
+void Checkpointer::SetChannel(const std::string& channel, const source::MsgPosition& p) {
+  channels_[channel] = p;
+}
+
+void Checkpointer::DropRow(int64_t collection_id) {
+  rows_.erase(collection_id);
+  to_delete_.insert(collection_id);
+}
+
+void Checkpointer::Freeze(int64_t collection_id, const std::string& name,
+                          const std::map<std::string, source::MsgPosition>& if_none,
+                          uint64_t applied_ts) {
+  CollectionRow& r = rows_[collection_id];
+  if (r.name.empty()) r.name = name;
+  if (r.positions.empty()) r.positions = if_none;
+  r.ts = std::max(r.ts, applied_ts);
+  for (auto& [_, p] : r.positions) p.set_timestamp(std::max<uint64_t>(p.timestamp(), r.ts));
+  to_delete_.erase(collection_id);
+}
+
+std::optional<source::MsgPosition> Checkpointer::Known(const std::string& channel) const {
+  if (auto it = channels_.find(channel); it != channels_.end()) return it->second;
+  return StartOf(channel);
+}
+
+Status Checkpointer::Write(uint64_t w, const std::map<std::string, source::MsgPosition>& consumed,
+                           const CheckpointView& view) {
+  for (const auto& [ch, pos] : consumed) channels_[ch] = pos;
+  std::map<std::string, source::MsgPosition> now = channels_;
+  for (auto& [_, pos] : now) pos.set_timestamp(std::max<uint64_t>(pos.timestamp(), w));
+
+  std::vector<meta::PositionRecord> out;
+  auto row_of = [&](int64_t id, const std::string& name, const std::string& positions_json) {
+    meta::PositionRecord r;
+    r.task_id = task_id_;
+    r.collection_id = id;
+    r.collection_name = name;
+    r.positions_json = positions_json;
+    return r;
+  };
+  for (const auto& [id, named] : view.collections) {
+    const auto& [name, pchannels] = named;
+    CollectionRow& row = rows_[id];
+    row.name = name;
+    if (!view.frozen.count(id) && w > row.ts) {
+      for (const auto& ch : pchannels)
+        if (auto it = now.find(ch); it != now.end()) row.positions[ch] = it->second;
+      row.ts = w;
+    }
+  }
+  for (const auto& [id, row] : rows_) {
+    if (!view.collections.count(id) && !view.frozen.count(id)) continue;
+    if (row.positions.empty()) continue;  // nothing known to read it from yet
+    auto r = row_of(id, row.name, EncodeSourcePositions(row.positions));
+    std::map<std::string, TargetPosition> targets;
+    if (auto tc = view.target_channels.find(id); tc != view.target_channels.end())
+      for (const auto& t : tc->second)
+        if (auto it = view.targets.find(t); it != view.targets.end()) targets[t] = it->second;
+    r.target_positions_json = EncodeTargetPositions(targets);
+    out.push_back(std::move(r));
+  }
+  // Rows of collections no longer mapped (dropped, or left from an older run): gone.
+  for (auto it = rows_.begin(); it != rows_.end();) {
+    if (view.collections.count(it->first) || view.frozen.count(it->first)) {
+      ++it;
+      continue;
+    }
+    to_delete_.insert(it->first);
+    it = rows_.erase(it);
+  }
+  for (const auto& [ch, pos] : now) {
+    auto it = start_.find(ch);
+    if (it == start_.end() || it->second.timestamp() <= pos.timestamp()) start_[ch] = pos;
+  }
+  if (!start_.empty()) out.push_back(row_of(kStartRow, "", EncodeSourcePositions(start_)));
+  pending_json_ = view.pending_json;
+  if (replicate_) {
+    out.push_back(row_of(kReplicateChannelRow, replicate_channel_,
+                         EncodeReplicatePosition(*replicate_, pending_json_)));
+  }
+  if (!out.empty()) {
+    RETURN_IF_ERROR(Annotate(store_->PutPositions(out), "write checkpoint task=" + task_id_));
+  }
+  for (auto it = to_delete_.begin(); it != to_delete_.end();) {
+    RETURN_IF_ERROR(
+        Annotate(store_->DeletePosition(task_id_, *it),
+                 absl::StrCat("delete checkpoint task=", task_id_, " collection=", *it)));
+    it = to_delete_.erase(it);
+  }
+  return OkStatus();
+}
+
+Result<std::map<std::string, source::MsgPosition>> Checkpointer::ResumePositions(
+    meta::Store* store, const std::string& task_id) {
+  Checkpointer c(task_id, store, "");
+  RETURN_IF_ERROR(c.Load());
+  // The channels the task's collections use (a start-row channel alone is not read).
+  std::map<std::string, source::MsgPosition> out;
+  for (const auto& [_, row] : c.rows_)
+    for (const auto& [ch, __] : row.positions)
+      if (auto p = c.StartOf(ch)) out[ch] = *p;
+  return out;
+}
+
+}  // namespace cdc::replicate

@@ -1,0 +1,256 @@
+#include "replicate/ddl_applier.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "milvus/common.pb.h"
+#include "milvus/milvus.pb.h"
+#include "nlohmann/json.hpp"
+#include "source/message.h"
+
+namespace cdc::replicate {
+
+namespace {
+namespace cpb = ::milvus::proto::common;
+namespace mpb = ::milvus::proto::milvus;
+
+template <typename Req>
+Result<Req> Parse(const DdlRequest& r) {
+  Req req;
+  if (!req.ParseFromString(r.payload)) {
+    return InvalidArgumentError(
+        absl::StrCat("decode ", DdlApplier::Describe(r), ": not a ", Req::descriptor()->name()));
+  }
+  req.set_collection_name(r.collection);
+  return req;
+}
+}  // namespace
+
+DdlApplier::DdlApplier(std::string task_id, target::Client* target, DdlApplierOptions options)
+    : task_id_(std::move(task_id)), target_(target), opts_(options) {}
+
+DdlApplier::~DdlApplier() { Stop(); }
+
+std::string DdlApplier::Describe(const DdlRequest& r) {
+  return absl::StrCat(source::MsgTypeName(r.type), " of ", r.db, ".", r.collection, " (source ts ",
+                      r.ts, ")");
+}
+
+void DdlApplier::Add(DdlRequest request) {
+  Item it;
+  it.since = it.next_try = std::chrono::steady_clock::now();
+  it.backoff = opts_.init_backoff;
+  it.req = std::move(request);
+  std::lock_guard l(mu_);
+  queues_[it.req.collection_id].items.push_back(std::move(it));
+  if (!worker_.joinable() && !stop_) worker_ = std::thread([this] { Work(); });
+  cv_.notify_all();
+}
+
+void DdlApplier::SetReady(int64_t collection_id, bool ready) {
+  std::lock_guard l(mu_);
+  auto it = queues_.find(collection_id);
+  if (it == queues_.end()) {
+    if (!ready) return;
+    it = queues_.emplace(collection_id, Queue()).first;
+  }
+  it->second.ready = ready;
+  cv_.notify_all();
+}
+
+void DdlApplier::Discard(int64_t collection_id, const std::string& why) {
+  std::lock_guard l(mu_);
+  auto it = queues_.find(collection_id);
+  if (it == queues_.end()) return;
+  for (const auto& item : it->second.items) {
+    spdlog::warn("task {}: {} not applied: {}", task_id_, Describe(item.req), why);
+    ++stats_.discarded;
+  }
+  queues_.erase(it);
+}
+
+std::string DdlApplier::PendingJson() const {
+  nlohmann::json out = nlohmann::json::array();
+  std::lock_guard l(mu_);
+  for (const auto& [_, q] : queues_)
+    for (const auto& item : q.items) {
+      const DdlRequest& r = item.req;
+      out.push_back({{"collection_id", r.collection_id},
+                     {"db", r.db},
+                     {"collection", r.collection},
+                     {"type", r.type},
+                     {"ts", r.ts},
+                     {"data", absl::Base64Escape(r.payload)}});
+    }
+  return out.dump();
+}
+
+Status DdlApplier::Restore(const std::string& json) {
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return InvalidArgumentError("pending requests in the checkpoint: not a list");
+  for (const auto& e : j) {
+    DdlRequest r;
+    std::string data;
+    if (!e.is_object() || !e.contains("data") || !e["data"].is_string() ||
+        !absl::Base64Unescape(e["data"].get<std::string>(), &data)) {
+      return InvalidArgumentError("pending request in the checkpoint: bad entry " + e.dump());
+    }
+    r.collection_id = e.value("collection_id", int64_t{0});
+    r.db = e.value("db", std::string("default"));
+    r.collection = e.value("collection", std::string());
+    r.type = e.value("type", 0);
+    r.ts = e.value("ts", uint64_t{0});
+    r.payload = std::move(data);
+    Add(std::move(r));
+  }
+  return OkStatus();
+}
+
+std::map<int64_t, std::string> DdlApplier::Reasons() const {
+  std::map<int64_t, std::string> out;
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard l(mu_);
+  for (const auto& [id, q] : queues_) {
+    std::string why = q.gave_up;
+    if (!q.items.empty()) {
+      const Item& head = q.items.front();
+      const std::string more =
+          q.items.size() > 1 ? absl::StrCat(" (", q.items.size() - 1, " more queued)") : "";
+      if (!q.ready) {
+        why = absl::StrCat(Describe(head.req),
+                           " waits for the collection to be created on the target", more);
+      } else if (head.attempts > 0) {
+        why = absl::StrCat(
+            Describe(head.req), " not taken by the target after ", head.attempts, " attempt(s) in ",
+            std::chrono::duration_cast<std::chrono::seconds>(now - head.since).count(),
+            " s: ", head.last_error, "; retried in the background", more);
+      }
+    }
+    if (!why.empty()) out[id] = why;
+  }
+  return out;
+}
+
+DdlStats DdlApplier::stats() const {
+  std::lock_guard l(mu_);
+  return stats_;
+}
+
+int64_t DdlApplier::NextDue(std::chrono::steady_clock::time_point* when) const {
+  int64_t best = 0;
+  for (const auto& [id, q] : queues_) {
+    if (!q.ready || q.items.empty()) continue;
+    if (best == 0 || q.items.front().next_try < *when) {
+      best = id;
+      *when = q.items.front().next_try;
+    }
+  }
+  return best;
+}
+
+void DdlApplier::Work() {
+  std::unique_lock l(mu_);
+  while (!stop_) {
+    std::chrono::steady_clock::time_point when;
+    const int64_t id = NextDue(&when);
+    if (id == 0) {
+      cv_.wait(l);
+      continue;
+    }
+    if (when > std::chrono::steady_clock::now()) {
+      cv_.wait_until(l, when);
+      continue;
+    }
+    DdlRequest attempt = queues_[id].items.front().req;
+    l.unlock();
+    Status s = Apply(attempt);
+    l.lock();
+    if (stop_) break;
+    Finish(id, s);
+  }
+}
+
+// Records the outcome of the head of `collection_id`'s queue (mu_ held).
+void DdlApplier::Finish(int64_t collection_id, const Status& s) {
+  auto qit = queues_.find(collection_id);
+  if (qit == queues_.end() || qit->second.items.empty()) return;  // discarded meanwhile
+  Queue& q = qit->second;
+  Item& head = q.items.front();
+  ++head.attempts;
+  const auto waited = std::chrono::steady_clock::now() - head.since;
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(waited).count();
+  if (s.ok()) {
+    if (head.attempts > 1) {
+      spdlog::info("task {}: {} taken by the target after {} attempts ({} s)", task_id_,
+                   Describe(head.req), head.attempts, secs);
+    } else {
+      spdlog::info("task {}: replicate request {} handled", task_id_, Describe(head.req));
+    }
+    ++stats_.applied;
+    q.gave_up.clear();
+    q.items.pop_front();
+    return;
+  }
+  head.last_error = std::string(s.message());
+  if (head.req.type == cpb::Flush && waited >= opts_.flush_give_up_after) {
+    q.gave_up = absl::StrCat("gave up ", Describe(head.req), " after ", head.attempts,
+                             " attempts in ", secs, " s: ", head.last_error,
+                             " (a Flush carries no data; the target seals the segments itself)");
+    spdlog::error("task {}: {}", task_id_, q.gave_up);
+    ++stats_.given_up;
+    q.items.pop_front();
+    return;
+  }
+  if (head.attempts == 1) {
+    spdlog::warn(
+        "task {}: {} not taken by the target yet ({}); retrying it in the background "
+        "while later changes go on",
+        task_id_, Describe(head.req), head.last_error);
+  }
+  head.next_try = std::chrono::steady_clock::now() + head.backoff;
+  head.backoff = std::min(head.backoff * 2, opts_.max_backoff);
+}
+
+Status DdlApplier::Apply(const DdlRequest& r) {
+  const std::string& db = r.db;
+  switch (r.type) {
+#define CDC_DDL(Type, Req, Call)                    \
+  case cpb::Type: {                                 \
+    ASSIGN_OR_RETURN(auto req, Parse<mpb::Req>(r)); \
+    return target_->Call(db, std::move(req), r.ts); \
+  }
+    CDC_DDL(CreateIndex, CreateIndexRequest, CreateIndex)
+    CDC_DDL(DropIndex, DropIndexRequest, DropIndex)
+    CDC_DDL(LoadCollection, LoadCollectionRequest, LoadCollection)
+    CDC_DDL(ReleaseCollection, ReleaseCollectionRequest, ReleaseCollection)
+    CDC_DDL(LoadPartitions, LoadPartitionsRequest, LoadPartitions)
+    CDC_DDL(ReleasePartitions, ReleasePartitionsRequest, ReleasePartitions)
+#undef CDC_DDL
+    case cpb::Flush: {
+      mpb::FlushRequest req;
+      if (!req.ParseFromString(r.payload))
+        return InvalidArgumentError("decode " + Describe(r) + ": not a FlushRequest");
+      req.clear_collection_names();
+      req.add_collection_names(r.collection);
+      return target_->Flush(db, std::move(req), r.ts);
+    }
+    default:
+      return InvalidArgumentError("no way to apply " + Describe(r));
+  }
+}
+
+void DdlApplier::Stop() {
+  std::thread worker;
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+    cv_.notify_all();
+    worker = std::move(worker_);
+  }
+  if (worker.joinable()) worker.join();
+}
+
+}  // namespace cdc::replicate

@@ -1,0 +1,116 @@
+#pragma once
+// replicate::DdlApplier: applies the replicate-channel requests that change no data (index
+// create/drop, load/release of collections and partitions, flush) on the target, beside the
+// pipeline, on a thread of its own: in source order per collection, each retried with backoff
+// until the target takes it, so that one collection's refused request never holds back other
+// collections or any data.
+//
+// Why beside: none of these requests changes which rows the target holds, so applying one a
+// little after the data that followed it in the source changes nothing a query sees once it
+// is applied; and some can only be taken after later ticks (a Milvus 2.3 target answers Flush
+// only once its datanode watches the collection's channels, which waits for the ticks that
+// follow; docs/replication.md, "Flush"), so waiting for them in place could wait for itself.
+//
+// Order and state: per source collection a FIFO; a request waits while its collection is not
+// ready on the target (SetReady: created, and not set aside). A request is done when the
+// target takes it ("already exists" on a create, "not found" on a drop/release/flush count as
+// done: target::Client), when its collection is dropped on the source (Discard: moot, logged
+// and counted), or, for a Flush only, after give_up_after (it carries no data: logged as an
+// error, counted, the target seals the segments itself). Every other failure is retried with
+// backoff for as long as it takes (the cause may be fixed on the target), and Reasons() says
+// which request waits and why.
+// Nothing is lost across restarts: PendingJson() goes into every checkpoint with the replicate
+// channel's position, and Restore() queues it again.
+// Threads: every method from any thread; the worker starts with the first request.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "target/client.h"
+
+namespace cdc::replicate {
+
+struct DdlRequest {
+  int64_t collection_id = 0;  // the source collection it is about
+  std::string db;             // on the target
+  std::string collection;     // on the target
+  int type = 0;               // common.MsgType of the request
+  std::string payload;        // the source's serialized milvus request
+  uint64_t ts = 0;            // source ts (replicateInfo.msgTimestamp)
+};
+
+struct DdlApplierOptions {
+  std::chrono::milliseconds init_backoff{500};
+  std::chrono::milliseconds max_backoff{10000};
+  std::chrono::milliseconds flush_give_up_after{std::chrono::minutes(15)};
+};
+
+struct DdlStats {
+  uint64_t applied = 0;
+  uint64_t discarded = 0;  // their collection was dropped on the source first
+  uint64_t given_up = 0;   // Flush requests the target did not take in time
+};
+
+class DdlApplier {
+ public:
+  // `target` must outlive the applier (or Stop() must be called first).
+  DdlApplier(std::string task_id, target::Client* target, DdlApplierOptions options = {});
+  ~DdlApplier();
+  DdlApplier(const DdlApplier&) = delete;
+  DdlApplier& operator=(const DdlApplier&) = delete;
+
+  void Add(DdlRequest request);
+  void SetReady(int64_t collection_id, bool ready);
+  // The collection is gone on the source: its queued requests are moot.
+  void Discard(int64_t collection_id, const std::string& why);
+  // The queued requests as a JSON array (for the checkpoint); Restore queues such an array.
+  std::string PendingJson() const;
+  Status Restore(const std::string& json);
+  // What waits and why, per collection (collections with nothing waiting are left out); the
+  // last request given up stays listed under its collection until another one is taken.
+  std::map<int64_t, std::string> Reasons() const;
+  DdlStats stats() const;
+  // Ends the worker (an attempt in flight is waited for, at most the client's RPC timeout).
+  // The queue stays as it is (it is in the checkpoint).
+  void Stop();
+
+  static std::string Describe(const DdlRequest& r);
+
+ private:
+  struct Item {
+    DdlRequest req;
+    std::chrono::steady_clock::time_point since, next_try;
+    std::chrono::milliseconds backoff{0};
+    int attempts = 0;
+    std::string last_error;
+  };
+  struct Queue {
+    std::deque<Item> items;
+    bool ready = false;
+    std::string gave_up;
+  };
+  void Work();
+  // The collection whose head is due first (0 if none is ready), and when.
+  int64_t NextDue(std::chrono::steady_clock::time_point* when) const;
+  void Finish(int64_t collection_id, const Status& s);
+  Status Apply(const DdlRequest& r);
+
+  const std::string task_id_;
+  target::Client* const target_;
+  const DdlApplierOptions opts_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int64_t, Queue> queues_;
+  DdlStats stats_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace cdc::replicate

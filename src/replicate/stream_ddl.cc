@@ -1,0 +1,325 @@
+// Pipeline::Impl, what is not row data: creates and drops from the DML channels, requests
+// from the replicate-msg channel, and collections set aside.
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "milvus/common.pb.h"
+#include "milvus/milvus.pb.h"
+#include "milvus/msg.pb.h"
+#include "replicate/pipeline_impl.h"
+#include "replicate/wire_rewrite.h"
+
+namespace cdc::replicate {
+
+namespace mpb = ::milvus::proto::milvus;
+namespace msgpb = ::milvus::proto::msg;
+namespace cpb = ::milvus::proto::common;
+
+namespace {
+template <typename T>
+Result<T> Decode(const source::Message& m, const char* what) {
+  T out;
+  if (!out.ParseFromArray(m.payload.data(), static_cast<int>(m.payload.size()))) {
+    return InvalidArgumentError(
+        absl::StrCat("decode ", what, " at ", source::DescribePosition(m.position)));
+  }
+  return out;
+}
+std::string DbOrDefault(const std::string& db) { return db.empty() ? "default" : db; }
+std::string FullName(const CollectionMeta& c) { return absl::StrCat(c.db_name, ".", c.name); }
+}  // namespace
+
+Result<MappedCollection*> Pipeline::Impl::Map(const CollectionMeta& meta) {
+  if (!map_->selection().Selected(meta.db_name, meta.name)) {
+    sources_.ignored->Ignore(meta.id);
+    return nullptr;
+  }
+  auto mapped = map_->Ensure(meta);
+  if (mapped.ok()) {
+    if (*mapped != nullptr) ddl_->SetReady(meta.id, true);
+    return mapped;
+  }
+  if (IsRetryable(mapped.status())) return mapped.status();
+  // The target refuses something only this collection needs: the others go on.
+  SetAside(meta.id, FullName(meta), mapped.status());
+  if (checkpoints_.AppliedTs(meta.id) == 0) {
+    // A collection new to the task: it resumes from its create message on every channel.
+    std::map<std::string, source::MsgPosition> from;
+    for (const auto& [ch, id] : meta.start_msg_ids) {
+      source::MsgPosition p;
+      p.set_channel_name(ch);
+      p.set_msgid(id);
+      p.set_timestamp(meta.create_ts > 0 ? meta.create_ts - 1 : 0);
+      if (auto known = checkpoints_.StartOf(ch); known && known->timestamp() < p.timestamp())
+        p = *known;
+      from[ch] = p;
+    }
+    checkpoints_.Freeze(meta.id, meta.name, from, 0);
+  }
+  return nullptr;
+}
+
+void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status& s) {
+  const bool again = quarantine_.Has(id);
+  quarantine_.Put(id, name, std::string(s.message()));
+  ddl_->SetReady(id, false);
+  // A collection that was replicating has everything up to the last round, and what the
+  // target took of it in this one; it resumes after that, from the channels' last positions.
+  std::map<std::string, source::MsgPosition> from;
+  uint64_t applied = 0;
+  if (const MappedCollection* c = map_->Find(id)) {
+    for (const auto& ch : c->source.pchannels)
+      if (auto p = checkpoints_.Known(ch)) from[ch] = *p;
+    applied = loop_.applied;
+    if (auto it = writer_->acked().find(id); it != writer_->acked().end())
+      applied = std::max(applied, it->second);
+  }
+  checkpoints_.Freeze(id, name, from, applied);
+  if (!again) {
+    spdlog::error(
+        "task {}: collection {} is set aside, the task's other collections go on: {}; "
+        "retried with backoff, it resumes from where it stopped once the target "
+        "takes it",
+        opts_.task_id, name, std::string(s.message()));
+  }
+}
+
+Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
+  for (int64_t id : quarantine_.Due()) {
+    ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));
+    if (!meta || meta->dropped) {
+      quarantine_.Remove(id);
+      ddl_->Discard(id, "its collection was dropped on the source while set aside");
+      checkpoints_.DropRow(id);
+      sources_.ignored->Ignore(id);
+      Skip("collection_dropped_while_set_aside",
+           absl::StrCat("collection id ", id, meta ? " (" + FullName(*meta) + ")" : "",
+                        " was dropped on the source while set aside; its changes went with it"));
+      continue;
+    }
+    map_->Forget(id);  // look the target up again: it may have been fixed or re-created
+    auto mapped = map_->Ensure(*meta);
+    if (!mapped.ok()) {
+      if (IsRetryable(mapped.status())) return mapped.status();
+      quarantine_.Put(id, FullName(*meta), std::string(mapped.status().message()));
+      continue;
+    }
+    spdlog::info(
+        "task {}: collection {} is taken by the target again; it catches up from its "
+        "checkpoint",
+        opts_.task_id, FullName(*meta));
+    recovered->push_back(id);  // stays set aside until the rewind has written its row
+  }
+  return OkStatus();
+}
+
+Status Pipeline::Impl::ProcessCreateCollection(const MergedMessage& m) {
+  const auto& h = m.msg.header;
+  if (map_->Known(h.collection_id) || quarantine_.Has(h.collection_id)) return OkStatus();
+  ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(h.collection_id));
+  if (!meta) {
+    // The catalog no longer has it at all: build what we can from the message.
+    ASSIGN_OR_RETURN(auto req, Decode<msgpb::CreateCollectionRequest>(m.msg, "CreateCollection"));
+    CollectionMeta from;
+    from.id = h.collection_id;
+    from.db_name = DbOrDefault(req.db_name());
+    from.db_id = req.dbid();
+    from.name = req.collectionname();
+    from.schema = req.schema();
+    from.vchannels.assign(req.virtualchannelnames().begin(), req.virtualchannelnames().end());
+    from.pchannels.assign(req.physicalchannelnames().begin(), req.physicalchannelnames().end());
+    from.shards_num = static_cast<int32_t>(from.vchannels.size());
+    from.create_ts = h.timestamp;
+    meta = from;
+  }
+  if (meta->dropped) {
+    sources_.ignored->Ignore(h.collection_id);
+    if (map_->selection().Selected(meta->db_name, meta->name)) {
+      Skip("collection_dropped_before_seen",
+           absl::StrCat("CreateCollection at ", source::DescribePosition(m.msg.position), ": ",
+                        FullName(*meta), " was dropped on the source before the task saw it"));
+    }
+    return OkStatus();
+  }
+  ASSIGN_OR_RETURN(auto c, Map(*meta));
+  (void)c;
+  return SyncChannels();
+}
+
+Status Pipeline::Impl::ProcessCreatePartition(const MergedMessage& m) {
+  MappedCollection* c = map_->Find(m.msg.header.collection_id);
+  if (c == nullptr || quarantine_.Has(c->source.id)) return OkStatus();
+  ASSIGN_OR_RETURN(auto req, Decode<msgpb::CreatePartitionRequest>(m.msg, "CreatePartition"));
+  Status s =
+      map_->AddPartition(*c, req.partitionid(), req.partition_name(), m.msg.header.timestamp);
+  if (s.ok() || IsRetryable(s)) return s;
+  SetAside(c->source.id, FullName(c->source), s);
+  return OkStatus();
+}
+
+Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
+  const auto& h = m.msg.header;
+  MappedCollection* c = map_->Find(h.collection_id);
+  if (c == nullptr) {
+    if (!quarantine_.Has(h.collection_id)) return OkStatus();  // not ours, or dropped already
+    // Set aside before it ever reached the target: nothing to drop there.
+    quarantine_.Remove(h.collection_id);
+    ddl_->Discard(h.collection_id, "its collection was dropped on the source");
+    checkpoints_.DropRow(h.collection_id);
+    sources_.ignored->Ignore(h.collection_id);
+    return OkStatus();
+  }
+  if (h.timestamp <= checkpoints_.AppliedTs(h.collection_id)) return OkStatus();  // done before
+  RETURN_IF_ERROR(FlushData());
+  FieldOverrides ov;
+  ov.varints[kDropCollectionCollectionId] = c->target.id;
+  if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
+    std::set<std::string> targets;
+    for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
+    RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
+  }
+  RETURN_IF_ERROR(target_->DropCollection(c->target.db_name, c->target.name, h.timestamp));
+  spdlog::info("task {}: dropped collection {}.{} on the target", opts_.task_id, c->target.db_name,
+               c->target.name);
+  ddl_->Discard(h.collection_id, "its collection was dropped on the source");
+  quarantine_.Remove(h.collection_id);
+  checkpoints_.DropRow(h.collection_id);
+  map_->Drop(h.collection_id);
+  round_.changed = true;
+  return OkStatus();
+}
+
+Status Pipeline::Impl::ProcessDropPartition(const MergedMessage& m) {
+  const auto& h = m.msg.header;
+  MappedCollection* c = map_->Find(h.collection_id);
+  if (c == nullptr || quarantine_.Has(h.collection_id)) return OkStatus();
+  if (h.timestamp <= checkpoints_.AppliedTs(h.collection_id)) return OkStatus();
+  ASSIGN_OR_RETURN(auto req, Decode<msgpb::DropPartitionRequest>(m.msg, "DropPartition"));
+  auto tp = c->target_partitions.find(req.partition_name());
+  if (tp == c->target_partitions.end()) return OkStatus();  // not on the target: nothing to drop
+  RETURN_IF_ERROR(FlushData());
+  FieldOverrides ov;
+  ov.varints[kDropPartitionCollectionId] = c->target.id;
+  ov.varints[kDropPartitionPartitionId] = tp->second;
+  if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
+    std::set<std::string> targets;
+    for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
+    RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
+  }
+  RETURN_IF_ERROR(
+      target_->DropPartition(c->target.db_name, c->target.name, req.partition_name(), h.timestamp));
+  map_->RemovePartition(*c, req.partition_name());
+  round_.changed = true;
+  return OkStatus();
+}
+
+Result<MappedCollection*> Pipeline::Impl::ForRequest(const std::string& db, const std::string& name,
+                                                     std::string* why) {
+  why->clear();
+  if (MappedCollection* c = map_->FindByName(db, name)) return c;
+  if (!map_->selection().Selected(db, name)) return nullptr;
+  // The view covers the request's ts: a collection it names was created before it.
+  ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
+  const CollectionMeta* newest = nullptr;
+  for (const auto& meta : all)
+    if (meta.db_name == db && meta.name == name &&
+        (newest == nullptr || meta.create_ts > newest->create_ts))
+      newest = &meta;
+  if (newest == nullptr) {
+    *why = absl::StrCat("collection ", db, ".", name,
+                        " is not in the source catalog any more (dropped on the source)");
+    return nullptr;
+  }
+  ASSIGN_OR_RETURN(MappedCollection * c, Map(*newest));
+  RETURN_IF_ERROR(SyncChannels());
+  return c;
+}
+
+Status Pipeline::Impl::QueueCollectionRequest(const MergedMessage& m, const std::string& db,
+                                              const std::string& collection) {
+  // The data before the request reaches the target before the request can run.
+  RETURN_IF_ERROR(FlushData());
+  std::string why;
+  ASSIGN_OR_RETURN(MappedCollection * c, ForRequest(db, collection, &why));
+  DdlRequest r;
+  r.type = m.msg.header.type;
+  r.payload = std::string(m.msg.payload.data(), m.msg.payload.size());
+  r.ts = m.msg.header.timestamp;
+  if (c != nullptr) {
+    r.collection_id = c->source.id;
+    r.db = c->target.db_name;
+    r.collection = c->target.name;
+    ddl_->Add(std::move(r));
+    return OkStatus();
+  }
+  for (const auto& q : quarantine_.View()) {
+    if (q.name != absl::StrCat(db, ".", collection)) continue;
+    r.collection_id = q.id;  // waits until the collection reaches the target
+    r.db = db;
+    r.collection = collection;
+    ddl_->Add(std::move(r));
+    return OkStatus();
+  }
+  if (!why.empty()) {
+    Skip("request_for_dropped_collection",
+         absl::StrCat(source::MsgTypeName(r.type), " at ", source::DescribePosition(m.msg.position),
+                      ": ", why));
+  }
+  return OkStatus();
+}
+
+Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
+  const uint64_t ts = m.msg.header.timestamp;
+  switch (m.msg.header.type) {
+    case cpb::CreateDatabase: {
+      ASSIGN_OR_RETURN(auto req, Decode<mpb::CreateDatabaseRequest>(m.msg, "CreateDatabase"));
+      if (map_->selection().DatabaseSelected(req.db_name())) {
+        RETURN_IF_ERROR(FlushData());
+        RETURN_IF_ERROR(target_->CreateDatabase(req.db_name(), ts));
+      }
+      break;
+    }
+    case cpb::DropDatabase: {
+      ASSIGN_OR_RETURN(auto req, Decode<mpb::DropDatabaseRequest>(m.msg, "DropDatabase"));
+      if (map_->selection().DatabaseSelected(req.db_name())) {
+        RETURN_IF_ERROR(FlushData());
+        RETURN_IF_ERROR(target_->DropDatabase(req.db_name(), ts));
+        map_->ForgetDatabase(req.db_name());
+      }
+      break;
+    }
+    case cpb::Flush: {
+      ASSIGN_OR_RETURN(auto req, Decode<mpb::FlushRequest>(m.msg, "Flush"));
+      for (const auto& name : req.collection_names())
+        RETURN_IF_ERROR(QueueCollectionRequest(m, DbOrDefault(req.db_name()), name));
+      break;
+    }
+#define CDC_COLLECTION_REQUEST(Type, Req)                                                          \
+  case cpb::Type: {                                                                                \
+    ASSIGN_OR_RETURN(auto req, Decode<mpb::Req>(m.msg, #Type));                                    \
+    RETURN_IF_ERROR(QueueCollectionRequest(m, DbOrDefault(req.db_name()), req.collection_name())); \
+    break;                                                                                         \
+  }
+      CDC_COLLECTION_REQUEST(LoadCollection, LoadCollectionRequest)
+      CDC_COLLECTION_REQUEST(ReleaseCollection, ReleaseCollectionRequest)
+      CDC_COLLECTION_REQUEST(LoadPartitions, LoadPartitionsRequest)
+      CDC_COLLECTION_REQUEST(ReleasePartitions, ReleasePartitionsRequest)
+      CDC_COLLECTION_REQUEST(CreateIndex, CreateIndexRequest)
+      CDC_COLLECTION_REQUEST(DropIndex, DropIndexRequest)
+#undef CDC_COLLECTION_REQUEST
+    default:
+      // Users, roles, privileges, aliases, ...: not replicated (docs/replication.md).
+      Skip("request_not_replicated",
+           absl::StrCat(source::MsgTypeName(m.msg.header.type), " at ",
+                        source::DescribePosition(m.msg.position),
+                        " is not replicated by this version (docs/replication.md)"));
+      break;
+  }
+  source::MsgPosition pos = m.msg.position;
+  pos.set_timestamp(ts);
+  checkpoints_.set_replicate(pos);
+  round_.changed = true;  // checkpoint the replicate position (and what waits) with this round
+  return OkStatus();
+}
+
+}  // namespace cdc::replicate

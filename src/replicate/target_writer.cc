@@ -1,0 +1,139 @@
+#include "replicate/target_writer.h"
+
+#include <algorithm>
+
+#include "milvus/milvus.pb.h"
+#include "replicate/wire_rewrite.h"
+
+namespace cdc::replicate {
+
+namespace mpb = ::milvus::proto::milvus;
+
+Status TargetWriter::Add(const std::string& channel, std::string bytes, const source::Message& src,
+                         int64_t collection_id, Round* round, std::map<int64_t, Status>* refused) {
+  if (auto it = batches_.find(channel); it != batches_.end() && !it->second.msgs.empty() &&
+                                        it->second.bytes + bytes.size() > max_batch_bytes_) {
+    RETURN_IF_ERROR(FlushChannel(it->first, round, refused));
+  }
+  Batch& b = batches_[channel];
+  if (b.msgs.empty()) b.first_msg_id = src.position.msgid();
+  b.last_msg_id = src.position.msgid();
+  b.bytes += bytes.size();
+  b.collections.push_back(collection_id);
+  b.ts.push_back(src.header.timestamp);
+  b.msgs.push_back(std::move(bytes));
+  return OkStatus();
+}
+
+Status TargetWriter::FlushAll(Round* round, std::map<int64_t, Status>* refused) {
+  while (!batches_.empty()) RETURN_IF_ERROR(FlushChannel(batches_.begin()->first, round, refused));
+  return OkStatus();
+}
+
+Status TargetWriter::FlushChannel(const std::string& channel, Round* round,
+                                  std::map<int64_t, Status>* refused) {
+  auto it = batches_.find(channel);
+  if (it == batches_.end()) return OkStatus();
+  if (!it->second.msgs.empty()) {
+    Status s = SendBatch(channel, it->second, round->w);
+    if (!s.ok() && IsRetryable(s)) return s;  // the batch stays for the retry
+    if (!s.ok()) RETURN_IF_ERROR(Split(channel, it->second, round->w, refused));
+    round->changed = true;
+    round->data_channels.insert(channel);
+  }
+  batches_.erase(it);
+  return OkStatus();
+}
+
+Status TargetWriter::SendBatch(const std::string& channel, const Batch& b, uint64_t round_w) {
+  const uint64_t max_ts = *std::max_element(b.ts.begin(), b.ts.end());
+  RETURN_IF_ERROR(Send(channel, b.msgs, last_tick_[channel], std::max(round_w, max_ts),
+                       b.first_msg_id, b.last_msg_id));
+  Acked(b);
+  return OkStatus();
+}
+
+// The batch was refused for good: send each collection's messages alone and report the
+// collections the target refuses. A retryable error on the way is returned as it is.
+Status TargetWriter::Split(const std::string& channel, const Batch& b, uint64_t round_w,
+                           std::map<int64_t, Status>* refused) {
+  std::set<int64_t> ids(b.collections.begin(), b.collections.end());
+  for (int64_t id : ids) {
+    if (refused->count(id)) continue;
+    Batch one;
+    for (size_t i = 0; i < b.msgs.size(); ++i) {
+      if (b.collections[i] != id) continue;
+      one.msgs.push_back(b.msgs[i]);
+      one.collections.push_back(id);
+      one.ts.push_back(b.ts[i]);
+    }
+    one.first_msg_id = b.first_msg_id;
+    one.last_msg_id = b.last_msg_id;
+    Status s = SendBatch(channel, one, round_w);
+    if (s.ok()) continue;
+    if (IsRetryable(s)) return s;
+    (*refused)[id] = s;
+  }
+  return OkStatus();
+}
+
+Status TargetWriter::SendToEach(const std::set<std::string>& channels, const std::string& bytes,
+                                const source::Message& src, Round* round) {
+  for (const auto& t : channels) {
+    RETURN_IF_ERROR(Send(t, {bytes}, last_tick_[t], src.header.timestamp, src.position.msgid(),
+                         src.position.msgid()));
+    round->data_channels.insert(t);
+  }
+  round->changed = true;
+  return OkStatus();
+}
+
+Status TargetWriter::SendTicks(uint64_t w, const std::set<std::string>& in_use, bool force,
+                               const Round& round, std::chrono::milliseconds idle_tick) {
+  const std::string tick = MakeTimeTick(w);
+  std::set<std::string> channels = in_use;
+  for (const auto& [t, _] : last_tick_) channels.insert(t);
+  for (const auto& t : channels) {
+    uint64_t& last = last_tick_[t];
+    if (w <= last) continue;
+    const bool due = force || round.data_channels.count(t) || last == 0 ||
+                     HybridToMs(w) - HybridToMs(last) >= idle_tick.count();
+    if (!due) continue;
+    RETURN_IF_ERROR(Send(t, {tick}, last, w, "", ""));
+    last = w;
+  }
+  return OkStatus();
+}
+
+Status TargetWriter::Send(const std::string& channel, std::vector<std::string> msgs,
+                          uint64_t begin_ts, uint64_t end_ts, const std::string& first_id,
+                          const std::string& last_id) {
+  mpb::ReplicateMessageRequest req;
+  req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
+  req.set_channel_name(channel);
+  // A collection set aside and resumed later sends messages older than the channel's last
+  // tick: the range still starts at its smallest ts.
+  req.set_begints(std::min(begin_ts, end_ts));
+  req.set_endts(end_ts);
+  for (auto& m : msgs) req.add_msgs(std::move(m));
+  auto* sp = req.add_startpositions();
+  sp->set_channel_name(channel);
+  sp->set_msgid(first_id);
+  sp->set_timestamp(req.begints());
+  auto* ep = req.add_endpositions();
+  ep->set_channel_name(channel);
+  ep->set_msgid(last_id);
+  ep->set_timestamp(end_ts);
+  ASSIGN_OR_RETURN(std::string pos, target_->ReplicateMessage(req));
+  positions_[channel] = {pos, end_ts};
+  return OkStatus();
+}
+
+void TargetWriter::Acked(const Batch& b) {
+  for (size_t i = 0; i < b.collections.size(); ++i) {
+    uint64_t& a = acked_[b.collections[i]];
+    a = std::max(a, b.ts[i]);
+  }
+}
+
+}  // namespace cdc::replicate

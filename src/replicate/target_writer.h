@@ -1,0 +1,83 @@
+#pragma once
+// replicate::TargetWriter: the data edge of a pipeline. Batches rewritten Insert/Delete
+// messages per target pchannel into ReplicateMessage calls (source ts order kept, at most
+// max_batch_bytes a call), sends drop messages and time ticks, and remembers per target
+// channel the last tick sent and the position the target answered.
+//
+// Ticks never go backwards per channel (a target ignores a non-increasing tick) and a channel
+// keeps getting them once it has had one: a Milvus 2.3 datanode sets up its watch of a new
+// channel only after a tick there, one watch at a time, so a silent channel would hold back
+// every later watch (docs/replication.md, "Time ticks").
+//
+// When the target refuses a batch for good (not a retryable error) and the batch holds
+// messages of several collections, each collection's messages are sent on their own, so that
+// one collection the target refuses does not stop the others: the refused collections are
+// returned to the caller, which sets them aside (replicate/quarantine.h).
+// Not thread-safe: owned by the pipeline thread.
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "replicate/checkpoint.h"
+#include "replicate/round.h"
+#include "source/message.h"
+#include "target/client.h"
+
+namespace cdc::replicate {
+
+class TargetWriter {
+ public:
+  TargetWriter(target::Client* target, size_t max_batch_bytes)
+      : target_(target), max_batch_bytes_(max_batch_bytes) {}
+
+  // Queues one rewritten Insert/Delete of `collection_id` for target channel `channel`; sends
+  // that channel's batch first when the message would take it over the size cap.
+  Status Add(const std::string& channel, std::string bytes, const source::Message& src,
+             int64_t collection_id, Round* round, std::map<int64_t, Status>* refused);
+  // Sends every pending batch. Collections the target refused for good are added to
+  // `refused` (their messages are not sent); the others are.
+  Status FlushAll(Round* round, std::map<int64_t, Status>* refused);
+  // Sends one message (a drop) to each of `channels` in its own call, after their batches.
+  Status SendToEach(const std::set<std::string>& channels, const std::string& bytes,
+                    const source::Message& src, Round* round);
+  // Sends a tick `w` to every channel in `in_use` or ticked before, when due: always after
+  // data in this round (or with `force`), else at most every `idle_tick`.
+  Status SendTicks(uint64_t w, const std::set<std::string>& in_use, bool force, const Round& round,
+                   std::chrono::milliseconds idle_tick);
+
+  const std::map<std::string, TargetPosition>& positions() const { return positions_; }
+  // Per collection, the highest source ts of its messages the target took since the last
+  // ResetAcked() (a collection set aside part-way through a round resumes after them).
+  const std::map<int64_t, uint64_t>& acked() const { return acked_; }
+  void ResetAcked() { acked_.clear(); }
+  // Forgets the batches (their round is given up and will be read again).
+  void DropPending() { batches_.clear(); }
+
+ private:
+  struct Batch {
+    std::vector<std::string> msgs;
+    std::vector<int64_t> collections;  // of each message
+    std::vector<uint64_t> ts;          // of each message
+    size_t bytes = 0;
+    std::string first_msg_id, last_msg_id;  // source MQ ids, for Start/EndPositions
+  };
+  Status FlushChannel(const std::string& channel, Round* round, std::map<int64_t, Status>* refused);
+  Status SendBatch(const std::string& channel, const Batch& b, uint64_t round_w);
+  Status Split(const std::string& channel, const Batch& b, uint64_t round_w,
+               std::map<int64_t, Status>* refused);
+  Status Send(const std::string& channel, std::vector<std::string> msgs, uint64_t begin_ts,
+              uint64_t end_ts, const std::string& first_id, const std::string& last_id);
+  void Acked(const Batch& b);
+
+  target::Client* target_;
+  size_t max_batch_bytes_;
+  std::map<std::string, Batch> batches_;             // target pchannel -> pending data
+  std::map<std::string, uint64_t> last_tick_;        // target pchannel -> last tick sent
+  std::map<std::string, TargetPosition> positions_;  // target pchannel -> last answer
+  std::map<int64_t, uint64_t> acked_;
+};
+
+}  // namespace cdc::replicate
