@@ -135,6 +135,10 @@ void Pipeline::Impl::Report() {
         absl::StrCat("collection ", q.name, " is set aside (the others go on): ", q.reason));
   if (ddl_)
     for (const auto& [_, why] : ddl_->Reasons()) parts.push_back(why);
+  if (!skipped_.empty() &&
+      std::chrono::steady_clock::now() - loop_.skipped_at > std::chrono::minutes(10)) {
+    skipped_.clear();  // still counted in Health().skipped and in the log
+  }
   if (!skipped_.empty()) parts.push_back(skipped_);
   const std::string reason = absl::StrJoin(parts, "; ");
   {
@@ -148,6 +152,7 @@ void Pipeline::Impl::Report() {
 
 void Pipeline::Impl::Skip(const std::string& kind, const std::string& what) {
   skipped_ = absl::StrCat("not applied (", kind, "): ", what);
+  loop_.skipped_at = std::chrono::steady_clock::now();
   spdlog::warn("task {}: {}", opts_.task_id, skipped_);
   std::lock_guard l(shared_.mu);
   ++shared_.health.skipped[kind];

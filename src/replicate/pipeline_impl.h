@@ -38,6 +38,7 @@ struct LoopState {
   uint64_t catalog_covered = 0;   // highest watermark the catalog view was synced after
   int64_t catalog_revision = -1;  // view revision when the map was last brought up to date
   std::chrono::steady_clock::time_point last_checkpoint{}, last_progress{};
+  std::chrono::steady_clock::time_point skipped_at{};  // when skipped_ was set
   std::chrono::milliseconds backoff{0};
 };
 
