@@ -54,40 +54,56 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const ConnectOp
   return grpc::SslCredentials(ssl);
 }
 
-// What to check, from gRPC's description of the failed connection.
-std::string Hint(const ConnectOptions& opts, bool tls, const std::string& last_error) {
+// How a TLS connection failed, from gRPC's description of it.
+enum class TlsFailure { kOther, kName, kUntrusted, kClosedByTarget, kHandshake };
+
+TlsFailure ClassifyTls(const std::string& last_error) {
   const std::string e = absl::AsciiStrToLower(last_error);
-  const std::string roots = !opts.ca_pem_path.empty() || !opts.server_pem_path.empty()
-                                ? "dial_config.ca_pem_path / server_pem_path"
-                                : "the system's trusted CAs (set dial_config.ca_pem_path)";
-  if (tls && absl::StrContains(e, "peer name")) {
-    return absl::StrCat(
-        "the name checked (dial_config.server_name, else the uri's host) is not in "
-        "the target's certificate; set dial_config.server_name to a name it holds");
-  }
-  if (tls && (absl::StrContains(e, "certificate verify failed") ||
-              absl::StrContains(e, "certificate_verify_failed"))) {
-    return absl::StrCat("the target's certificate is not signed by a CA in ", roots);
-  }
+  auto has = [&e](const char* text) { return absl::StrContains(e, text); };
+  if (has("peer name")) return TlsFailure::kName;
+  if (has("certificate verify failed") || has("certificate_verify_failed"))
+    return TlsFailure::kUntrusted;
   // A TLS 1.3 server that refuses the client's certificate (or its absence) closes the
   // connection after the client thinks the handshake is done, or sends an alert.
-  if (tls && (absl::StrContains(e, "socket closed") || absl::StrContains(e, "alert") ||
-              absl::StrContains(e, "connection reset"))) {
-    return "the target closed the TLS connection; with common.security.tlsMode 2 it needs a "
-           "client certificate its CA signed: check dial_config.client_pem_path and "
-           "client_key_path";
-  }
-  if (tls && (absl::StrContains(e, "wrong_version_number") || absl::StrContains(e, "handshake"))) {
-    return "the TLS handshake failed; if the target does not use TLS (common.security.tlsMode 0) "
-           "use an http:// uri without dial_config";
-  }
-  std::string hint = "check milvus_connect_param.uri and that the target Milvus runs";
+  if (has("socket closed") || has("endpoint read failed") || has("connection reset") ||
+      has("alert"))
+    return TlsFailure::kClosedByTarget;
+  if (has("wrong_version_number") || has("handshake")) return TlsFailure::kHandshake;
+  return TlsFailure::kOther;
+}
+
+// A certificate the client rejected stays rejected: no reason to wait out the timeout.
+bool CertificateRejected(const std::string& last_error) {
+  const TlsFailure f = ClassifyTls(last_error);
+  return f == TlsFailure::kName || f == TlsFailure::kUntrusted;
+}
+
+// What to check, from gRPC's description of the failed connection.
+std::string Hint(const ConnectOptions& opts, bool tls, const std::string& last_error) {
   if (!tls) {
-    absl::StrAppend(&hint,
-                    "; if it uses TLS (common.security.tlsMode 1 or 2) use an https:// "
-                    "uri and dial_config");
+    return "check milvus_connect_param.uri and that the target Milvus runs; if it uses TLS "
+           "(common.security.tlsMode 1 or 2) use an https:// uri and dial_config";
   }
-  return hint;
+  switch (ClassifyTls(last_error)) {
+    case TlsFailure::kName:
+      return "the name checked (dial_config.server_name, else the uri's host) is not in the "
+             "target's certificate; set dial_config.server_name to a name it holds";
+    case TlsFailure::kUntrusted:
+      return absl::StrCat("the target's certificate is not signed by a CA in ",
+                          !opts.ca_pem_path.empty() || !opts.server_pem_path.empty()
+                              ? "dial_config.ca_pem_path / server_pem_path"
+                              : "the system's trusted CAs (set dial_config.ca_pem_path)");
+    case TlsFailure::kClosedByTarget:
+      return "the target closed the TLS connection; with common.security.tlsMode 2 it needs a "
+             "client certificate its CA signed: check dial_config.client_pem_path and "
+             "client_key_path";
+    case TlsFailure::kHandshake:
+      return "the TLS handshake failed; if the target does not use TLS (common.security.tlsMode "
+             "0) use an http:// uri without dial_config";
+    case TlsFailure::kOther:
+      break;
+  }
+  return "check milvus_connect_param.uri and that the target Milvus runs";
 }
 
 // gRPC's reason for the failed connection: a call that does not wait for the channel fails
@@ -102,6 +118,25 @@ std::string LastError(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::Status s = stub->GetVersion(&ctx, req, &resp);
   if (s.ok()) return "";
   return s.error_message();
+}
+
+// True once `channel` is connected within `timeout`; else false with gRPC's last error. With
+// TLS it gives up early when the target's certificate was rejected.
+bool WaitConnected(const std::shared_ptr<grpc::Channel>& channel, bool tls,
+                   std::chrono::seconds timeout, std::string* last_error) {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  for (auto state = channel->GetState(true); state != GRPC_CHANNEL_READY;
+       state = channel->GetState(true)) {
+    if (tls && state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      *last_error = LastError(channel);
+      if (CertificateRejected(*last_error)) return false;
+    }
+    if (!channel->WaitForStateChange(state, deadline)) {
+      *last_error = LastError(channel);
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -124,15 +159,14 @@ Result<DialedChannel> Dial(const ConnectOptions& opts) {
   }
   d.channel = grpc::CreateCustomChannel(d.address.HostPort(), creds, args);
   const int timeout_s = opts.connect_timeout_s > 0 ? opts.connect_timeout_s : 10;
-  if (d.channel->WaitForConnected(std::chrono::system_clock::now() +
-                                  std::chrono::seconds(timeout_s))) {
-    return d;
-  }
-  const std::string last = LastError(d.channel);
-  return UnavailableError(absl::StrCat("connect to milvus target ", d.address.HostPort(),
-                                       d.tls ? " (TLS)" : "", ": not connected within ", timeout_s,
-                                       "s", last.empty() ? "" : " (" + last + ")", "; ",
-                                       Hint(opts, d.tls, last)));
+  std::string last;
+  if (WaitConnected(d.channel, d.tls, std::chrono::seconds(timeout_s), &last)) return d;
+  const std::string why = CertificateRejected(last)
+                              ? "certificate rejected"
+                              : absl::StrCat("not connected within ", timeout_s, "s");
+  return UnavailableError(
+      absl::StrCat("connect to milvus target ", d.address.HostPort(), d.tls ? " (TLS)" : "", ": ",
+                   why, last.empty() ? "" : " (" + last + ")", "; ", Hint(opts, d.tls, last)));
 }
 
 }  // namespace cdc::target

@@ -28,8 +28,9 @@ class ReadinessProbeTlsTest : public ::testing::Test {
     p.uri = "https://" + addr_;
     return p;
   }
-  std::string Message(const task::MilvusConnectParam& p) {
-    Status s = probe_.CheckMilvus(p, kShort);
+  // The message of a refused probe (Unavailable naming the target) with `timeout`.
+  std::string Message(const task::MilvusConnectParam& p, std::chrono::seconds timeout = kShort) {
+    Status s = probe_.CheckMilvus(p, timeout);
     EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s;
     EXPECT_THAT(s.message(), HasSubstr("milvus target " + addr_ + " (TLS)"));
     return std::string(s.message());
@@ -66,6 +67,15 @@ TEST_F(ReadinessProbeTlsTest, WrongServerNameSaysWhichSetting) {
   p.dial_config.server_pem_path = pki_->path("ca.pem");
   p.dial_config.server_name = "wrong.example";
   EXPECT_THAT(Message(p), HasSubstr("set dial_config.server_name to a name it holds"));
+}
+
+TEST_F(ReadinessProbeTlsTest, RejectedCertificateFailsWithoutWaitingOutTheTimeout) {
+  addr_ = fake_.Start(pki_->ServerCreds(false));
+  auto p = Https();
+  p.dial_config.ca_pem_path = pki_->path("stranger.pem");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THAT(Message(p, std::chrono::seconds(20)), HasSubstr("certificate rejected"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
 TEST_F(ReadinessProbeTlsTest, CertificateOfAnotherCaSaysWhichFile) {
