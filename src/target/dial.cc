@@ -55,7 +55,7 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const ConnectOp
 }
 
 // How a TLS connection failed, from gRPC's description of it.
-enum class TlsFailure { kOther, kName, kUntrusted, kClosedByTarget, kHandshake };
+enum class TlsFailure { kOther, kName, kUntrusted, kPlainText, kClosedByTarget, kHandshake };
 
 TlsFailure ClassifyTls(const std::string& last_error) {
   const std::string e = absl::AsciiStrToLower(last_error);
@@ -68,14 +68,16 @@ TlsFailure ClassifyTls(const std::string& last_error) {
   if (has("socket closed") || has("endpoint read failed") || has("connection reset") ||
       has("alert"))
     return TlsFailure::kClosedByTarget;
-  if (has("wrong_version_number") || has("handshake")) return TlsFailure::kHandshake;
+  if (has("wrong version number") || has("wrong_version_number")) return TlsFailure::kPlainText;
+  if (has("handshake")) return TlsFailure::kHandshake;
   return TlsFailure::kOther;
 }
 
-// A certificate the client rejected stays rejected: no reason to wait out the timeout.
-bool CertificateRejected(const std::string& last_error) {
+// A certificate the client rejected stays rejected, and a plain-text server stays one: no
+// reason to wait out the timeout.
+bool HandshakeRejected(const std::string& last_error) {
   const TlsFailure f = ClassifyTls(last_error);
-  return f == TlsFailure::kName || f == TlsFailure::kUntrusted;
+  return f == TlsFailure::kName || f == TlsFailure::kUntrusted || f == TlsFailure::kPlainText;
 }
 
 // What to check, from gRPC's description of the failed connection.
@@ -97,6 +99,7 @@ std::string Hint(const ConnectOptions& opts, bool tls, const std::string& last_e
       return "the target closed the TLS connection; with common.security.tlsMode 2 it needs a "
              "client certificate its CA signed: check dial_config.client_pem_path and "
              "client_key_path";
+    case TlsFailure::kPlainText:
     case TlsFailure::kHandshake:
       return "the TLS handshake failed; if the target does not use TLS (common.security.tlsMode "
              "0) use an http:// uri without dial_config";
@@ -121,7 +124,7 @@ std::string LastError(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 // True once `channel` is connected within `timeout`; else false with gRPC's last error. With
-// TLS it gives up early when the target's certificate was rejected.
+// TLS it gives up early when the handshake cannot succeed (HandshakeRejected).
 bool WaitConnected(const std::shared_ptr<grpc::Channel>& channel, bool tls,
                    std::chrono::seconds timeout, std::string* last_error) {
   const auto deadline = std::chrono::system_clock::now() + timeout;
@@ -129,7 +132,7 @@ bool WaitConnected(const std::shared_ptr<grpc::Channel>& channel, bool tls,
        state = channel->GetState(true)) {
     if (tls && state == GRPC_CHANNEL_TRANSIENT_FAILURE) {
       *last_error = LastError(channel);
-      if (CertificateRejected(*last_error)) return false;
+      if (HandshakeRejected(*last_error)) return false;
     }
     if (!channel->WaitForStateChange(state, deadline)) {
       *last_error = LastError(channel);
@@ -161,8 +164,8 @@ Result<DialedChannel> Dial(const ConnectOptions& opts) {
   const int timeout_s = opts.connect_timeout_s > 0 ? opts.connect_timeout_s : 10;
   std::string last;
   if (WaitConnected(d.channel, d.tls, std::chrono::seconds(timeout_s), &last)) return d;
-  const std::string why = CertificateRejected(last)
-                              ? "certificate rejected"
+  const std::string why = HandshakeRejected(last)
+                              ? "TLS handshake refused"
                               : absl::StrCat("not connected within ", timeout_s, "s");
   return UnavailableError(
       absl::StrCat("connect to milvus target ", d.address.HostPort(), d.tls ? " (TLS)" : "", ": ",

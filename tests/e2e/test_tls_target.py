@@ -189,7 +189,7 @@ def test_certificate_of_another_ca_is_refused_at_create(cdc_server, stack, tls_t
                                                         stranger):
     bad = _one_way(tls_targets, dial_config={
         "server_pem_path": os.path.join(stranger, "ca.pem"), "server_name": "localhost"})
-    _refused(cdc_server, stack, bad, names, "(TLS): certificate rejected",
+    _refused(cdc_server, stack, bad, names, "(TLS): TLS handshake refused",
              "certificate verify failed",
              "not signed by a CA in dial_config.ca_pem_path / server_pem_path")
 
@@ -197,7 +197,7 @@ def test_certificate_of_another_ca_is_refused_at_create(cdc_server, stack, tls_t
 def test_wrong_server_name_is_refused_at_create(cdc_server, stack, tls_targets, names):
     bad = _one_way(tls_targets)
     bad["dial_config"] = {**bad["dial_config"], "server_name": "milvus.example"}
-    _refused(cdc_server, stack, bad, names, "(TLS): certificate rejected",
+    _refused(cdc_server, stack, bad, names, "(TLS): TLS handshake refused",
              "set dial_config.server_name to a name it holds")
 
 
@@ -223,3 +223,10 @@ def test_missing_or_foreign_client_certificate_is_refused_at_create(cdc_server, 
 def test_plain_text_to_a_tls_target_is_refused_at_create(cdc_server, stack, tls_targets, names):
     plain = {"uri": f"http://{tls_targets['tls']}", "token": TOKEN}
     _refused(cdc_server, stack, plain, names, "use an https:// uri and dial_config")
+
+
+def test_tls_to_a_plain_text_target_is_refused_at_create(cdc_server, stack, tls_targets, names):
+    tls = {"uri": f"https://{stack['target']}", "token": TOKEN,
+           "dial_config": {"ca_pem_path": os.path.join(tls_targets["pki"], "ca.pem")}}
+    _refused(cdc_server, stack, tls, names, "(TLS): TLS handshake refused", "wrong version number",
+             "use an http:// uri without dial_config")
