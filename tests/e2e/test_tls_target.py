@@ -122,8 +122,10 @@ def _replicate_and_check(cdc_server, stack, source, names, param, target_alias):
     assert resp.get("code") == 200, resp
     task_id = resp["data"]["task_id"]
     try:
-        # The collection reaches the target first: the task's pipeline starts reading the
-        # source's replicate channel (index, load) only when it is set up, after create answered.
+        # The collection reaches the target first: MilvusReplicator does not fix a new task's
+        # start at create yet (task::Replicator::FixStart is not overridden), so its pipeline
+        # reads the source's replicate channel (index, load) from the latest message once it
+        # is set up, which can be after an index made right after create answered.
         c = Collection(name, schema(), using=source, shards_num=1)
         eventually(lambda: utility.has_collection(name, using=target_alias), f"collection {name}")
         c.create_index("vec", FLAT_L2)
