@@ -3,12 +3,14 @@
 # 127.0.0.1 free ports, with data and logs under $CDC_ENV_DIR (default .cache/env in the repo).
 #
 #   scripts/e2e-env.sh up [COMPONENT...]    start components (default: all)
-#   scripts/e2e-env.sh down                 stop everything this script started
+#   scripts/e2e-env.sh down [COMPONENT...]  stop everything this script started (or only those)
 #   scripts/e2e-env.sh status               show what runs
 #
 # Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness);
 # pulsar is started only when named (`up pulsar`, exports CDC_TEST_PULSAR and CDC_TEST_PULSAR_WEB),
 # and so is milvus-source-pulsar (a source Milvus on Pulsar, exports CDC_TEST_MILVUS_SOURCE_PULSAR...).
+# milvus-target-tls and milvus-target-mtls (targets with TLS / mutual TLS and authentication on
+# test certificates in $CDC_TEST_TLS_DIR) also start only when named; `down NAME...` stops them.
 # After `up`, $CDC_ENV_DIR/env.sh exports the addresses, e.g. CDC_TEST_ETCD=127.0.0.1:PORT,
 # CDC_TEST_MYSQL=root:PASS@tcp(127.0.0.1:PORT)/cdc_test?charset=utf8, CDC_TEST_KAFKA=127.0.0.1:PORT.
 #
@@ -284,7 +286,8 @@ milvus_mq_settings() { # milvus_mq_settings kafka|pulsar: milvus.yaml settings o
   esac
 }
 
-# start_milvus NAME ETCD_ROOT CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX MQ(kafka|pulsar)
+# start_milvus NAME ETCD_ROOT CLUSTER_PREFIX TT_MSG_ENABLED ENV_SUFFIX MQ(kafka|pulsar) [KEY=VALUE...]
+# (the KEY=VALUE settings go last into milvus.yaml, over the ones set here)
 start_milvus() {
   local name=$1 root=$2 prefix=$3 ttmsg=$4 suffix=$5 mq=$6
   running "$name" && return 0
@@ -319,7 +322,7 @@ start_milvus() {
     indexNode.ip=127.0.0.1 indexNode.port="${port[index_node]}" \
     indexCoord.bindIndexNodeMode.address="127.0.0.1:${port[index_coord]}" \
     tls.serverPemPath="$dir/configs/server.pem" tls.serverKeyPath="$dir/configs/server.key" \
-    tls.caPemPath="$dir/configs/ca.pem"
+    tls.caPemPath="$dir/configs/ca.pem" "${@:7}"
   sed -e "s|^--log_dir=.*|--log_dir=$dir/logs/|" "$MILVUS_BIN/glog.conf" >"$dir/configs/glog.conf"
   # A clean environment: Milvus maps env vars onto config keys (MQ_TYPE, ETCD_ENDPOINTS, ...).
   (cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" LANG=C.UTF-8 \
@@ -328,7 +331,8 @@ start_milvus() {
     "$MILVUS_BIN/milvus" run standalone --alias="$(milvus_alias "$name")") >"$ENV_DIR/logs/$name.log" 2>&1 &
   echo $! >"$ENV_DIR/pids/$name.pid"
   if ! wait_for "$MILVUS_START_TIMEOUT" "$name" \
-    "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${port[metrics]}" "${port[proxy]}"; then
+    "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${port[metrics]}" "${port[proxy]}" \
+    --config "$dir/configs/milvus.yaml"; then
     log "last lines of $ENV_DIR/logs/$name.log:"
     tail -40 "$ENV_DIR/logs/$name.log" >&2
     return 1
@@ -359,6 +363,69 @@ start_milvus-source-pulsar() {
     "${CDC_SOURCE_PREFIX:-by-dev}" true SOURCE_PULSAR pulsar
 }
 
+# --- Target Milvus with TLS and authentication (only when named) -----------------------------
+# Test certificates, made once with openssl into $ENV_DIR/pki (remade when they expire within a
+# day): ca.pem/ca.key (a test CA), server.pem/server.key (SAN IP:127.0.0.1 and DNS:localhost,
+# serverAuth) and client.pem/client.key (clientAuth), both signed by the CA, EC P-256, 30 days.
+make_test_pki() {
+  local dir=$ENV_DIR/pki
+  if [[ -f $dir/.complete ]] && openssl x509 -checkend 86400 -noout -in "$dir/server.pem" >/dev/null; then
+    set_env CDC_TEST_TLS_DIR "$dir"
+    return 0
+  fi
+  rm -rf "$dir" && mkdir -p "$dir"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  (
+    set -e
+    cd "$dir"
+    openssl req -x509 "${ec[@]}" -days 30 -subj "/CN=milvus-cdc test CA" -keyout ca.key -out ca.pem
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    for who in server client; do
+      openssl req "${ec[@]}" -subj "/CN=milvus-cdc test $who" -keyout $who.key -out $who.csr
+      openssl x509 -req -days 30 -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+        -extfile $who.ext -out $who.pem
+    done
+    chmod 600 ./*.key
+  ) >"$ENV_DIR/logs/pki.log" 2>&1 || { cat "$ENV_DIR/logs/pki.log" >&2; return 1; }
+  touch "$dir/.complete"
+  set_env CDC_TEST_TLS_DIR "$dir"
+  log "test certificates in $dir"
+}
+
+# start_milvus_tls_target NAME TLS_MODE ENV_SUFFIX: a replication target (ttMsgEnabled false)
+# with common.security.tlsMode TLS_MODE (1: server TLS, 2: mutual TLS) on the harness
+# certificates and authorizationEnabled (user root, password Milvus). Its etcd root path and
+# channel prefix are NAME.
+start_milvus_tls_target() {
+  local name=$1 mode=$2 suffix=$3 pki=$ENV_DIR/pki
+  running "$name" && return 0
+  make_test_pki
+  start_milvus "$name" "$name" "$name" false "$suffix" kafka common.security.tlsMode="$mode" \
+    common.security.authorizationEnabled=true tls.serverPemPath="$pki/server.pem" \
+    tls.serverKeyPath="$pki/server.key" tls.caPemPath="$pki/ca.pem"
+}
+start_milvus-target-tls() { start_milvus_tls_target milvus-target-tls 1 TARGET_TLS; }
+start_milvus-target-mtls() { start_milvus_tls_target milvus-target-mtls 2 TARGET_MTLS; }
+
+# down_some NAME...: stops only the named components and drops their addresses from env.sh.
+down_some() {
+  local name suffix
+  for name in "$@"; do
+    case $name in
+      milvus-*) stop_milvus "$name" ;;
+      *) stop_one "$name" ;;
+    esac
+    suffix=${name^^} && suffix=${suffix//-/_}
+    if [[ -f $ENV_FILE ]]; then
+      grep -v -E "^export CDC_TEST_${suffix}(_METRICS|_ETCD_ROOT|_PREFIX|_MQ|_WEB)?=" "$ENV_FILE" \
+        >"$ENV_FILE.tmp" || true
+      mv "$ENV_FILE.tmp" "$ENV_FILE"
+    fi
+    log "stopped $name"
+  done
+}
+
 stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after $STOP_WAIT (default 30) seconds
   local f=$ENV_DIR/pids/$1.pid pid
   [[ -f $f ]] || return 0
@@ -382,10 +449,11 @@ case $cmd in
     for c in "${comps[@]}"; do "start_$c"; done
     ;;
   down)
-    # Dependents first (Milvus needs etcd and Kafka for a graceful stop); both Milvus at once.
-    stop_milvus milvus-source &
-    stop_milvus milvus-source-pulsar &
-    stop_milvus milvus-target &
+    if (($#)); then down_some "$@" && exit 0; fi
+    # Dependents first (Milvus needs etcd and Kafka for a graceful stop); all Milvus at once.
+    for f in "$ENV_DIR"/pids/milvus-*.pid; do
+      [[ -e $f ]] && stop_milvus "$(basename "$f" .pid)" &
+    done
     wait
     for ((i = ${#ALL_COMPONENTS[@]} - 1; i >= 0; i--)); do stop_one "${ALL_COMPONENTS[i]}"; done
     for f in "$ENV_DIR"/pids/*.pid; do

@@ -11,23 +11,9 @@
 #include "source/kafka/kafka_reader.h"
 #include "source/pulsar/pulsar_reader.h"
 #include "target/grpc_client.h"
+#include "target/task_options.h"
 
 namespace cdc::replicate {
-
-target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
-                                     const std::string& target_replicate_chan) {
-  target::ConnectOptions o;
-  o.uri = p.EffectiveUri();
-  o.token = !p.token.empty() ? p.token : (p.username.empty() ? "" : p.username + ":" + p.password);
-  if (p.connect_timeout > 0) o.connect_timeout_s = p.connect_timeout;
-  o.server_pem_path = p.dial_config.server_pem_path;
-  o.server_name = p.dial_config.server_name;
-  o.ca_pem_path = p.dial_config.ca_pem_path;
-  o.client_pem_path = p.dial_config.client_pem_path;
-  o.client_key_path = p.dial_config.client_key_path;
-  o.replicate_channel = target_replicate_chan;
-  return o;
-}
 
 namespace {
 // Lag counting for a Pulsar source, over the broker's admin API; null for a Kafka source.
@@ -177,7 +163,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   PipelineDeps d;
   d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
   d.store = store_;
-  auto target_opts = TargetOptions(task.milvus, options_.target_replicate_chan);
+  auto target_opts = target::OptionsForTask(task.milvus, options_.target_replicate_chan);
   d.connect_target = [target_opts]() -> Result<std::unique_ptr<target::Client>> {
     ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
     return std::unique_ptr<target::Client>(std::move(c));
@@ -273,27 +259,6 @@ std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) 
     out.push_back(std::move(lag));
   }
   return out;
-}
-
-Status ReadinessProbe::CheckMilvus(const task::MilvusConnectParam& target,
-                                   std::chrono::seconds timeout) {
-  auto o = TargetOptions(target, target_replicate_chan_);
-  o.connect_timeout_s = static_cast<int>(timeout.count());
-  o.max_attempts = 1;
-  o.rpc_timeout_s = static_cast<int>(timeout.count());
-  auto c = target::ConnectGrpcClient(o);
-  if (!c.ok()) return c.status();
-  auto ready = (*c)->CheckReplicationReady();
-  if (!ready.ok() && ready.status().code() == StatusCode::kFailedPrecondition)
-    return ready.status();  // ttMsgEnabled true: refuse at once
-  if (!ready.ok() && IsRetryable(ready.status()))
-    return UnavailableError(std::string(ready.status().message()));
-  return OkStatus();
-}
-
-Status ReadinessProbe::CheckKafka(const task::KafkaConnectParam& target,
-                                  std::chrono::seconds timeout) {
-  return basic_.CheckKafka(target, timeout);
 }
 
 }  // namespace cdc::replicate

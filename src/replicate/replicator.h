@@ -2,8 +2,6 @@
 // replicate::MilvusReplicator: task::Replicator that runs one replicate::Pipeline per Running
 // task, reading the source through Kafka and its catalog through etcd (shared by all tasks),
 // writing to the task's target Milvus and checkpointing into the meta store.
-// ReadinessProbe: task::TargetProbe that also refuses, at create, a target that does not
-// accept replication (common.ttMsgEnabled true), with the setting to change.
 //
 // Threads: Start/Stop from the task manager (never concurrently for one task). Reasons and
 // failures are delivered to TaskEvents from a separate notifier thread, so a pipeline never
@@ -24,9 +22,7 @@
 #include "source/kafka/kafka_backlog.h"
 #include "source/pulsar/pulsar_backlog.h"
 #include "source/pulsar/pulsar_config.h"
-#include "target/connect_options.h"
 #include "task/replicator.h"
-#include "task/target_probe.h"
 
 namespace cdc::replicate {
 
@@ -56,10 +52,6 @@ struct ReplicatorOptions {
 // their lag with `pulsar_backlog` (may be null: unknown).
 ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
                                 std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog);
-
-// The target connection of a task.
-target::ConnectOptions TargetOptions(const task::MilvusConnectParam& p,
-                                     const std::string& target_replicate_chan);
 
 class MilvusReplicator final : public task::Replicator {
  public:
@@ -101,18 +93,6 @@ class MilvusReplicator final : public task::Replicator {
   std::deque<Event> queue_;
   bool stop_ = false;
   std::thread notifier_;
-};
-
-class ReadinessProbe final : public task::TargetProbe {
- public:
-  explicit ReadinessProbe(std::string target_replicate_chan)
-      : target_replicate_chan_(std::move(target_replicate_chan)) {}
-  Status CheckMilvus(const task::MilvusConnectParam& target, std::chrono::seconds timeout) override;
-  Status CheckKafka(const task::KafkaConnectParam& target, std::chrono::seconds timeout) override;
-
- private:
-  std::string target_replicate_chan_;
-  task::GrpcTargetProbe basic_;
 };
 
 }  // namespace cdc::replicate

@@ -3,6 +3,7 @@
 #include "meta/factory.h"
 #include "replicate/replicator.h"
 #include "spdlog/spdlog.h"
+#include "target/readiness_probe.h"
 
 namespace cdc::server {
 namespace {
@@ -84,7 +85,7 @@ Status App::Start() {
   spdlog::info("meta store: {}", store_->Describe());
   auto ropts = ReplicatorOptionsFrom(config_);
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
-  probe_ = std::make_unique<replicate::ReadinessProbe>(ropts.target_replicate_chan);
+  probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
   replicator_ = std::make_unique<replicate::MilvusReplicator>(std::move(ropts), store_.get());
   task::ManagerOptions opts;
   opts.max_task_num = config_.max_task_num;

@@ -1,13 +1,14 @@
 #pragma once
-// target::ConnectOptions: how to reach one target Milvus (upstream `milvus_connect_param`).
+// target::ConnectOptions: how to reach one target Milvus (upstream `milvus_connect_param`; a
+// task's parameters become these through target::OptionsForTask). Plain values, copyable.
 #include <cstdint>
 #include <string>
 
 namespace cdc::target {
 
 struct ConnectOptions {
-  // "http://host:port", "https://host:port" or plain "host:port" (http). https or any
-  // dial_config path below turns TLS on.
+  // "http://host:port", "https://host:port" or plain "host:port" (http); parsed by
+  // target::ParseAddress. https or any dial_config path below turns TLS on (target/dial.h).
   std::string uri;
   // "user:password" or an API key; sent base64-encoded in the `authorization` metadata.
   // Empty: no authentication. Never logged.
@@ -19,7 +20,8 @@ struct ConnectOptions {
   // Attempts per call for retryable failures (unavailable, rate limited, ...) before the error
   // is returned to the caller, which keeps its own backoff. Default: 3.
   int max_attempts = 3;
-  // One-way TLS: the server's certificate (or its CA) and the name to verify it against.
+  // One-way TLS: the server's certificate (or the CA that signed it) and the name to verify it
+  // against (default: the uri's host).
   std::string server_pem_path;
   std::string server_name;
   // Mutual TLS: CA bundle plus our own certificate and key.
@@ -30,11 +32,6 @@ struct ConnectOptions {
   // ReplicateMessage call on it writes nothing and answers with its latest position; it is the
   // readiness probe. Default: by-dev-replicate-msg.
   std::string replicate_channel = "by-dev-replicate-msg";
-
-  bool UsesTls() const {
-    return uri.rfind("https://", 0) == 0 || !server_pem_path.empty() || !ca_pem_path.empty() ||
-           !client_pem_path.empty();
-  }
 };
 
 }  // namespace cdc::target

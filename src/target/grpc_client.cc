@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "milvus/milvus.grpc.pb.h"
+#include "target/dial.h"
 #include "target/status_map.h"
 
 namespace cdc::target {
@@ -30,35 +29,6 @@ void SetReplicateBase(commonpb::MsgBase* base, commonpb::MsgType type, uint64_t 
   base->set_msg_type(type);
   base->mutable_replicateinfo()->set_isreplicate(true);
   base->mutable_replicateinfo()->set_msgtimestamp(ts);
-}
-
-Result<std::string> ReadPem(const std::string& path, const char* key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return InvalidArgumentError(absl::StrCat("read milvus_connect_param.dial_config.", key, "=",
-                                             path, ": cannot open the file; check the path"));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// "http://h:p/", "https://h:p", "h:p" or "h" -> "h:p" (default port 19530).
-Result<std::string> HostPort(const std::string& uri) {
-  std::string rest = uri;
-  for (const char* scheme : {"http://", "https://", "tcp://", "grpc://"}) {
-    if (rest.rfind(scheme, 0) == 0) {
-      rest = rest.substr(std::string(scheme).size());
-      break;
-    }
-  }
-  if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  if (rest.empty()) {
-    return InvalidArgumentError(
-        absl::StrCat("milvus_connect_param.uri=\"", uri, "\" has no host; use http://host:19530"));
-  }
-  if (rest.find(':') == std::string::npos) rest += ":19530";
-  return rest;
 }
 
 }  // namespace
@@ -110,47 +80,11 @@ Result<std::unique_ptr<GrpcClient>> ConnectGrpcClient(const ConnectOptions& opts
   if (impl->opts.connect_timeout_s <= 0) impl->opts.connect_timeout_s = 10;
   if (impl->opts.rpc_timeout_s <= 0) impl->opts.rpc_timeout_s = 30;
   if (impl->opts.max_attempts <= 0) impl->opts.max_attempts = 1;
-  ASSIGN_OR_RETURN(impl->host_port, HostPort(opts.uri));
   if (!opts.token.empty()) impl->authorization = absl::Base64Escape(opts.token);
-
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(-1);
-  args.SetMaxSendMessageSize(-1);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (opts.UsesTls()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!opts.ca_pem_path.empty()) {
-      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts.ca_pem_path, "ca_pem_path"));
-    } else if (!opts.server_pem_path.empty()) {
-      ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts.server_pem_path, "server_pem_path"));
-    }
-    if (opts.client_pem_path.empty() != opts.client_key_path.empty()) {
-      return InvalidArgumentError(
-          "milvus_connect_param.dial_config: client_pem_path and client_key_path must be set "
-          "together for mutual TLS");
-    }
-    if (!opts.client_pem_path.empty()) {
-      ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(opts.client_pem_path, "client_pem_path"));
-      ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(opts.client_key_path, "client_key_path"));
-    }
-    if (!opts.server_name.empty()) args.SetSslTargetNameOverride(opts.server_name);
-    creds = grpc::SslCredentials(ssl);
-  } else {
-    creds = grpc::InsecureChannelCredentials();
-  }
-  impl->channel = grpc::CreateCustomChannel(impl->host_port, creds, args);
+  ASSIGN_OR_RETURN(DialedChannel d, Dial(impl->opts));
+  impl->host_port = d.address.HostPort();
+  impl->channel = std::move(d.channel);
   impl->stub = milvuspb::MilvusService::NewStub(impl->channel);
-  if (!impl->channel->WaitForConnected(std::chrono::system_clock::now() +
-                                       std::chrono::seconds(impl->opts.connect_timeout_s))) {
-    return UnavailableError(absl::StrCat("connect to milvus target ", impl->host_port,
-                                         (opts.UsesTls() ? " (TLS)" : ""),
-                                         ": not reachable within ", impl->opts.connect_timeout_s,
-                                         "s; check milvus_connect_param.uri and that it runs"));
-  }
   return std::make_unique<GrpcClient>(std::move(impl));
 }
 

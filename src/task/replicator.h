@@ -97,11 +97,4 @@ class Replicator {
   }
 };
 
-// Replicates nothing: Start/Stop succeed. The default until the pipeline lands.
-class NoopReplicator : public Replicator {
- public:
-  Status Start(const TaskInfo&) override { return OkStatus(); }
-  Status Stop(const std::string&) override { return OkStatus(); }
-};
-
 }  // namespace cdc::task

@@ -1,11 +1,15 @@
 #pragma once
-// task::TargetProbe: "does the target answer?", asked by create before a task is stored.
+// task::TargetProbe: "is the target ready?", asked by create before a task is stored. The task
+// layer builds no requests to a target itself; target::ReadinessProbe (src/target) implements
+// this seam and server wires it in.
 // Implementations must return within the given timeout (plus a small margin) and never throw.
-// Errors: kUnavailable with a message naming the target, e.g.
-//   "connect to target milvus http://10.0.0.5:19530: no answer within 5s; check the uri ..."
+// Errors carry a message naming the target and what to check: kInvalidArgument for parameters
+// that cannot work (a bad uri, an unreadable certificate file), kUnavailable /
+// kDeadlineExceeded when it does not answer (also a failed TLS handshake),
+// kUnauthenticated / kPermissionDenied for the token, kFailedPrecondition when a Milvus target
+// refuses replication (common.ttMsgEnabled true).
 // Thread-safe: may be called from several HTTP worker threads at once.
 #include <chrono>
-#include <string>
 
 #include "common/status.h"
 #include "task/task_info.h"
@@ -17,15 +21,6 @@ class TargetProbe {
   virtual ~TargetProbe() = default;
   virtual Status CheckMilvus(const MilvusConnectParam& target, std::chrono::seconds timeout) = 0;
   virtual Status CheckKafka(const KafkaConnectParam& target, std::chrono::seconds timeout) = 0;
-};
-
-// Opens a gRPC channel to the uri's host:port (default port 19530; https:// or a dial_config
-// certificate means TLS, with dial_config's CA, client cert/key and server name) and waits until
-// it is connected. Kafka targets: a TCP connect to the first bootstrap address.
-class GrpcTargetProbe : public TargetProbe {
- public:
-  Status CheckMilvus(const MilvusConnectParam& target, std::chrono::seconds timeout) override;
-  Status CheckKafka(const KafkaConnectParam& target, std::chrono::seconds timeout) override;
 };
 
 }  // namespace cdc::task

@@ -1,7 +1,8 @@
 #pragma once
 // A trivial gRPC server on 127.0.0.1 (a free port) standing in for a replication-ready target
-// (ttMsgEnabled false) in API tests: MilvusService/ReplicateMessage answers success with a
-// position; every other method answers UNIMPLEMENTED. The real Milvus target is proven by the
+// (ttMsgEnabled false) in API tests: MilvusService/GetVersion answers a version and
+// ReplicateMessage success with a position (what create's readiness probe asks); every other
+// method answers UNIMPLEMENTED. The real Milvus target is proven by the
 // end-to-end suite. Starts in the constructor, stops in the
 // destructor; not copyable.
 #include <grpcpp/generic/async_generic_service.h>
@@ -51,10 +52,10 @@ class GrpcTarget {
     grpc::ByteBuffer request;
     int stage = 0;  // 0 accepted, 1 read, 2 finished
   };
-  // ReplicateMessageResponse{position (2) = base64 of an 8-byte msg id}, status omitted = ok.
-  static grpc::ByteBuffer ReplicateAnswer() {
-    static const std::string kPos = "AQAAAAAAAAA=";
-    std::string bytes = std::string("\x12") + static_cast<char>(kPos.size()) + kPos;
+  // A response whose field 2 is `text` and whose status is omitted (= ok):
+  // ReplicateMessageResponse.position or GetVersionResponse.version.
+  static grpc::ByteBuffer Field2Answer(const std::string& text) {
+    std::string bytes = std::string("\x12") + static_cast<char>(text.size()) + text;
     grpc::Slice slice(bytes);
     return grpc::ByteBuffer(&slice, 1);
   }
@@ -84,8 +85,14 @@ class GrpcTarget {
         c->stream.Read(&c->request, c);
       } else if (c->stage == 1) {
         c->stage = 2;
-        if (c->ctx.method() == "/milvus.proto.milvus.MilvusService/ReplicateMessage") {
-          c->stream.WriteAndFinish(ReplicateAnswer(), grpc::WriteOptions(), grpc::Status::OK, c);
+        const std::string& m = c->ctx.method();
+        if (m == "/milvus.proto.milvus.MilvusService/ReplicateMessage") {
+          // base64 of an 8-byte msg id
+          c->stream.WriteAndFinish(Field2Answer("AQAAAAAAAAA="), grpc::WriteOptions(),
+                                   grpc::Status::OK, c);
+        } else if (m == "/milvus.proto.milvus.MilvusService/GetVersion") {
+          c->stream.WriteAndFinish(Field2Answer("v2.3.5-fake"), grpc::WriteOptions(),
+                                   grpc::Status::OK, c);
         } else {
           c->stream.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "fake target"), c);
         }

@@ -24,10 +24,12 @@ void Fail(cpb::Status* st, int code, const std::string& reason) {
 FakeMilvus::FakeMilvus() = default;
 FakeMilvus::~FakeMilvus() { Stop(); }
 
-std::string FakeMilvus::Start() {
+std::string FakeMilvus::Start() { return Start(grpc::InsecureServerCredentials()); }
+
+std::string FakeMilvus::Start(const std::shared_ptr<grpc::ServerCredentials>& creds) {
   int port = 0;
   grpc::ServerBuilder b;
-  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.AddListeningPort("127.0.0.1:0", creds, &port);
   b.RegisterService(this);
   server_ = b.BuildAndStart();
   address_ = "127.0.0.1:" + std::to_string(port);

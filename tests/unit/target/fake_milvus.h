@@ -47,8 +47,10 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   FakeMilvus();
   ~FakeMilvus() override;
 
-  // Starts listening on 127.0.0.1 (free port). Returns "127.0.0.1:PORT".
+  // Starts listening on 127.0.0.1 (free port), plain text or with `creds` (e.g.
+  // grpc::SslServerCredentials). Returns "127.0.0.1:PORT".
   std::string Start();
+  std::string Start(const std::shared_ptr<grpc::ServerCredentials>& creds);
   void Stop();
   std::string Address() const { return address_; }
 
