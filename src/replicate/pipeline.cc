@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
 #include "replicate/pipeline_impl.h"
+#include "target/readiness.h"
 #include "source/position.h"
 
 namespace cdc::replicate {
@@ -220,14 +221,13 @@ Status Pipeline::Impl::Init() {
         opts_.task_id, target_.get(),
         DdlApplierOptions{.init_backoff = opts_.init_backoff, .max_backoff = opts_.max_backoff});
   }
-  auto ready = target_->CheckReplicationReady();
+  // The same check as create's (target/readiness.h): connection, token, replication.
+  auto ready = target::ProbeReadiness(*target_);
   if (!ready.ok()) {
-    // Only "deny to use the replicate message" (a normal instance) and transport trouble
-    // stop us; another answer means the probe channel is not the target's replicate channel.
-    if (ready.status().code() == StatusCode::kFailedPrecondition || IsRetryable(ready.status()))
-      return ready.status();
-    spdlog::warn("task {}: readiness probe: {}", opts_.task_id,
-                 std::string(ready.status().message()));
+    const StatusCode code = ready.status().code();
+    if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied)
+      return FailedPreconditionError(std::string(ready.status().message()));
+    return ready.status();  // a normal instance stops the task; anything else is retried
   }
   if (!map_) {
     map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
