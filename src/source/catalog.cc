@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "milvus/index_meta.pb.h"
+#include "milvus/query_meta.pb.h"
 
 namespace cdc::source {
 
@@ -261,6 +263,60 @@ Status Catalog::CheckCovered(std::chrono::steady_clock::time_point deadline) {
     l.unlock();
     relisted = true;
   }
+}
+
+Result<std::vector<IndexMeta>> Catalog::Indexes(int64_t collection_id) const {
+  const std::string prefix = absl::StrCat(options_.MetaPrefix(), "field-index/", collection_id, "/");
+  etcd::RangeOptions ro;
+  ro.prefix = true;
+  auto r = client_->Range(prefix, ro);
+  if (!r.ok()) return Annotate(r.status(), "read the source's indexes under '" + prefix + "'");
+  std::vector<IndexMeta> out;
+  for (const auto& kv : r->kvs) {
+    milvus::proto::index::FieldIndex fi;
+    if (!fi.ParseFromString(kv.value)) {
+      return InternalError(absl::StrCat("source index key '", kv.key, "' is not a FieldIndex"));
+    }
+    if (fi.deleted()) continue;
+    IndexMeta m;
+    m.field_id = fi.index_info().fieldid();
+    m.name = fi.index_info().index_name();
+    const auto& params = fi.index_info().user_index_params().empty()
+                             ? fi.index_info().index_params()
+                             : fi.index_info().user_index_params();
+    for (const auto& p : params) m.params.emplace_back(p.key(), p.value());
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<LoadMeta> Catalog::LoadState(int64_t collection_id) const {
+  namespace qpb = milvus::proto::query;
+  const std::string key =
+      absl::StrCat(options_.MetaPrefix(), "querycoord-collection-loadinfo/", collection_id);
+  auto r = client_->Range(key);
+  if (!r.ok()) return Annotate(r.status(), "read the source's load state '" + key + "'");
+  LoadMeta out;
+  if (r->kvs.empty()) return out;
+  qpb::CollectionLoadInfo info;
+  if (!info.ParseFromString(r->kvs[0].value)) {
+    return InternalError("source load state '" + key + "' is not a CollectionLoadInfo");
+  }
+  out.loaded = info.status() == qpb::Loaded || info.status() == qpb::Loading;
+  out.by_partition = info.load_type() == qpb::LoadPartition;
+  if (info.replica_number() > 0) out.replicas = info.replica_number();
+  if (!out.by_partition) return out;
+  const std::string prefix = absl::StrCat(options_.MetaPrefix(), "querycoord-partition-loadinfo/",
+                                          collection_id, "/");
+  etcd::RangeOptions ro;
+  ro.prefix = true;
+  auto parts = client_->Range(prefix, ro);
+  if (!parts.ok()) return Annotate(parts.status(), "read the source's load state '" + prefix + "'");
+  for (const auto& kv : parts->kvs) {
+    qpb::PartitionLoadInfo p;
+    if (p.ParseFromString(kv.value)) out.partitions.push_back(p.partitionid());
+  }
+  return out;
 }
 
 CatalogStatus Catalog::status() const {

@@ -58,6 +58,11 @@ class Catalog {
   std::optional<PartitionMeta> DroppedPartition(int64_t collection_id, int64_t partition_id) const;
   CatalogStatus status() const;
 
+  // A collection's live indexes and its load state, read from etcd now (datacoord's and
+  // querycoord's keys beside root-coord/; not watched). Unavailable when etcd cannot be read.
+  Result<std::vector<IndexMeta>> Indexes(int64_t collection_id) const;
+  Result<LoadMeta> LoadState(int64_t collection_id) const;
+
   // Returns once this view holds every change committed to the catalog in etcd before the
   // call (a linearizable read of the prefix at the current revision, compared with what the
   // watch has applied: keys modified since, and the key count for deletes; then waits for the

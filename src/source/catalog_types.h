@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "milvus/etcd_meta.pb.h"
@@ -45,6 +46,22 @@ struct CollectionMeta {
   std::map<std::string, MsgPosition> StartPositions(uint64_t ts) const;
   // Exact-name lookup; nullptr if absent.
   const PartitionMeta* FindPartition(const std::string& name) const;
+};
+
+// An index of a collection as the source's datacoord keeps it (field-index/ in etcd).
+struct IndexMeta {
+  int64_t field_id = 0;
+  std::string name;
+  // What the user asked for (user_index_params; index_params when a writer left it empty).
+  std::vector<std::pair<std::string, std::string>> params;
+};
+
+// A collection's load state as the source's querycoord keeps it (querycoord-*-loadinfo/).
+struct LoadMeta {
+  bool loaded = false;        // loading or loaded
+  bool by_partition = false;  // loaded with load(partition_names=...)
+  int32_t replicas = 1;
+  std::vector<int64_t> partitions;  // the loaded partitions, when by_partition
 };
 
 struct CatalogEvent {
