@@ -150,6 +150,20 @@ def ids_and_count(conn, name, consistency):
     return ids, count
 
 
+def explained(server, task_id, wait, *args, **kwargs):
+    """Runs the wait (eventually(...) or a function using it); when it fails, the failure
+    also shows the task's state and reason, so that a stuck task says why."""
+    try:
+        return wait(*args, **kwargs)
+    except pytest.fail.Exception as e:
+        try:
+            task = server.post("get", {"task_id": task_id}, timeout=5)["data"]["task"]
+            why = f"task {task['state']}, reason {task.get('reason', '')!r}"
+        except Exception as g:  # noqa: BLE001 - the failure below matters more
+            why = f"the task could not be read: {g!r}"
+        pytest.fail(f"{e}; {why}")
+
+
 def assert_target_equals_source(source, target, name):
     """Waits (CATCH_UP s) until the target has the source's keys and count(*); returns the
     seconds it took."""
@@ -177,7 +191,7 @@ def check_outage(log, stream, window, names_it, what):
     now = time.monotonic()
     print(f"  reasons seen: {log.distinct(t_down, now)}")
     print(f"  stream: {len(stream.ok)} writes taken, {stream.failed} refused by the source "
-          f"(last: {stream.last_error!r})")
+          f"(last: {str(stream.last_error).splitlines()[0] if stream.last_error else None})")
     states = {s for s, _ in log.during(t_down, now)}
     assert states == {"Running"}, f"task states during and after {what}: {log.distinct(t_down, now)}"
     named = [t for t, _, r in log.seen if t >= t_down and any(n in r for n in names_it)]
@@ -199,14 +213,15 @@ def run_outage(server, task_id, source, target, name, outage, names_it, what, sh
     stream = Stream(c).start()
     log = ReasonLog(server, task_id).start()
     try:
-        eventually(lambda: len(ids_and_count(target, name, "Eventually")[0]) > 0,
-                   f"first rows of {name} on the target (replication runs before the outage)")
+        explained(server, task_id, eventually,
+                  lambda: len(ids_and_count(target, name, "Eventually")[0]) > 0,
+                  f"first rows of {name} on the target (replication runs before the outage)")
         window, t_up = outage()
         time.sleep(AFTER)
     finally:
         stream.stop()
     try:
-        caught_up = assert_target_equals_source(source, target, name)
+        caught_up = explained(server, task_id, assert_target_equals_source, source, target, name)
         time.sleep(1)  # one more `get` after the catch-up
     finally:
         log.stop()
