@@ -268,14 +268,10 @@ def test_target_down_60s_catches_up(replicating, cdc_server, cdc_task, source, t
 @pytest.mark.outage_shared
 def test_source_broker_restart_catches_up(replicating, cdc_server, cdc_task, source, target,
                                           stack, names):
-    if stack["source_mq"] == "pulsar":
-        broker = stack["pulsar"].split("://", 1)[-1]
-        names_it, component = [broker, "pulsar"], "pulsar"
-    else:
-        broker = stack["kafka"]
-        names_it, component = [broker], "kafka"
+    component = stack["source_mq"]  # kafka or pulsar: the component of that name
+    broker = stack[component].split("://", 1)[-1]
     run_outage(cdc_server, cdc_task, source, target, names(f"out_{component}"),
-               stop_start(component, BROKER_DOWN), names_it, f"the {component} broker {broker} down")
+               stop_start(component, BROKER_DOWN), [broker], f"the {component} broker {broker} down")
 
 
 @pytest.mark.outage_shared
@@ -337,7 +333,7 @@ def test_mysql_meta_store_restart_catches_up(stack, source, target, names):
   mysqlSourceUrl: {dsn}
   rootPath: cdc-outage-{names('m')}
 """
-    _meta_store_outage(stack, source, target, names, "mariadb", meta, [host_port, "mysql"],
+    _meta_store_outage(stack, source, target, names, "mariadb", meta, [host_port],
                        f"the MariaDB meta store {host_port} down")
 
 
