@@ -215,7 +215,8 @@ def run_outage(server, task_id, source, target, name, outage, names_it, what, sh
     try:
         explained(server, task_id, eventually,
                   lambda: len(ids_and_count(target, name, "Eventually")[0]) > 0,
-                  f"first rows of {name} on the target (replication runs before the outage)")
+                  f"first rows of {name} on the target (replication runs before the outage)",
+                  timeout=60)
         window, t_up = outage()
         time.sleep(AFTER)
     finally:
