@@ -205,11 +205,12 @@ def check_outage(log, stream, window, names_it, what):
     assert not any(n in last for n in names_it), f"the reason still names {what}: {last!r}"
 
 
-def run_outage(server, task_id, source, target, name, outage, names_it, what, shards=2):
-    """Creates `name` on the source, streams into it, runs outage() -> (t_down, t_up) while the
-    stream goes on, then checks the reason and that the target equals the source."""
+def run_outage(server, task_id, source, target, name, outage, names_it, what, then=None):
+    """Creates `name` on the source, streams into it, runs outage() -> ((down window), t_up)
+    while the stream goes on, checks that the target equals the source, runs then() if given,
+    and checks the reason last."""
     t_start = time.monotonic()
-    c = loaded_source_collection(source, name, shards_num=shards)
+    c = loaded_source_collection(source, name, shards_num=2)
     stream = Stream(c).start()
     log = ReasonLog(server, task_id).start()
     try:
@@ -228,6 +229,8 @@ def run_outage(server, task_id, source, target, name, outage, names_it, what, sh
         log.stop()
     print(f"  {what}: {t_up - window[0]:.1f} s from stop to healthy, target equal to the source "
           f"{caught_up:.1f} s after the stream ended, test {time.monotonic() - t_start:.1f} s")
+    if then is not None:
+        then()
     check_outage(log, stream, window, names_it, what)
     assert stream.writes_between(t_up, t_up + AFTER) > 0, "no write reached the source after the outage"
     c.release()
@@ -280,8 +283,22 @@ def test_source_etcd_restart_catches_up(replicating, cdc_server, cdc_task, sourc
                                         names):
     kafka_pass_only(stack, "the source catalog in etcd does not depend on the source's queue")
     etcd = stack["etcd"]
+
+    def new_collection_replicates():
+        # The source catalog is watched in etcd: a collection created after the restart must
+        # still reach the target.
+        name = names("after_etcd")
+        c = loaded_source_collection(source, name)
+        c.insert(rows(range(20)))
+        explained(cdc_server, cdc_task, eventually,
+                  lambda: ids_and_count(target, name, "Eventually") == (list(range(20)), 20),
+                  f"20 rows of {name}, created after the etcd restart")
+        c.release()
+        c.drop()
+
     run_outage(cdc_server, cdc_task, source, target, names("out_etcd"),
-               stop_start("etcd", ETCD_DOWN), [etcd], f"the source etcd {etcd} down")
+               stop_start("etcd", ETCD_DOWN), [etcd], f"the source etcd {etcd} down",
+               then=new_collection_replicates)
 
 
 def _own_server(stack, meta_yaml, label):
