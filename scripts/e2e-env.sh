@@ -5,9 +5,13 @@
 #   scripts/e2e-env.sh up [COMPONENT...]    start components (default: all)
 #   scripts/e2e-env.sh down [COMPONENT...]  stop everything this script started (or only those)
 #   scripts/e2e-env.sh status               show what runs
+#   scripts/e2e-env.sh stop NAME... [--kill]   stop (SIGTERM, or SIGKILL), keeping data and ports
+#   scripts/e2e-env.sh start NAME...        start a stopped (or ended) component again on them
+#   scripts/e2e-env.sh restart NAME... [--down-for S] [--kill]    stop, wait S seconds, start
 #
 # Components: etcd mariadb kafka (and milvus-source milvus-target, added by the harness);
 # pulsar is started only when named (`up pulsar`, exports CDC_TEST_PULSAR and CDC_TEST_PULSAR_WEB),
+# and so is etcd-meta (a second etcd for a milvus-cdc meta store, exports CDC_TEST_ETCD_META),
 # and so is milvus-source-pulsar (a source Milvus on Pulsar, exports CDC_TEST_MILVUS_SOURCE_PULSAR...).
 # milvus-target-tls and milvus-target-mtls (targets with TLS / mutual TLS and authentication on
 # test certificates in $CDC_TEST_TLS_DIR) also start only when named; `down NAME...` stops them.
@@ -55,9 +59,14 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
-start_etcd() {
-  running etcd && return 0
-  local port peer dir=$ENV_DIR/etcd
+start_etcd() { start_etcd_instance etcd CDC_TEST_ETCD; }
+# A second etcd that only a milvus-cdc meta store uses (its outage then touches nothing else).
+start_etcd-meta() { start_etcd_instance etcd-meta CDC_TEST_ETCD_META; }
+
+start_etcd_instance() { # start_etcd_instance NAME ENV_VAR
+  local name=$1 var=$2
+  running "$name" && return 0
+  local port peer dir=$ENV_DIR/$name
   port=$(free_port)
   peer=$(free_port)
   rm -rf "$dir" && mkdir -p "$dir"
@@ -65,11 +74,11 @@ start_etcd() {
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
     --initial-cluster "cdc-test=http://127.0.0.1:$peer" \
-    >"$ENV_DIR/logs/etcd.log" 2>&1 &
-  echo $! >"$ENV_DIR/pids/etcd.pid"
-  wait_for 30 etcd env ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health
-  set_env CDC_TEST_ETCD "127.0.0.1:$port"
-  log "etcd on 127.0.0.1:$port"
+    >"$ENV_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/$name.pid"
+  wait_for 30 "$name" env ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$port" endpoint health
+  set_env "$var" "127.0.0.1:$port"
+  log "$name on 127.0.0.1:$port"
 }
 
 start_mariadb() {
@@ -291,8 +300,8 @@ milvus_mq_settings() { # milvus_mq_settings kafka|pulsar: milvus.yaml settings o
 start_milvus() {
   local name=$1 root=$2 prefix=$3 ttmsg=$4 suffix=$5 mq=$6
   running "$name" && return 0
-  running etcd || start_etcd
-  running "$mq" || "start_$mq"
+  running etcd || up_one etcd
+  running "$mq" || up_one "$mq"
   with_cache_lock milvus install_milvus_locked
   local etcd dir=$ENV_DIR/$name t0=$SECONDS
   etcd=$(env_value CDC_TEST_ETCD)
@@ -438,6 +447,200 @@ stop_one() { # stop_one NAME: SIGTERM, then SIGKILL after $STOP_WAIT (default 30
   rm -f "$f"
 }
 
+# --- Outages: stop a component and start it again with its data and ports kept ---------------
+# After `up`, each running component's command line, working directory and (whitelisted)
+# environment are read from /proc into $ENV_DIR/launch/NAME, so `start NAME` can run the same
+# process again on the same data dir and ports, also after it ended by itself (a Milvus whose
+# etcd session lapsed). Its address in env.sh stays valid; clients reconnect to it.
+LAUNCH_DIR=$ENV_DIR/launch
+# The only environment variables a relaunch passes on (Milvus runs with a clean environment and
+# maps env vars onto config keys; the others need none of their own).
+LAUNCH_ENV='PATH|HOME|LANG|JAVA_HOME|MILVUSCONF|DEPLOY_MODE|METRICS_PORT|MILVUS_RUN_DIR|LD_LIBRARY_PATH'
+
+record_launch() { # record_launch NAME: remembers how NAME's running process was started
+  local name=$1 pid d=$LAUNCH_DIR/$1
+  running "$name" || return 0
+  pid=$(cat "$ENV_DIR/pids/$name.pid")
+  [[ -f $d/pid && $(cat "$d/pid") == "$pid" ]] && return 0
+  mkdir -p "$d"
+  cp "/proc/$pid/cmdline" "$d/cmdline"
+  readlink "/proc/$pid/cwd" >"$d/cwd"
+  tr '\0' '\n' <"/proc/$pid/environ" | grep -E "^($LAUNCH_ENV)=" >"$d/environ" || true
+  echo "$pid" >"$d/pid"
+}
+
+record_all_launches() {
+  local f
+  for f in "$ENV_DIR"/pids/*.pid; do
+    [[ -e $f ]] && record_launch "$(basename "$f" .pid)"
+  done
+  return 0
+}
+
+stopped() { # stopped NAME: NAME was started here and is not running now (its data is kept)
+  [[ -f $LAUNCH_DIR/$1/cmdline ]] && ! running "$1"
+}
+
+ready_once() { # ready_once NAME: one health check of NAME on its recorded address
+  local name=$1 suffix
+  case $name in
+    etcd | etcd-meta)
+      local var=CDC_TEST_ETCD
+      [[ $name == etcd-meta ]] && var=CDC_TEST_ETCD_META
+      ETCDCTL_API=3 etcdctl --endpoints "$(env_value "$var")" endpoint health ;;
+    mariadb)
+      local dsn pass
+      dsn=$(env_value CDC_TEST_MYSQL)
+      pass=${dsn#*:} && pass=${pass%%@tcp*}
+      mariadb --no-defaults --socket="$ENV_DIR/mariadb/mysqld.sock" -uroot -p"$pass" -e 'select 1' ;;
+    kafka) python3 "$ROOT/scripts/kafka/kafka_ping.py" "$(env_value CDC_TEST_KAFKA)" ;;
+    pulsar) pulsar_ready "$(env_value CDC_TEST_PULSAR_WEB)" "$(env_value CDC_TEST_PULSAR)" ;;
+    milvus-*)
+      suffix=${name#milvus-} && suffix=${suffix^^} && suffix=${suffix//-/_}
+      local proxy metrics
+      proxy=$(env_value "CDC_TEST_MILVUS_$suffix")
+      metrics=$(env_value "CDC_TEST_MILVUS_${suffix}_METRICS")
+      "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${metrics##*:}" "${proxy##*:}" ;;
+    *) log "no health check known for $name"; return 1 ;;
+  esac
+}
+
+ready_timeout() { # seconds a restarted NAME may take to become healthy
+  case $1 in
+    etcd | etcd-meta) echo 30 ;;
+    mariadb) echo 60 ;;
+    kafka) echo 90 ;;
+    pulsar) echo 180 ;;
+    *) echo "$MILVUS_START_TIMEOUT" ;;
+  esac
+}
+
+stop_kept() { # stop_kept NAME [--kill]: stops NAME, keeping its data, ports and launch record
+  local name=$1 how=${2:-}
+  if ! running "$name"; then
+    stopped "$name" && return 0
+    log "stop $name: it was not started here (nothing runs under that name)"
+    return 1
+  fi
+  record_launch "$name"
+  touch "$LAUNCH_DIR/$name/stopped"
+  [[ $name == etcd ]] && mark_milvus_logs
+  if [[ $how == --kill ]]; then
+    kill -9 "$(cat "$ENV_DIR/pids/$name.pid")" 2>/dev/null || true
+  fi
+  case $name in
+    milvus-*) stop_milvus "$name" ;;
+    *) stop_one "$name" ;;
+  esac
+  log "stopped $name${how:+ ($how)} (data and ports kept)"
+}
+
+start_kept() { # start_kept NAME: runs a stopped (or ended) NAME again on its data and ports
+  local name=$1 d=$LAUNCH_DIR/$1 t0=$SECONDS
+  running "$name" && return 0
+  if [[ ! -f $d/cmdline ]]; then
+    log "start $name: it was never started here; use \`$0 up $name\` for a fresh one"
+    return 1
+  fi
+  # Clears what a process that ended by itself left behind (pid files).
+  case $name in
+    milvus-*) stop_milvus "$name" ;;
+    *) stop_one "$name" ;;
+  esac
+  local -a cmd envs=()
+  mapfile -d '' -t cmd <"$d/cmdline"
+  mapfile -t envs <"$d/environ"
+  echo "=== e2e-env: $name started again at $(date -u +%FT%TZ)" >>"$ENV_DIR/logs/$name.log"
+  (cd "$(cat "$d/cwd")" && exec env -i "${envs[@]}" "${cmd[@]}") >>"$ENV_DIR/logs/$name.log" 2>&1 &
+  echo $! >"$ENV_DIR/pids/$name.pid"
+  local secs
+  secs=$(ready_timeout "$name")
+  if ! wait_for "$secs" "$name (started again)" ready_once "$name"; then
+    tail -30 "$ENV_DIR/logs/$name.log" >&2
+    return 1
+  fi
+  record_launch "$name"
+  rm -f "$d/stopped"
+  log "$name started again with its data and ports (ready in $((SECONDS - t0))s)"
+}
+
+up_one() { # up_one NAME: a stopped NAME starts again with its data; otherwise a fresh start
+  if stopped "$1"; then start_kept "$1"; else "start_$1"; fi
+}
+
+# Milvus 2.3.5 and an etcd restart (checked here): down for up to 20 s, both Milvus ride it out;
+# down for about a minute, each Milvus's session keep-alive gives up ~55 s after etcd went away
+# ("connection lost detected, shuting down", "... disconnected from etcd, process will exit")
+# and the process ends ~10 s later, once etcd is back. So after etcd starts again every Milvus
+# on it (unless stopped by hand) must be healthy with no such line since etcd stopped, or have
+# ended; one that ended is started again with its data, one stuck halfway is killed first.
+MILVUS_ETCD_EXIT='disconnected from etcd|connection lost detected'
+
+mark_milvus_logs() { # remembers where each Milvus log ends when etcd stops
+  local m
+  for m in $(milvus_launched); do
+    wc -c <"$ENV_DIR/logs/$m.log" >"$LAUNCH_DIR/$m/log-at-etcd-stop" 2>/dev/null || true
+  done
+}
+
+milvus_launched() { # Milvus components started here (all use the harness etcd)
+  local d
+  for d in "$LAUNCH_DIR"/milvus-*; do [[ -d $d ]] && basename "$d"; done
+  return 0
+}
+
+milvus_lost_etcd() { # milvus_lost_etcd NAME: its log says it gave up on etcd since etcd stopped
+  local f=$LAUNCH_DIR/$1/log-at-etcd-stop
+  [[ -f $f ]] || return 1 # etcd was not stopped by this script: only the health check counts
+  tail -c +$(($(cat "$f") + 1)) "$ENV_DIR/logs/$1.log" | grep -E "$MILVUS_ETCD_EXIT" >/dev/null
+}
+
+revive_milvus_after_etcd() {
+  local m deadline
+  for m in $(milvus_launched); do
+    [[ -f $LAUNCH_DIR/$m/stopped ]] && continue
+    deadline=$((SECONDS + ${CDC_MILVUS_ETCD_WAIT:-60}))
+    while running "$m" && { milvus_lost_etcd "$m" || ! ready_once "$m" >/dev/null 2>&1; }; do
+      if ((SECONDS > deadline)); then
+        log "$m neither healthy nor ended ${CDC_MILVUS_ETCD_WAIT:-60}s after the etcd restart: killing it"
+        kill -9 "$(cat "$ENV_DIR/pids/$m.pid")" 2>/dev/null || true
+        sleep 1
+      fi
+      sleep 1
+    done
+    if ! running "$m"; then
+      log "$m ended after losing etcd (Milvus 2.3 exits when its etcd session lapses): starting it again"
+      start_kept "$m"
+    fi
+    rm -f "$LAUNCH_DIR/$m/log-at-etcd-stop"
+  done
+}
+
+outage_cmd() { # outage_cmd stop|start|restart NAME... [--down-for S] [--kill]
+  local cmd=$1 down_for=0 how="" names=() n
+  shift
+  while (($#)); do
+    case $1 in
+      --down-for) down_for=${2:?--down-for needs seconds}; shift 2 ;;
+      --kill) how=--kill; shift ;;
+      -*) log "unknown option $1"; return 2 ;;
+      *) names+=("$1"); shift ;;
+    esac
+  done
+  ((${#names[@]})) || { log "$cmd: name a component (e.g. kafka)"; return 2; }
+  if [[ $cmd == stop || $cmd == restart ]]; then
+    for n in "${names[@]}"; do stop_kept "$n" "$how"; done
+  fi
+  [[ $cmd == restart ]] && sleep "$down_for"
+  if [[ $cmd == start || $cmd == restart ]]; then
+    for n in "${names[@]}"; do
+      start_kept "$n"
+      [[ $n == etcd ]] && revive_milvus_after_etcd
+    done
+  fi
+  return 0
+}
+
 ALL_COMPONENTS=(etcd mariadb kafka milvus-source milvus-target)
 
 cmd=${1:-status}
@@ -446,8 +649,10 @@ case $cmd in
   up)
     comps=("$@")
     ((${#comps[@]})) || comps=("${ALL_COMPONENTS[@]}")
-    for c in "${comps[@]}"; do "start_$c"; done
+    for c in "${comps[@]}"; do up_one "$c"; done
+    record_all_launches
     ;;
+  stop | start | restart) outage_cmd "$cmd" "$@" ;;
   down)
     if (($#)); then down_some "$@" && exit 0; fi
     # Dependents first (Milvus needs etcd and Kafka for a graceful stop); all Milvus at once.
@@ -461,17 +666,23 @@ case $cmd in
       stop_one "$(basename "$f" .pid)"
     done
     rm -f "$ENV_FILE"
+    rm -rf "$LAUNCH_DIR"
     ;;
   status)
     for f in "$ENV_DIR"/pids/*.pid; do
       [[ -e $f ]] || continue
       n=$(basename "$f" .pid)
-      if running "$n"; then echo "$n: running (pid $(cat "$f"))"; else echo "$n: dead"; fi
+      if running "$n"; then echo "$n: running (pid $(cat "$f"))"; else echo "$n: dead (\`start $n\` runs it again)"; fi
+    done
+    for d in "$LAUNCH_DIR"/*; do
+      if [[ -d $d ]] && stopped "$(basename "$d")"; then
+        echo "$(basename "$d"): stopped (data and ports kept)"
+      fi
     done
     [[ -f $ENV_FILE ]] && cat "$ENV_FILE"
     ;;
   *)
-    echo "usage: $0 up [component...] | down | status" >&2
+    echo "usage: $0 up [component...] | down | status | stop|start NAME... | restart NAME... [--down-for S] [--kill]" >&2
     exit 2
     ;;
 esac

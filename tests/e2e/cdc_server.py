@@ -65,16 +65,17 @@ def wait_ready(url, proc=None, timeout=20.0, log_path="", pid=None):
     return f"POST /cdc list got no JSON answer in {timeout:.0f} s (log {log_path})"
 
 
-def create_task(url, target_addr, source_prefix):
-    """Creates a task replicating every collection ("*") into the Milvus at target_addr
-    (host:port, no auth, no TLS), reading the source's <prefix>-replicate-msg channel."""
+def create_task(url, target_addr, source_prefix, collections=("*",)):
+    """Creates a task replicating collections (of database default; default "*": every
+    collection) into the Milvus at target_addr (host:port, no auth, no TLS), reading the
+    source's <prefix>-replicate-msg channel."""
     host, port = target_addr.rsplit(":", 1)
     return post(url, "create", {
         "milvus_connect_param": {
             "host": host, "port": int(port), "username": "", "password": "",
             "enable_tls": False, "connect_timeout": 10,
         },
-        "collection_infos": [{"name": "*"}],
+        "collection_infos": [{"name": n} for n in collections],
         "rpc_channel_info": {"name": f"{source_prefix}-replicate-msg"},
     })
 
@@ -122,6 +123,18 @@ sourceConfig:
         f.write(text)
 
 
+def replace_meta_store(path, block):
+    """Replaces the metaStoreConfig section of the cdc.yaml at path (as write_config wrote it)
+    with block, a whole `metaStoreConfig:` section, e.g. a MySQL or another etcd store."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("metaStoreConfig:"))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")),
+               len(lines))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(lines[:start]) + block.rstrip("\n") + "\n" + "".join(lines[end:]))
+
+
 class CdcServer:
     """One milvus-cdc process; stop() sends SIGTERM, then SIGKILL after 15 s."""
 
@@ -138,8 +151,8 @@ class CdcServer:
     def wait_ready(self, timeout=20.0):
         return wait_ready(self.url, self.proc, timeout, self.log_path)
 
-    def create_task(self, target_addr, source_prefix):
-        return create_task(self.url, target_addr, source_prefix)
+    def create_task(self, target_addr, source_prefix, collections=("*",)):
+        return create_task(self.url, target_addr, source_prefix, collections)
 
     def stop_running(self):
         """SIGTERM (SIGKILL after 15 s) and wait; the log stays open for a restart."""

@@ -15,6 +15,7 @@ replicating (cdc_task, after a probe collection created on the source reached th
 when it does not within 60 s every test using it fails at once with that reason instead of
 each waiting out its own timeout).
 """
+import contextlib
 import itertools
 import os
 import time
@@ -127,7 +128,9 @@ def cdc_task(cdc_server, stack):
     resp = cdc_server.create_task(stack["target"], stack["source_prefix"])
     assert resp.get("code") == 200, f"create task: {resp}"
     task_id = resp["data"]["task_id"]
+    _session["task"] = (cdc_server, task_id)
     yield task_id
+    _session.pop("task", None)
     cdc_server.post("delete", {"task_id": task_id})
 
 
@@ -150,3 +153,37 @@ def replicating(cdc_task, source, target):
     if _probe["error"]:
         pytest.fail(_probe["error"])
     return cdc_task
+
+
+_session = {}  # (server, task id) of the session's task once cdc_task made it
+
+
+@contextlib.contextmanager
+def paused_session_task():
+    """Pauses the session's task, if a test made it already, while a test runs its own
+    milvus-cdc on the same source and target (both would write the same rows otherwise), and
+    resumes it after."""
+    server, task_id = _session.get("task", (None, None))
+    if task_id is not None:
+        resp = server.post("pause", {"task_id": task_id})
+        assert resp.get("code") == 200, f"pause the session's task: {resp}"
+    try:
+        yield
+    finally:
+        if task_id is not None:
+            resp = server.post("resume", {"task_id": task_id})
+            assert resp.get("code") == 200, f"resume the session's task: {resp}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "outage_own: stops a server only its own milvus-cdc "
+                            "uses (test_outages.py); runs first, before the session's task exists")
+    config.addinivalue_line("markers", "outage_shared: stops a server the whole suite shares "
+                            "(test_outages.py); runs last, so one that does not come back fails "
+                            "only these")
+
+
+def pytest_collection_modifyitems(items):
+    first = [i for i in items if i.get_closest_marker("outage_own")]
+    last = [i for i in items if i.get_closest_marker("outage_shared")]
+    items[:] = first + [i for i in items if i not in first and i not in last] + last
