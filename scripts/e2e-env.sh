@@ -500,7 +500,8 @@ ready_once() { # ready_once NAME: one health check of NAME on its recorded addre
       local proxy metrics
       proxy=$(env_value "CDC_TEST_MILVUS_$suffix")
       metrics=$(env_value "CDC_TEST_MILVUS_${suffix}_METRICS")
-      "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${metrics##*:}" "${proxy##*:}" ;;
+      "$VENV/bin/python" "$ROOT/scripts/milvus/milvus_ping.py" "${metrics##*:}" "${proxy##*:}" \
+        --config "$ENV_DIR/$name/configs/milvus.yaml" ;;
     *) log "no health check known for $name"; return 1 ;;
   esac
 }

@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
 #include "replicate/pipeline_impl.h"
-#include "target/readiness.h"
 #include "source/position.h"
+#include "target/readiness.h"
 
 namespace cdc::replicate {
 

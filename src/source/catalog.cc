@@ -266,7 +266,8 @@ Status Catalog::CheckCovered(std::chrono::steady_clock::time_point deadline) {
 }
 
 Result<std::vector<IndexMeta>> Catalog::Indexes(int64_t collection_id) const {
-  const std::string prefix = absl::StrCat(options_.MetaPrefix(), "field-index/", collection_id, "/");
+  const std::string prefix =
+      absl::StrCat(options_.MetaPrefix(), "field-index/", collection_id, "/");
   etcd::RangeOptions ro;
   ro.prefix = true;
   auto r = client_->Range(prefix, ro);
@@ -306,8 +307,8 @@ Result<LoadMeta> Catalog::LoadState(int64_t collection_id) const {
   out.by_partition = info.load_type() == qpb::LoadPartition;
   if (info.replica_number() > 0) out.replicas = info.replica_number();
   if (!out.by_partition) return out;
-  const std::string prefix = absl::StrCat(options_.MetaPrefix(), "querycoord-partition-loadinfo/",
-                                          collection_id, "/");
+  const std::string prefix =
+      absl::StrCat(options_.MetaPrefix(), "querycoord-partition-loadinfo/", collection_id, "/");
   etcd::RangeOptions ro;
   ro.prefix = true;
   auto parts = client_->Range(prefix, ro);

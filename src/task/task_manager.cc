@@ -309,13 +309,11 @@ void TaskManager::ReportReason(const std::string& task_id, const std::string& re
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.State() != TaskState::kRunning) return;
   if (it->second.reason == reason) return;
-  TaskInfo next = it->second;
-  next.reason = reason;
-  if (Status s = Put(next); !s.ok()) {
-    spdlog::warn("task {}: {}", task_id, std::string(s.message()));
-    return;
-  }
-  it->second = std::move(next);
+  // Shown at once (get/list read memory), also while the meta store cannot take it: the
+  // reason may be that very outage. It is stored with the next change that reaches the store.
+  it->second.reason = reason;
+  if (Status s = Put(it->second); !s.ok())
+    spdlog::warn("task {}: reason not stored yet: {}", task_id, std::string(s.message()));
 }
 
 void TaskManager::ReportFailure(const std::string& task_id, const std::string& reason) {

@@ -24,6 +24,11 @@ class RecordingReplicator : public Replicator {
     calls.push_back("stop " + id);
     return OkStatus();
   }
+  Status FixStart(const TaskInfo& t) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("fix start " + t.task_id);
+    return fix_start_status;
+  }
   std::vector<ChannelLag> Lag(const std::string& id) override {
     std::lock_guard lock(mu_);
     return lags.count(id) ? lags[id] : std::vector<ChannelLag>{};
@@ -31,6 +36,7 @@ class RecordingReplicator : public Replicator {
   TaskEvents* events_ = nullptr;
   std::map<std::string, std::vector<ChannelLag>> lags;
   Status start_status;
+  Status fix_start_status;
   std::vector<std::string> calls;
   std::mutex mu_;
 };

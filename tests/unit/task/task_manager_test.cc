@@ -66,7 +66,8 @@ TEST_F(TaskManagerTest, CreateStoresRunningTaskAndStartsIt) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->State(), TaskState::kRunning);
   EXPECT_GT(t->create_time_ms, 0);
-  EXPECT_THAT(replicator_.calls, ElementsAre("start " + *id));
+  // The start is fixed before create answers, then the task starts.
+  EXPECT_THAT(replicator_.calls, ElementsAre("fix start " + *id, "start " + *id));
   EXPECT_EQ(probe_.milvus_calls, 1);
   EXPECT_EQ(probe_.last_timeout, std::chrono::seconds(5));
   auto stored = store_.GetTask(*id);
@@ -129,7 +130,8 @@ TEST_F(TaskManagerTest, DisableAutoStartCreatesPaused) {
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(m->Get(*id)->State(), TaskState::kPaused);
   EXPECT_EQ(m->Get(*id)->reason, "the task is disabled auto start");
-  EXPECT_TRUE(replicator_.calls.empty());
+  // Its start is fixed at create all the same; it is not started.
+  EXPECT_THAT(replicator_.calls, ElementsAre("fix start " + *id));
 }
 
 TEST_F(TaskManagerTest, PauseResumeDelete) {
@@ -145,8 +147,8 @@ TEST_F(TaskManagerTest, PauseResumeDelete) {
   ExpectCode(m->Resume(id), StatusCode::kFailedPrecondition,
              "the task has running, task_id: " + id);
   ASSERT_TRUE(m->Delete(id, false).ok());
-  EXPECT_THAT(replicator_.calls,
-              ElementsAre("start " + id, "stop " + id, "start " + id, "stop " + id));
+  EXPECT_THAT(replicator_.calls, ElementsAre("fix start " + id, "start " + id, "stop " + id,
+                                             "start " + id, "stop " + id));
   ExpectCode(m->Delete(id, false), StatusCode::kNotFound, "not found the task, task_id: " + id);
   EXPECT_TRUE(m->Delete(id, true).ok());
   EXPECT_TRUE(store_.ListTasks()->empty());
@@ -228,6 +230,46 @@ TEST_F(TaskManagerTest, ReplicatorEventsUpdateReasonAndPause) {
   auto again = Make();
   ASSERT_TRUE(again->Recover().ok());
   EXPECT_EQ(again->Get(id)->reason, "fail to read the replicate event");
+}
+
+TEST_F(TaskManagerTest, CreateFailsAndKeepsNothingWhenTheStartCannotBeFixed) {
+  auto m = Make();
+  replicator_.fix_start_status = UnavailableError("kafka 127.0.0.1:1: unreachable");
+  auto id = m->Create(Req());
+  ExpectCode(id.status(), StatusCode::kUnavailable, "fail to fix the start of the task");
+  EXPECT_THAT(std::string(id.status().message()), HasSubstr("kafka 127.0.0.1:1"));
+  EXPECT_TRUE(m->List().empty());
+  auto stored = store_.ListTasks();
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->empty());
+}
+
+// A meta store that refuses task writes while `down` is set.
+class DownStore final : public meta::MemoryStore {
+ public:
+  Status PutTask(const meta::TaskRecord& t) override {
+    if (down) return UnavailableError("mysql 127.0.0.1:1: connect: refused (test)");
+    return meta::MemoryStore::PutTask(t);
+  }
+  std::atomic<bool> down{false};
+};
+
+TEST_F(TaskManagerTest, AReasonShowsAtOnceAlsoWhileTheMetaStoreIsDown) {
+  DownStore store;
+  ManagerOptions o;
+  o.limits = {256, "by-dev-replicate-msg"};
+  TaskManager m(&store, &replicator_, &probe_, o);
+  auto id = m.Create(Req());
+  ASSERT_TRUE(id.ok()) << id.status();
+  store.down = true;
+  replicator_.events_->ReportReason(*id, "write checkpoint: mysql 127.0.0.1:1: refused");
+  EXPECT_EQ(m.Get(*id)->reason, "write checkpoint: mysql 127.0.0.1:1: refused");
+  store.down = false;
+  replicator_.events_->ReportReason(*id, "");
+  EXPECT_EQ(m.Get(*id)->reason, "");
+  auto stored = store.GetTask(*id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(FromStoredJson((*stored)->info_json)->reason, "");
 }
 
 TEST_F(TaskManagerTest, ConcurrentCreatesOfOneCollectionYieldOneTask) {
