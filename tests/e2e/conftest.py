@@ -176,6 +176,8 @@ def paused_session_task():
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "own_task: runs its own milvus-cdc and task "
+                            "(test_races.py); runs first, before the session's task exists")
     config.addinivalue_line("markers", "outage_own: stops a server only its own milvus-cdc "
                             "uses (test_outages.py); runs first, before the session's task exists")
     config.addinivalue_line("markers", "outage_shared: stops a server the whole suite shares "
@@ -184,6 +186,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    first = [i for i in items if i.get_closest_marker("outage_own")]
+    first = [i for i in items
+             if i.get_closest_marker("outage_own") or i.get_closest_marker("own_task")]
     last = [i for i in items if i.get_closest_marker("outage_shared")]
     items[:] = first + [i for i in items if i not in first and i not in last] + last

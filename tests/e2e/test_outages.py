@@ -303,17 +303,9 @@ def test_source_etcd_restart_catches_up(replicating, cdc_server, cdc_task, sourc
 
 def _own_server(stack, meta_yaml, label):
     """A milvus-cdc of its own (own port, config and log) with the given metaStoreConfig."""
-    binary = cdc.find_binary(ROOT)
-    assert binary, "no milvus-cdc binary in the build directory"
-    port = cdc.free_port()
-    cfg = os.path.join(ENV_DIR, f"cdc-outage-{label}.yaml")
-    cdc.write_config(cfg, port, stack, meta_root="unused")
-    cdc.replace_meta_store(cfg, meta_yaml)
-    server = cdc.CdcServer(binary, cfg, os.path.join(ENV_DIR, "logs", f"cdc-e2e-outage-{label}.log"),
-                           port)
-    why = server.wait_ready()
+    server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, f"outage-{label}", meta_yaml,
+                                       meta_root="unused")
     if why:
-        server.stop()
         pytest.fail(f"milvus-cdc with the {label} meta store did not start: {why}")
     return server
 
