@@ -15,10 +15,18 @@ nlohmann::json Entry(const std::string& channel, uint64_t ts, const std::string&
 }
 }  // namespace
 
-std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions) {
+std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions,
+                                  const std::map<std::string, std::string>& extras) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [channel, pos] : positions)
-    j[channel] = Entry(channel, pos.timestamp(), absl::Base64Escape(source::AbslView(pos.msgid())));
+  for (const auto& [channel, pos] : positions) {
+    nlohmann::json entry =
+        Entry(channel, pos.timestamp(), absl::Base64Escape(source::AbslView(pos.msgid())));
+    for (const auto& [key, value] : extras) {
+      auto v = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+      if (!v.is_discarded()) entry[key] = std::move(v);
+    }
+    j[channel] = std::move(entry);
+  }
   return j.dump();
 }
 
@@ -51,23 +59,13 @@ Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const s
   return out;
 }
 
-std::string EncodeReplicatePosition(const source::MsgPosition& position,
-                                    const std::string& pending_json) {
-  const std::string& channel = position.channel_name();
-  nlohmann::json entry =
-      Entry(channel, position.timestamp(), absl::Base64Escape(source::AbslView(position.msgid())));
-  auto pending = nlohmann::json::parse(pending_json, nullptr, /*allow_exceptions=*/false);
-  entry["Pending"] = pending.is_array() ? pending : nlohmann::json::array();
-  return nlohmann::json{{channel, entry}}.dump();
-}
-
-std::string DecodePending(const std::string& positions_json) {
+std::string DecodeExtra(const std::string& positions_json, const std::string& key,
+                        const std::string& absent) {
   auto j = nlohmann::json::parse(positions_json, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return "[]";
+  if (!j.is_object()) return absent;
   for (const auto& [_, entry] : j.items())
-    if (entry.is_object() && entry.contains("Pending") && entry["Pending"].is_array())
-      return entry["Pending"].dump();
-  return "[]";
+    if (entry.is_object() && entry.contains(key)) return entry[key].dump();
+  return absent;
 }
 
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions) {

@@ -25,15 +25,18 @@ struct TargetPosition {
   uint64_t ts = 0;       // hybrid ts of the last pack sent
 };
 
-std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions);
+// `extras` (ours): key -> a JSON value stored in every entry beside the position, e.g.
+// "Pending" in the replicate channel's (the requests not yet taken by the target,
+// replicate/ddl_applier.h) and "InitialSync" in a collection's (replicate/initial_sync.h).
+// Upstream readers ignore them.
+std::string EncodeSourcePositions(const std::map<std::string, source::MsgPosition>& positions,
+                                  const std::map<std::string, std::string>& extras = {});
 Result<std::map<std::string, source::MsgPosition>> DecodeSourcePositions(const std::string& json);
+// The JSON value stored under `key` by EncodeSourcePositions, or `absent`.
+std::string DecodeExtra(const std::string& positions_json, const std::string& key,
+                        const std::string& absent);
 
-// The replicate channel's entry carries, besides its position, "Pending" (ours): the requests
-// read but not yet taken by the target, a JSON array (replicate/ddl_applier.h).
-std::string EncodeReplicatePosition(const source::MsgPosition& position,
-                                    const std::string& pending_json);
-// The "Pending" array of the replicate channel's entry ("[]" when absent).
-std::string DecodePending(const std::string& positions_json);
+inline constexpr char kPendingKey[] = "Pending";
 
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions);
 

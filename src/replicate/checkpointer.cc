@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "replicate/initial_sync.h"
 
 namespace cdc::replicate {
 
@@ -46,7 +47,7 @@ Status Checkpointer::Load() {
     ASSIGN_OR_RETURN(auto positions, Decode(row, store_));
     if (row.collection_id == kReplicateChannelRow) {
       for (auto& [_, pos] : positions) replicate_ = pos;
-      pending_json_ = DecodePending(row.positions_json);
+      pending_json_ = DecodeExtra(row.positions_json, kPendingKey, "[]");
       continue;
     }
     if (row.collection_id == kStartRow) {
@@ -56,6 +57,7 @@ Status Checkpointer::Load() {
     }
     CollectionRow r;
     r.name = row.collection_name;
+    r.sync_state = DecodeExtra(row.positions_json, kInitialSyncKey, "");
     for (const auto& [_, pos] : positions) r.ts = std::max(r.ts, pos.timestamp());
     r.positions = std::move(positions);
     rows_[row.collection_id] = std::move(r);
@@ -105,6 +107,22 @@ void Checkpointer::Freeze(int64_t collection_id, const std::string& name,
   to_delete_.erase(collection_id);
 }
 
+std::string Checkpointer::SyncState(int64_t collection_id) const {
+  auto it = rows_.find(collection_id);
+  return it == rows_.end() ? std::string() : it->second.sync_state;
+}
+
+void Checkpointer::SetSyncState(int64_t collection_id, std::string state_json) {
+  rows_[collection_id].sync_state = std::move(state_json);
+}
+
+std::vector<int64_t> Checkpointer::SyncingCollections() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, r] : rows_)
+    if (!r.sync_state.empty()) out.push_back(id);
+  return out;
+}
+
 std::optional<source::MsgPosition> Checkpointer::Known(const std::string& channel) const {
   if (auto it = channels_.find(channel); it != channels_.end()) return it->second;
   return StartOf(channel);
@@ -138,7 +156,9 @@ Status Checkpointer::Write(uint64_t w, const std::map<std::string, source::MsgPo
   for (const auto& [id, row] : rows_) {
     if (!view.collections.count(id) && !view.frozen.count(id)) continue;
     if (row.positions.empty()) continue;  // nothing known to read it from yet
-    auto r = row_of(id, row.name, EncodeSourcePositions(row.positions));
+    std::map<std::string, std::string> extras;
+    if (!row.sync_state.empty()) extras[kInitialSyncKey] = row.sync_state;
+    auto r = row_of(id, row.name, EncodeSourcePositions(row.positions, extras));
     std::map<std::string, TargetPosition> targets;
     if (auto tc = view.target_channels.find(id); tc != view.target_channels.end())
       for (const auto& t : tc->second)
@@ -163,7 +183,8 @@ Status Checkpointer::Write(uint64_t w, const std::map<std::string, source::MsgPo
   pending_json_ = view.pending_json;
   if (replicate_) {
     out.push_back(row_of(kReplicateChannelRow, replicate_channel_,
-                         EncodeReplicatePosition(*replicate_, pending_json_)));
+                         EncodeSourcePositions({{replicate_channel_, *replicate_}},
+                                               {{kPendingKey, pending_json_}})));
   }
   if (!out.empty()) {
     RETURN_IF_ERROR(Annotate(store_->PutPositions(out), "write checkpoint task=" + task_id_));

@@ -36,7 +36,8 @@ constexpr int64_t kStartRow = -1;
 struct CollectionRow {
   std::string name;
   std::map<std::string, source::MsgPosition> positions;  // source pchannel
-  uint64_t ts = 0;  // messages at or below it reached the target
+  uint64_t ts = 0;         // messages at or below it reached the target
+  std::string sync_state;  // initial sync (replicate/initial_sync.h), "" when none
 };
 
 // What the checkpoint writer needs to know about the task's collections now.
@@ -78,6 +79,11 @@ class Checkpointer {
   // CheckpointView::frozen.
   void Freeze(int64_t collection_id, const std::string& name,
               const std::map<std::string, source::MsgPosition>& if_none, uint64_t applied_ts);
+  // The initial-sync state of a collection's row ("" when none); written with the next Write.
+  std::string SyncState(int64_t collection_id) const;
+  void SetSyncState(int64_t collection_id, std::string state_json);
+  // Collections whose rows carry an initial-sync state.
+  std::vector<int64_t> SyncingCollections() const;
   // Where `channel` is known to be read from (the last written or started position).
   std::optional<source::MsgPosition> Known(const std::string& channel) const;
 

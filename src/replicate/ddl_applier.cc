@@ -72,20 +72,27 @@ void DdlApplier::Discard(int64_t collection_id, const std::string& why) {
   queues_.erase(it);
 }
 
-std::string DdlApplier::PendingJson() const {
+std::string DdlApplier::EncodePending(const std::vector<DdlRequest>& requests) {
   nlohmann::json out = nlohmann::json::array();
-  std::lock_guard l(mu_);
-  for (const auto& [_, q] : queues_)
-    for (const auto& item : q.items) {
-      const DdlRequest& r = item.req;
-      out.push_back({{"collection_id", r.collection_id},
-                     {"db", r.db},
-                     {"collection", r.collection},
-                     {"type", r.type},
-                     {"ts", r.ts},
-                     {"data", absl::Base64Escape(r.payload)}});
-    }
+  for (const auto& r : requests) {
+    out.push_back({{"collection_id", r.collection_id},
+                   {"db", r.db},
+                   {"collection", r.collection},
+                   {"type", r.type},
+                   {"ts", r.ts},
+                   {"data", absl::Base64Escape(r.payload)}});
+  }
   return out.dump();
+}
+
+std::string DdlApplier::PendingJson() const {
+  std::vector<DdlRequest> all;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& [_, q] : queues_)
+      for (const auto& item : q.items) all.push_back(item.req);
+  }
+  return EncodePending(all);
 }
 
 Status DdlApplier::Restore(const std::string& json) {

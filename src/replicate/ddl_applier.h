@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "target/client.h"
@@ -81,6 +82,8 @@ class DdlApplier {
   void Stop();
 
   static std::string Describe(const DdlRequest& r);
+  // The JSON array PendingJson() writes, of `requests`.
+  static std::string EncodePending(const std::vector<DdlRequest>& requests);
 
  private:
   struct Item {

@@ -111,9 +111,23 @@ void Pipeline::Impl::UpdateProgress() {
            "requests_waiting", why, 0});
     }
   }
+  std::vector<CollectionSync> syncing;
+  for (const auto& p : sync_.View()) {
+    const MappedCollection* c = map_ ? map_->Find(p.id) : nullptr;
+    syncing.push_back(
+        {c ? absl::StrCat(c->source.db_name, ".", c->source.name) : absl::StrCat("id ", p.id),
+         p.phase, p.rows_copied, p.rows_estimated, p.eta_s});
+  }
   std::lock_guard l(shared_.mu);
   shared_.progress = std::move(progress);
   shared_.health.collections = std::move(collections);
+  shared_.health.initial_sync = std::move(syncing);
+}
+
+Status Pipeline::Impl::LoadSync() {
+  std::map<int64_t, std::string> states;
+  for (int64_t id : checkpoints_.SyncingCollections()) states[id] = checkpoints_.SyncState(id);
+  return Annotate(sync_.Load(states), "load the initial sync state of task " + opts_.task_id);
 }
 
 // The task's reason: what the readers, the set-aside collections and the request applier
@@ -234,6 +248,7 @@ Status Pipeline::Impl::Init() {
                                            sources_.ignored);
   }
   RETURN_IF_ERROR(checkpoints_.Load());
+  RETURN_IF_ERROR(LoadSync());
   loop_.applied = checkpoints_.Watermark();
   applied_out_->store(std::max(applied_out_->load(), loop_.applied));
   RETURN_IF_ERROR(ddl_->Restore(checkpoints_.pending_json()));
@@ -273,6 +288,7 @@ Status Pipeline::Impl::Rewind(const std::vector<int64_t>& recovered) {
   sources_.merger = Merger();
   sources_.applied.clear();
   RETURN_IF_ERROR(checkpoints_.Load());
+  RETURN_IF_ERROR(LoadSync());
   // Rounds start again below the watermark already applied: each collection skips what it
   // has (its own row), the target's channels get no tick twice.
   loop_.applied = 0;
@@ -438,6 +454,7 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   for (const auto& q : quarantine_.View()) view.frozen.insert(q.id);
   view.targets = writer_->positions();
   view.pending_json = ddl_->PendingJson();
+  for (int64_t id : sync_.ids()) checkpoints_.SetSyncState(id, sync_.Encode(id));
   RETURN_IF_ERROR(checkpoints_.Write(w, sources_.merger.Consumed(), view));
   loop_.last_checkpoint = std::chrono::steady_clock::now();
   return OkStatus();

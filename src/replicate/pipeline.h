@@ -86,8 +86,18 @@ struct CollectionHealth {
   int64_t since_ms = 0;
 };
 
+// How far initial sync of one collection is.
+struct CollectionSync {
+  std::string name;   // db.collection (source)
+  std::string phase;  // "replaying", "copying", "done"
+  int64_t rows_copied = 0;
+  int64_t rows_estimated = 0;
+  int64_t eta_s = -1;  // -1 unknown
+};
+
 struct PipelineHealth {
   std::vector<CollectionHealth> collections;
+  std::vector<CollectionSync> initial_sync;
   std::map<std::string, uint64_t> skipped;  // kind -> messages/requests not applied, with why
 };
 

@@ -10,6 +10,7 @@
 #include "replicate/checkpointer.h"
 #include "replicate/collection_map.h"
 #include "replicate/ddl_applier.h"
+#include "replicate/initial_sync.h"
 #include "replicate/merger.h"
 #include "replicate/pipeline.h"
 #include "replicate/quarantine.h"
@@ -107,6 +108,10 @@ class Pipeline::Impl {
   void SetAside(int64_t id, const std::string& name, const Status& s);
   // Tries the set-aside collections that are due; those the target takes now are returned.
   Status RetrySetAside(std::vector<int64_t>* recovered);
+  // Loads the initial-sync states of the checkpoint's rows.
+  Status LoadSync();
+  // True when a collection still waits for rows initial sync cannot copy yet (set aside).
+  bool AwaitsCopy(const MappedCollection& c);
   // A message or request not applied: counted by kind, logged, kept in the reason.
   void Skip(const std::string& kind, const std::string& what);
 
@@ -122,6 +127,7 @@ class Pipeline::Impl {
   Sources sources_;
   Round round_;
   Quarantine quarantine_;
+  SyncTracker sync_;  // initial sync of the collections that existed at the start
   LoopState loop_;
   SharedState shared_;
   std::string skipped_;  // the last thing not applied (stays in the reason); pipeline thread

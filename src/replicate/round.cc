@@ -30,6 +30,13 @@ Status Pipeline::Impl::FinishRound() {
     RETURN_IF_ERROR(
         writer_->SendTicks(round_.w, map_->TargetPChannels(), false, round_, opts_.idle_tick));
   }
+  for (int64_t id : sync_.Advance(round_.w, [this](int64_t id) { return !quarantine_.Has(id); })) {
+    const CopyState* s = sync_.Find(id);
+    const MappedCollection* c = map_->Find(id);
+    spdlog::info("task {}: initial sync of {} done: its history replayed ({} rows)", opts_.task_id,
+                 c ? absl::StrCat(c->source.db_name, ".", c->source.name) : absl::StrCat(id),
+                 s ? s->rows_copied : 0);
+  }
   RETURN_IF_ERROR(SyncChannels());
   RetireChannels();
   loop_.applied = std::max(loop_.applied, round_.w);
@@ -98,6 +105,10 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
   if (quarantine_.Has(c->source.id)) return OkStatus();
   if (h.timestamp <= checkpoints_.AppliedTs(c->source.id)) return OkStatus();  // has it already
   LogDml(opts_.task_id, m.msg, c->source.db_name, c->source.name);
+  if (h.type == cpb::Insert && sync_.Copying(c->source.id)) {
+    if (auto n = ReadVarintField(m.msg.payload, kInsertNumRows); n.ok())
+      sync_.Replayed(c->source.id, *n, h.timestamp);
+  }
   auto route = c->routes.find(h.shard_name);
   if (route == c->routes.end()) {
     Skip("unknown_shard",

@@ -1,11 +1,13 @@
 #include "replicate/start_point.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "replicate/checkpoint.h"
 #include "replicate/checkpointer.h"
+#include "replicate/initial_sync.h"
 
 namespace cdc::replicate {
 
@@ -22,9 +24,40 @@ std::vector<std::string> SourceDmlChannels(const std::string& replicate_channel,
   return {out.begin(), out.end()};
 }
 
+namespace {
+// The row of a collection initial sync copies: from its create message (replay) or from the
+// task's start (copy), with its copy state.
+meta::PositionRecord SeedRow(const std::string& task_id, const SeedCollection& seed,
+                             const std::map<std::string, source::MsgPosition>& start) {
+  CopyState state;
+  state.way = seed.replay ? CopyState::Way::kReplay : CopyState::Way::kCopy;
+  state.rows_estimated = seed.rows_estimated;
+  state.started_ms = NowMs();
+  std::map<std::string, source::MsgPosition> from;
+  for (const auto& ch : seed.meta.pchannels) {
+    auto it = start.find(ch);
+    if (it == start.end()) continue;
+    state.start_ts = std::max<uint64_t>(state.start_ts, it->second.timestamp());
+    from[ch] = it->second;
+    if (!seed.replay) continue;
+    auto id = seed.meta.start_msg_ids.find(ch);
+    if (id == seed.meta.start_msg_ids.end()) continue;
+    from[ch].set_msgid(id->second);
+    from[ch].set_timestamp(seed.meta.create_ts > 0 ? seed.meta.create_ts - 1 : 0);
+  }
+  meta::PositionRecord row;
+  row.task_id = task_id;
+  row.collection_id = seed.meta.id;
+  row.collection_name = seed.meta.name;
+  row.positions_json = EncodeSourcePositions(from, {{kInitialSyncKey, EncodeCopyState(state)}});
+  return row;
+}
+}  // namespace
+
 Status FixStart(meta::Store* store, const std::string& task_id,
                 const std::string& replicate_channel, const std::vector<std::string>& dml_channels,
-                const LatestPositionsFn& latest, std::chrono::milliseconds timeout) {
+                const LatestPositionsFn& latest, std::chrono::milliseconds timeout,
+                const std::vector<SeedCollection>& seeds) {
   std::vector<std::string> channels = dml_channels;
   if (!replicate_channel.empty()) channels.push_back(replicate_channel);
   ASSIGN_OR_RETURN(auto positions, latest(channels, timeout));
@@ -56,9 +89,14 @@ Status FixStart(meta::Store* store, const std::string& task_id,
     rep.collection_name = replicate_channel;
     source::MsgPosition p = it->second;
     p.set_channel_name(replicate_channel);
-    rep.positions_json = EncodeReplicatePosition(p, "[]");
+    std::vector<DdlRequest> pending;
+    for (const auto& seed : seeds)
+      pending.insert(pending.end(), seed.requests.begin(), seed.requests.end());
+    rep.positions_json = EncodeSourcePositions({{replicate_channel, p}},
+                                               {{kPendingKey, DdlApplier::EncodePending(pending)}});
     rows.push_back(std::move(rep));
   }
+  for (const auto& seed : seeds) rows.push_back(SeedRow(task_id, seed, dml));
   return Annotate(store->PutPositions(rows),
                   absl::StrCat("store the start of task ", task_id, " in ", store->Describe()));
 }

@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "meta/store.h"
 #include "replicate/catalog_view.h"
+#include "replicate/ddl_applier.h"
 #include "source/position.h"
 
 namespace cdc::replicate {
@@ -32,10 +33,21 @@ using LatestPositionsFn = std::function<Result<std::map<std::string, source::Msg
 std::vector<std::string> SourceDmlChannels(const std::string& replicate_channel, int channel_num,
                                            const std::vector<CollectionMeta>& collections);
 
-// Writes the task's start: the start row with `dml_channels` and the replicate channel's row.
+// A collection initial sync copies (replicate/initial_sync.h), as the source had it at create.
+struct SeedCollection {
+  CollectionMeta meta;
+  std::vector<DdlRequest> requests;  // its indexes and load state (SeedRequests)
+  bool replay = false;               // the queue holds its history: read it from its create message
+  int64_t rows_estimated = 0;
+};
+
+// Writes the task's start: the start row with `dml_channels`, the replicate channel's row
+// (with the seeds' requests pending) and, for initial sync, a row per seed collection (from
+// its create message when it is replayed, else from the start, with its copy state).
 // Errors name the broker's or the store's trouble; nothing is written then.
 Status FixStart(meta::Store* store, const std::string& task_id,
                 const std::string& replicate_channel, const std::vector<std::string>& dml_channels,
-                const LatestPositionsFn& latest, std::chrono::milliseconds timeout);
+                const LatestPositionsFn& latest, std::chrono::milliseconds timeout,
+                const std::vector<SeedCollection>& seeds = {});
 
 }  // namespace cdc::replicate

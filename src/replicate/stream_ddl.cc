@@ -35,6 +35,7 @@ Result<MappedCollection*> Pipeline::Impl::Map(const CollectionMeta& meta) {
     return nullptr;
   }
   auto mapped = map_->Ensure(meta);
+  if (mapped.ok() && *mapped != nullptr && AwaitsCopy(**mapped)) return nullptr;
   if (mapped.ok()) {
     if (*mapped != nullptr) ddl_->SetReady(meta.id, true);
     return mapped;
@@ -84,6 +85,22 @@ void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status&
   }
 }
 
+bool Pipeline::Impl::AwaitsCopy(const MappedCollection& c) {
+  const CopyState* s = sync_.Find(c.source.id);
+  if (s == nullptr || s->done || s->way != CopyState::Way::kCopy) return false;
+  // Its rows from before the start are not in the source's queue any more: they have to be
+  // read from the source, which this server cannot do yet. Its stream waits in its own row.
+  const std::string name = absl::StrCat(c.source.db_name, ".", c.source.name);
+  const int64_t id = c.source.id;
+  map_->Forget(id);  // nothing of it is applied: its row stays at the start
+  SetAside(id, name,
+           FailedPreconditionError(
+               "initial sync of " + name +
+               ": the source's queue no longer holds its first messages, and copying its rows "
+               "from the source is not available in this version (docs/initial-sync.md)"));
+  return true;
+}
+
 Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
   for (int64_t id : quarantine_.Due()) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));
@@ -99,6 +116,7 @@ Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
     }
     map_->Forget(id);  // look the target up again: it may have been fixed or re-created
     auto mapped = map_->Ensure(*meta);
+    if (mapped.ok() && *mapped != nullptr && AwaitsCopy(**mapped)) continue;
     if (!mapped.ok()) {
       if (IsRetryable(mapped.status())) return mapped.status();
       quarantine_.Put(id, FullName(*meta), std::string(mapped.status().message()));
@@ -183,6 +201,7 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
                c->target.name);
   ddl_->Discard(h.collection_id, "its collection was dropped on the source");
   quarantine_.Remove(h.collection_id);
+  sync_.Forget(h.collection_id);
   checkpoints_.DropRow(h.collection_id);
   map_->Drop(h.collection_id);
   round_.changed = true;

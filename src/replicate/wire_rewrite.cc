@@ -55,6 +55,33 @@ Result<std::string> RewriteFields(std::string_view payload, const FieldOverrides
   return out;
 }
 
+Result<int64_t> ReadVarintField(std::string_view payload, int field) {
+  pbio::CodedInputStream input(reinterpret_cast<const uint8_t*>(payload.data()),
+                               static_cast<int>(payload.size()));
+  input.SetTotalBytesLimit(INT32_MAX);
+  int64_t value = 0;
+  while (true) {
+    uint32_t tag = input.ReadTag();
+    if (tag == 0) break;
+    if (static_cast<int>(WireFormatLite::GetTagFieldNumber(tag)) == field &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_VARINT) {
+      uint64_t v = 0;
+      if (!input.ReadVarint64(&v)) break;
+      value = static_cast<int64_t>(v);
+      continue;
+    }
+    if (!WireFormatLite::SkipField(&input, tag)) {
+      return InvalidArgumentError("read stream message: malformed field " +
+                                  std::to_string(WireFormatLite::GetTagFieldNumber(tag)));
+    }
+  }
+  if (input.CurrentPosition() != static_cast<int>(payload.size())) {
+    return InvalidArgumentError("read stream message: malformed bytes at offset " +
+                                std::to_string(input.CurrentPosition()));
+  }
+  return value;
+}
+
 std::string MakeTimeTick(uint64_t ts) {
   ::milvus::proto::msg::TimeTickMsg tt;
   tt.mutable_base()->set_msg_type(::milvus::proto::common::TimeTick);

@@ -19,6 +19,12 @@ struct FieldOverrides {
 // value (written once). InvalidArgument if the bytes are not a protobuf message.
 Result<std::string> RewriteFields(std::string_view payload, const FieldOverrides& overrides);
 
+// The value of top-level varint field `field` (the last one, as protobuf reads it); 0 when
+// absent. InvalidArgument if the bytes are not a protobuf message.
+Result<int64_t> ReadVarintField(std::string_view payload, int field);
+
+// msg.InsertRequest.num_rows.
+inline constexpr int kInsertNumRows = 14;
 // Field numbers shared by msg.InsertRequest and msg.DeleteRequest.
 inline constexpr int kDmlShardName = 2;
 inline constexpr int kDmlCollectionId = 7;

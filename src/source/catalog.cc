@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "milvus/data_meta.pb.h"
 #include "milvus/index_meta.pb.h"
 #include "milvus/query_meta.pb.h"
 
@@ -318,6 +319,22 @@ Result<LoadMeta> Catalog::LoadState(int64_t collection_id) const {
     if (p.ParseFromString(kv.value)) out.partitions.push_back(p.partitionid());
   }
   return out;
+}
+
+Result<int64_t> Catalog::EstimatedRows(int64_t collection_id) const {
+  const std::string prefix =
+      absl::StrCat(options_.MetaPrefix(), "datacoord-meta/s/", collection_id, "/");
+  etcd::RangeOptions ro;
+  ro.prefix = true;
+  auto r = client_->Range(prefix, ro);
+  if (!r.ok()) return Annotate(r.status(), "read the source's segments under '" + prefix + "'");
+  constexpr int kDropped = 6;  // common.SegmentState
+  int64_t rows = 0;
+  for (const auto& kv : r->kvs) {
+    milvus::proto::data::SegmentInfo seg;
+    if (seg.ParseFromString(kv.value) && seg.state() != kDropped) rows += seg.num_of_rows();
+  }
+  return rows;
 }
 
 CatalogStatus Catalog::status() const {

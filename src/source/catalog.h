@@ -62,6 +62,9 @@ class Catalog {
   // querycoord's keys beside root-coord/; not watched). Unavailable when etcd cannot be read.
   Result<std::vector<IndexMeta>> Indexes(int64_t collection_id) const;
   Result<LoadMeta> LoadState(int64_t collection_id) const;
+  // Rows of a collection as datacoord counts them (its segments that are not dropped; deletes
+  // not subtracted, growing segments as last reported): an estimate, for progress.
+  Result<int64_t> EstimatedRows(int64_t collection_id) const;
 
   // Returns once this view holds every change committed to the catalog in etcd before the
   // call (a linearizable read of the prefix at the current revision, compared with what the

@@ -43,9 +43,19 @@ struct CollectionHealth {
   int64_t since_ms = 0;
 };
 
+// How far initial sync of one collection is (`get`, /metrics).
+struct CollectionSync {
+  std::string name;   // db.collection on the source
+  std::string phase;  // "replaying" | "copying" | "done"
+  int64_t rows_copied = 0;
+  int64_t rows_estimated = 0;
+  int64_t eta_s = -1;  // -1 unknown
+};
+
 // What a task could not apply and which of its collections are in trouble (`get`, /metrics).
 struct TaskHealth {
   std::vector<CollectionHealth> collections;
+  std::vector<CollectionSync> initial_sync;
   std::map<std::string, uint64_t> skipped;  // kind -> count of messages/requests not applied
 };
 

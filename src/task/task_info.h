@@ -104,6 +104,9 @@ struct TaskInfo {
   bool enable_user_role = false;                 // ExtraInfo.enable_user_role
   std::vector<std::string> exclude_collections;  // names other tasks own, for wildcard tasks
   bool disable_auto_start = false;
+  // Ours: copy what the selected collections already hold when the task starts, then stream
+  // (docs/initial-sync.md). Stored as "InitialSync".
+  bool initial_sync = false;
   int state = static_cast<int>(TaskState::kInitial);
   std::string reason;
   int64_t create_time_ms = 0;  // ours: unix ms of create
@@ -128,6 +131,7 @@ struct CreateRequest {
   BufferConfig buffer;
   std::vector<NameMapping> name_mapping;
   bool disable_auto_start = false;
+  bool initial_sync = false;  // ours
   std::string task_id;
   std::map<std::string, std::string> positions;  // deprecated
 };

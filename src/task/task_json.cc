@@ -251,6 +251,7 @@ json ToStoredJson(const TaskInfo& t) {
           {"ExcludeCollections",
            t.exclude_collections.empty() ? json(nullptr) : json(t.exclude_collections)},
           {"DisableAutoStart", t.disable_auto_start},
+          {"InitialSync", t.initial_sync},
           {"State", t.state},
           {"Reason", t.reason},
           {"CreateTime", t.create_time_ms},
@@ -306,6 +307,7 @@ Result<TaskInfo> FromStoredJson(const std::string& text) {
     }
     s = GetBool(j, "DisableAutoStart", "", &t.disable_auto_start);
   }
+  if (s.ok()) s = GetBool(j, "InitialSync", "", &t.initial_sync);
   if (s.ok()) s = GetInt(j, "State", "", &t.state);
   if (s.ok()) s = GetStr(j, "Reason", "", &t.reason);
   if (s.ok() && j.contains("CreateTime") && j["CreateTime"].is_number()) {
@@ -326,6 +328,7 @@ json ToApiJson(const TaskInfo& t) {
             {"collection_infos", CollectionsJson(t.collection_infos)},
             {"db_collections", DbCollectionsJson(t.db_collections)},
             {"state", StateName(t.state)}};
+  if (t.initial_sync) j["initial_sync"] = true;
   if (!t.reason.empty()) j["reason"] = t.reason;
   return j;
 }
@@ -352,6 +355,17 @@ void AddHealthJson(const TaskHealth& health, json* view) {
   }
   (*view)["collections"] = std::move(collections);
   (*view)["skipped"] = health.skipped;
+  if (!health.initial_sync.empty()) {
+    json sync = json::array();
+    for (const auto& c : health.initial_sync) {
+      sync.push_back({{"name", c.name},
+                      {"phase", c.phase},
+                      {"rows_copied", c.rows_copied},
+                      {"rows_estimated", c.rows_estimated},
+                      {"eta_s", c.eta_s}});
+    }
+    (*view)["initial_sync"] = std::move(sync);
+  }
 }
 
 Result<CreateRequest> DecodeCreateRequest(const json& data) {
@@ -381,6 +395,7 @@ Result<CreateRequest> DecodeCreateRequest(const json& data) {
   }));
   RETURN_IF_ERROR(DecodeNameMapping(OrNull(data, "name_mapping"), "name_mapping", &r.name_mapping));
   RETURN_IF_ERROR(GetBool(data, "disable_auto_start", "", &r.disable_auto_start));
+  RETURN_IF_ERROR(GetBool(data, "initial_sync", "", &r.initial_sync));
   RETURN_IF_ERROR(GetStr(data, "task_id", "", &r.task_id));
   RETURN_IF_ERROR(GetStrMap(data, "positions", "", &r.positions));
   return r;

@@ -146,6 +146,7 @@ Result<std::string> TaskManager::Create(const CreateRequest& req) {
   t.rpc_channel = req.rpc_channel;
   t.enable_user_role = req.enable_user_role;
   t.disable_auto_start = req.disable_auto_start;
+  t.initial_sync = req.initial_sync;
   t.create_time_ms = t.state_time_ms = NowMs();
   {
     std::lock_guard lock(mu_);

@@ -14,6 +14,7 @@
 #include "milvus/msg.pb.h"
 #include "milvus/schema.pb.h"
 #include "replicate/checkpointer.h"
+#include "replicate/initial_sync.h"
 #include "replicate/start_point.h"
 #include "target/grpc_client.h"
 #include "tools/sim/messages.h"
@@ -201,14 +202,30 @@ class PipelineTest : public ::testing::Test {
     broker_.Append(kRep, idx.SerializeAsString());
   }
   // What create does before it answers (replicate/start_point.h).
-  bool FixStartNow() {
+  bool FixStartNow(const std::vector<SeedCollection>& seeds = {}) {
     return FixStart(
                &store_, "t1", kRep, {kCh0, kCh1},
                [this](const std::vector<std::string>& chs, std::chrono::milliseconds) {
                  return broker_.LatestPositions(chs);
                },
-               std::chrono::seconds(1))
+               std::chrono::seconds(1), seeds)
         .ok();
+  }
+  // c1 as the catalog has it, for initial sync.
+  SeedCollection SeedC1(bool replay) {
+    auto m = catalog_.GetCollection(spec_.id);
+    SeedCollection seed;
+    seed.meta = **m;
+    seed.replay = replay;
+    seed.rows_estimated = 30;
+    source::IndexMeta idx;
+    idx.field_id = 101;
+    idx.name = "vec_idx";
+    idx.params = {{"index_type", "FLAT"}, {"metric_type", "L2"}};
+    source::LoadMeta load;
+    load.loaded = true;
+    seed.requests = SeedRequests(seed.meta, {idx}, load, Ts(2900));
+    return seed;
   }
 
   void WaitCalls(const std::string& method, size_t n) {
@@ -788,6 +805,68 @@ TEST(SourceDmlChannels, ClusterChannelsAndWhatTheCatalogNames) {
   auto chs = SourceDmlChannels("by-dev-replicate-msg", 2, {c});
   EXPECT_EQ(chs, (std::vector<std::string>{"by-dev-rootcoord-dml_0", "by-dev-rootcoord-dml_1",
                                            "by-dev-rootcoord-dml_3", "other-dml_9"}));
+}
+
+TEST_F(PipelineTest, InitialSyncReplaysWhatTheQueueStillHoldsThenStreamsWithNothingTwice) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 10);  // history: before the task
+  Insert(1, Ts(2020), 2, 10, 10);
+  Insert(0, Ts(2030), 3, 20, 10);
+  Tick(Ts(2040));
+  ASSERT_TRUE(FixStartNow({SeedC1(/*replay=*/true)}));
+  Insert(1, Ts(3010), 4, 100, 5);  // after the start
+  Tick(Ts(3020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(3020)));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 35u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << "pk " << pk;
+  // Its index and load state as of the start reach the target too.
+  WaitCalls("LoadCollection", 1);
+  ASSERT_EQ(target_.CallsOf("CreateIndex").size(), 1u);
+  EXPECT_THAT(target_.CallsOf("CreateIndex")[0].request_text, HasSubstr("vec_idx"));
+  EXPECT_TRUE(target_.FindCollection("default", "c1")->loaded);
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    for (const auto& s : pipeline_->Health().initial_sync)
+      done = done || (s.name == "default.c1" && s.phase == "done" && s.rows_copied == 30 &&
+                      s.rows_estimated == 30);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(done);
+  // A restart neither replays the history again nor loses the state.
+  Restart();
+  Insert(0, Ts(3110), 5, 200, 5);
+  Tick(Ts(3120));
+  ASSERT_TRUE(WaitApplied(Ts(3120)));
+  pks = TargetPks();
+  EXPECT_EQ(pks.size(), 40u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << "pk " << pk;
+}
+
+TEST_F(PipelineTest, InitialSyncThatCannotCopyRowsSetsTheCollectionAsideAndKeepsItsStream) {
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 10);
+  Tick(Ts(2040));
+  ASSERT_TRUE(FixStartNow({SeedC1(/*replay=*/false)}));
+  Insert(1, Ts(3010), 4, 100, 5);
+  Tick(Ts(3020));
+  StartPipeline();
+  bool aside = false;
+  for (int i = 0; i < 100 && !aside; ++i) {
+    for (const auto& h : pipeline_->Health().collections)
+      aside = aside || (h.name == "default.c1" && h.state == "set_aside" &&
+                        h.reason.find("initial sync") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(aside);
+  EXPECT_TRUE(TargetPks().empty());  // nothing half-copied
+  pipeline_->Stop();
+  // Its row still starts at the task's start: its stream is kept for when it can resume.
+  auto row = Row(spec_.id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_THAT(row->positions_json, HasSubstr("\"InitialSync\""));
+  EXPECT_THAT(row->positions_json, HasSubstr("\"way\":\"copy\""));
 }
 
 }  // namespace
