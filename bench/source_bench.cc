@@ -92,7 +92,7 @@ Row ReaderConsume(const std::string& brokers, const std::string& topic, int dim,
   source::KafkaReaderOptions o;
   o.brokers = brokers;
   o.channel = topic;
-  o.group = source::MakeGroupName("bench", topic);
+  o.group = source::SubscriptionName("bench", topic);
   source::KafkaChannelReader reader(o);
   auto t0 = Clock::now();
   double c0 = CpuSeconds();

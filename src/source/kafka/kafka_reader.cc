@@ -14,13 +14,9 @@ struct KafkaChannelReader::Client {
   RdKafkaHandle rk;
 };
 
-std::string MakeGroupName(std::string_view reader_id, std::string_view channel) {
-  return absl::StrCat("cdc-", AbslView(reader_id), "-", AbslView(channel));
-}
-
 KafkaChannelReader::KafkaChannelReader(KafkaReaderOptions options)
     : options_(std::move(options)), queue_(options_.max_queued_packs, options_.max_queued_bytes) {
-  if (options_.group.empty()) options_.group = MakeGroupName("reader", options_.channel);
+  if (options_.group.empty()) options_.group = SubscriptionName("reader", options_.channel);
 }
 
 KafkaChannelReader::~KafkaChannelReader() { Close(); }

@@ -25,17 +25,13 @@ struct KafkaReaderOptions {
   std::string brokers;  // bootstrap.servers, e.g. "127.0.0.1:9092"
   std::string channel;  // topic = physical channel, e.g. "by-dev-rootcoord-dml_0"
   ChannelKind kind = ChannelKind::kDml;
-  // Consumer group id; also written as msgGroup into end positions. Upstream names its
-  // subscriptions "cdc-<uuid>-8444-<vchannel>-<isMain>"; MakeGroupName() gives our form.
+  // Consumer group id; also written as msgGroup into end positions (SubscriptionName()).
   std::string group;
   std::map<std::string, std::string> config;  // extra librdkafka keys (SASL, TLS, ...)
   size_t max_queued_packs = 16;
   size_t max_queued_bytes = 16 << 20;  // payload bytes of queued packs (one pack always fits)
   int queued_max_kbytes = 16384;
 };
-
-// "cdc-<reader_id>-<channel>": unique per reader, recognisable in broker tooling.
-std::string MakeGroupName(std::string_view reader_id, std::string_view channel);
 
 class KafkaChannelReader final : public ChannelReader {
  public:

@@ -19,7 +19,7 @@ constexpr char kReasonPrefix[] = "read pulsar topic";
 PulsarChannelReader::PulsarChannelReader(PulsarReaderOptions options)
     : options_(std::move(options)), queue_(options_.max_queued_packs, options_.max_queued_bytes) {
   topic_ = pulsar::MilvusTopic(options_.tenant, options_.name_space, options_.channel);
-  if (options_.subscription.empty()) options_.subscription = "cdc-reader-" + options_.channel;
+  if (options_.subscription.empty()) options_.subscription = SubscriptionName("reader", options_.channel);
 }
 
 PulsarChannelReader::~PulsarChannelReader() { Close(); }

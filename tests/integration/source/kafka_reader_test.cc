@@ -48,7 +48,7 @@ class KafkaReaderTest : public ::testing::Test {
     o.brokers = Brokers();
     o.channel = topic;
     o.kind = kind;
-    o.group = MakeGroupName("it", topic);
+    o.group = SubscriptionName("it", topic);
     o.max_queued_packs = 4;
     if (const char* d = std::getenv("CDC_KAFKA_DEBUG")) o.config["debug"] = d;
     return std::make_unique<KafkaChannelReader>(o);

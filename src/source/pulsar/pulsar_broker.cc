@@ -1,0 +1,54 @@
+#include "source/pulsar/pulsar_broker.h"
+
+#include "source/pulsar/pulsar_reader.h"
+
+namespace cdc::source {
+
+Result<std::unique_ptr<PulsarBroker>> PulsarBroker::Create(PulsarBrokerOptions options) {
+  ASSIGN_OR_RETURN(auto client, pulsar::ClientOptionsFromSettings(options.settings));
+  return std::unique_ptr<PulsarBroker>(new PulsarBroker(std::move(options), std::move(client)));
+}
+
+PulsarBroker::PulsarBroker(PulsarBrokerOptions options, pulsar::ClientOptions client)
+    : options_(std::move(options)), client_(std::move(client)) {
+  const auto& s = options_.settings;
+  pulsar::AdminSettings admin;
+  admin.web_url = pulsar::AdminUrl(s.web_address, s.web_port);
+  admin.token = client_.auth_data;
+  if (!s.tenant.empty()) admin.tenant = s.tenant;
+  if (!s.name_space.empty()) admin.name_space = s.name_space;
+  backlog_ = std::make_shared<pulsar::PulsarBacklog>(std::move(admin));
+}
+
+std::string PulsarBroker::Describe() const { return "pulsar " + client_.service_url; }
+
+Result<std::unique_ptr<ChannelReader>> PulsarBroker::OpenReader(const ReaderOptions& options) {
+  PulsarReaderOptions po;
+  po.client = client_;
+  if (!options_.settings.tenant.empty()) po.tenant = options_.settings.tenant;
+  if (!options_.settings.name_space.empty()) po.name_space = options_.settings.name_space;
+  po.channel = options.channel;
+  po.kind = options.kind;
+  po.subscription = SubscriptionName(options.owner, options.channel);
+  po.receiver_queue = options_.receiver_queue;
+  po.max_queued_packs = options.max_queued_packs;
+  po.max_queued_bytes = options.max_queued_bytes;
+  po.backlog = backlog_;
+  auto reader = std::make_unique<PulsarChannelReader>(std::move(po));
+  if (options.filter) reader->SetFilter(options.filter);
+  return std::unique_ptr<ChannelReader>(std::move(reader));
+}
+
+int64_t PulsarBroker::MessagesAfter(const MsgPosition& position,
+                                    std::chrono::milliseconds timeout) {
+  return backlog_->MessagesAfter(position, timeout);
+}
+
+Result<std::vector<MsgPosition>> PulsarBroker::LatestPositions(
+    const std::vector<std::string>& channels, std::chrono::milliseconds timeout) {
+  (void)channels;
+  (void)timeout;
+  return UnimplementedError("latest positions on " + Describe() + ": not implemented yet");
+}
+
+}  // namespace cdc::source
