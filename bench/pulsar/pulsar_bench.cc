@@ -78,8 +78,8 @@ Measured ConsumeReader(const source::pulsar::ClientOptions& client, const std::s
   r.client = "cpp-reader";
   source::PulsarReaderOptions o;
   o.client = client;
-  o.channel = channel;
-  o.subscription = "bench-reader-" + std::to_string(getpid());
+  o.reader.channel = channel;
+  o.reader.owner = "bench-" + std::to_string(getpid());
   o.receiver_queue = queue;
   source::PulsarChannelReader reader(o);
   auto t0 = Clock::now();

@@ -31,13 +31,9 @@ std::string KafkaBroker::Describe() const { return "kafka " + options_.brokers; 
 
 Result<std::unique_ptr<ChannelReader>> KafkaBroker::OpenReader(const ReaderOptions& options) {
   KafkaReaderOptions ko;
+  ko.reader = options;
   ko.brokers = options_.brokers;
   ko.config = options_.config;
-  ko.channel = options.channel;
-  ko.kind = options.kind;
-  ko.group = SubscriptionName(options.owner, options.channel);
-  ko.max_queued_packs = options.max_queued_packs;
-  ko.max_queued_bytes = options.max_queued_bytes;
   // librdkafka's own prefetch per consumer (queued.max.messages.kbytes): a quarter of the
   // reader's queue, 1..16 MB (16 MB for the default 256 MB read buffer, whose readers queue
   // 64 MB). It is held by every channel of every task however little of it the task keeps, so it
@@ -46,9 +42,7 @@ Result<std::unique_ptr<ChannelReader>> KafkaBroker::OpenReader(const ReaderOptio
   // at 16 MB with a 64 MB buffer). A key of the same name in the Kafka config wins.
   ko.queued_max_kbytes =
       static_cast<int>(std::clamp<size_t>(options.max_queued_bytes / 4 / 1024, 1024, 16384));
-  auto reader = std::make_unique<KafkaChannelReader>(std::move(ko));
-  if (options.filter) reader->SetFilter(options.filter);
-  return std::unique_ptr<ChannelReader>(std::move(reader));
+  return std::unique_ptr<ChannelReader>(std::make_unique<KafkaChannelReader>(std::move(ko)));
 }
 
 int64_t KafkaBroker::MessagesAfter(const MsgPosition& position, std::chrono::milliseconds timeout) {

@@ -24,19 +24,13 @@ std::string PulsarBroker::Describe() const { return "pulsar " + client_.service_
 
 Result<std::unique_ptr<ChannelReader>> PulsarBroker::OpenReader(const ReaderOptions& options) {
   PulsarReaderOptions po;
+  po.reader = options;
   po.client = client_;
   if (!options_.settings.tenant.empty()) po.tenant = options_.settings.tenant;
   if (!options_.settings.name_space.empty()) po.name_space = options_.settings.name_space;
-  po.channel = options.channel;
-  po.kind = options.kind;
-  po.subscription = SubscriptionName(options.owner, options.channel);
   po.receiver_queue = options_.receiver_queue;
-  po.max_queued_packs = options.max_queued_packs;
-  po.max_queued_bytes = options.max_queued_bytes;
   po.backlog = backlog_;
-  auto reader = std::make_unique<PulsarChannelReader>(std::move(po));
-  if (options.filter) reader->SetFilter(options.filter);
-  return std::unique_ptr<ChannelReader>(std::move(reader));
+  return std::unique_ptr<ChannelReader>(std::make_unique<PulsarChannelReader>(std::move(po)));
 }
 
 int64_t PulsarBroker::MessagesAfter(const MsgPosition& position,

@@ -123,10 +123,10 @@ class PulsarReaderTest : public ::testing::Test {
                                                      ChannelKind kind = ChannelKind::kDml) {
     PulsarReaderOptions o;
     o.client = Client();
-    o.channel = channel;
-    o.kind = kind;
-    o.subscription = "cdc-it-" + channel + "-" + std::to_string(++counter_);
-    o.max_queued_packs = 4;
+    o.reader.channel = channel;
+    o.reader.kind = kind;
+    o.reader.owner = "it-" + std::to_string(++counter_);
+    o.reader.max_queued_packs = 4;
     o.receiver_queue = 20;
     return std::make_unique<PulsarChannelReader>(o);
   }

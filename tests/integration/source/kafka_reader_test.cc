@@ -46,10 +46,10 @@ class KafkaReaderTest : public ::testing::Test {
                                              ChannelKind kind = ChannelKind::kDml) {
     KafkaReaderOptions o;
     o.brokers = Brokers();
-    o.channel = topic;
-    o.kind = kind;
-    o.group = SubscriptionName("it", topic);
-    o.max_queued_packs = 4;
+    o.reader.channel = topic;
+    o.reader.kind = kind;
+    o.reader.owner = "it";
+    o.reader.max_queued_packs = 4;
     if (const char* d = std::getenv("CDC_KAFKA_DEBUG")) o.config["debug"] = d;
     return std::make_unique<KafkaChannelReader>(o);
   }
