@@ -4,6 +4,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 namespace cdc::source {
 namespace {
@@ -78,6 +83,42 @@ TEST(BrokerFactory, ReadersAreNamedAfterTheirOwnerAndChannel) {
   auto reader = (*b)->OpenReader(r);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->channel(), "by-dev-rootcoord-dml_3");
+}
+
+// A TCP port that accepts connections (the kernel completes the handshake) and never answers,
+// like a broker that hangs (SIGSTOP, a stuck JVM, a half-open network path).
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    socklen_t n = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentPort() { close(fd_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(KafkaBroker, LagOfABrokerThatNeverAnswersIsUnknownWithinTheTimeout) {
+  SilentPort port;
+  BrokerOptions o;
+  o.kafka.brokers = port.address();
+  auto b = CreateBroker(o);
+  ASSERT_TRUE(b.ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ((*b)->MessagesAfter(KafkaPosition("by-dev-rootcoord-dml_0", 3, 1),
+                                std::chrono::milliseconds(300)),
+            -1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
 }
 
 }  // namespace
