@@ -16,8 +16,8 @@
 namespace cdc::source {
 
 struct BrokerOptions {
-  KafkaBrokerOptions kafka;             // sourceConfig.kafka
-  pulsar::PulsarSourceSettings pulsar;  // sourceConfig.pulsar; used when its address is set
+  KafkaBrokerOptions kafka;     // sourceConfig.kafka
+  PulsarSourceSettings pulsar;  // sourceConfig.pulsar; used when its address is set
 };
 
 Result<std::unique_ptr<Broker>> CreateBroker(const BrokerOptions& options);

@@ -5,19 +5,19 @@
 namespace cdc::source {
 
 Result<std::unique_ptr<PulsarBroker>> PulsarBroker::Create(PulsarBrokerOptions options) {
-  ASSIGN_OR_RETURN(auto client, pulsar::ClientOptionsFromSettings(options.settings));
+  ASSIGN_OR_RETURN(auto client, PulsarClientOptions(options.settings));
   return std::unique_ptr<PulsarBroker>(new PulsarBroker(std::move(options), std::move(client)));
 }
 
 PulsarBroker::PulsarBroker(PulsarBrokerOptions options, pulsar::ClientOptions client)
     : options_(std::move(options)), client_(std::move(client)) {
   const auto& s = options_.settings;
-  pulsar::AdminSettings admin;
-  admin.web_url = pulsar::AdminUrl(s.web_address, s.web_port);
+  PulsarAdminSettings admin;
+  admin.web_url = PulsarAdminUrl(s.web_address, s.web_port);
   admin.token = client_.auth_data;
   if (!s.tenant.empty()) admin.tenant = s.tenant;
   if (!s.name_space.empty()) admin.name_space = s.name_space;
-  backlog_ = std::make_shared<pulsar::PulsarBacklog>(std::move(admin));
+  backlog_ = std::make_shared<PulsarBacklog>(std::move(admin));
 }
 
 std::string PulsarBroker::Describe() const { return "pulsar " + client_.service_url; }

@@ -15,8 +15,8 @@
 namespace cdc::source {
 
 struct PulsarBrokerOptions {
-  pulsar::PulsarSourceSettings settings;  // sourceConfig.pulsar
-  uint32_t receiver_queue = 100;          // FLOW permits per reader (messages prefetched)
+  PulsarSourceSettings settings;  // sourceConfig.pulsar
+  uint32_t receiver_queue = 100;  // FLOW permits per reader (messages prefetched)
 };
 
 class PulsarBroker final : public Broker {
@@ -35,7 +35,7 @@ class PulsarBroker final : public Broker {
 
   const PulsarBrokerOptions options_;
   const pulsar::ClientOptions client_;
-  std::shared_ptr<pulsar::PulsarBacklog> backlog_;
+  std::shared_ptr<PulsarBacklog> backlog_;
 };
 
 }  // namespace cdc::source

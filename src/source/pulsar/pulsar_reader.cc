@@ -19,7 +19,7 @@ constexpr char kReasonPrefix[] = "read pulsar topic";
 PulsarChannelReader::PulsarChannelReader(PulsarReaderOptions options)
     : ReaderCore(options.reader, kReasonPrefix),
       options_(std::move(options)),
-      topic_(pulsar::MilvusTopic(options_.tenant, options_.name_space, channel())) {}
+      topic_(PulsarTopic(options_.tenant, options_.name_space, channel())) {}
 
 PulsarChannelReader::~PulsarChannelReader() { Close(); }
 

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "source/pulsar/consumer.h"
+#include "pulsar/consumer.h"
 #include "source/pulsar/pulsar_backlog.h"
 #include "source/reader_core.h"
 
@@ -28,7 +28,7 @@ struct PulsarReaderOptions {
   std::string name_space = "default";
   uint32_t receiver_queue = 100;
   // Refreshed about once a second by the reader thread for MessagesAfter; null = unknown (-1).
-  std::shared_ptr<pulsar::PulsarBacklog> backlog;
+  std::shared_ptr<PulsarBacklog> backlog;
 };
 
 class PulsarChannelReader final : public ReaderCore {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "source/pulsar/producer.h"
+#include "mocks/pulsar_producer.h"
 #include "source/pulsar/pulsar_config.h"
 #include "source/pulsar_id.h"
 #include "tools/sim/scenario.h"
@@ -99,13 +99,13 @@ class PulsarReaderTest : public ::testing::Test {
   }
 
   static std::string TopicOf(const std::string& channel) {
-    return pulsar::MilvusTopic("public", "default", channel);
+    return PulsarTopic("public", "default", channel);
   }
 
   // Writes payloads, one entry each or in batches of `batch`, compressed with `c`.
   static void Produce(const std::string& channel, const std::vector<sim::Payload>& ps,
                       size_t batch = 1, pp::CompressionType c = pp::NONE) {
-    auto p = pulsar::Producer::Create(Client(), TopicOf(channel));
+    auto p = testing::PulsarProducer::Create(Client(), TopicOf(channel));
     ASSERT_TRUE(p.ok()) << p.status();
     for (size_t i = 0; i < ps.size(); i += batch) {
       if (batch == 1) {
@@ -332,7 +332,7 @@ TEST_F(PulsarReaderTest, ReplicateChannelOneRequestPerPackAndResume) {
 TEST_F(PulsarReaderTest, ClientSeekGetLastIdAndBadPosition) {
   std::string ch = Channel("seek");
   auto payloads = sim::BuildScenario(Scenario(3));
-  auto p = pulsar::Producer::Create(Client(), TopicOf(ch));
+  auto p = testing::PulsarProducer::Create(Client(), TopicOf(ch));
   ASSERT_TRUE(p.ok()) << p.status();
   for (const auto& x : payloads) ASSERT_TRUE((*p)->Send(x.bytes).ok());
   auto ids = (*p)->Flush();
@@ -400,9 +400,9 @@ TEST_F(PulsarReaderTest, BrokerRestartMidStreamLosesAndRepeatsNothing) {
   s2.first_pk = 100000;
   auto second = sim::BuildScenario(s2);
   // The broker may still be starting: retry creating the producer for up to 3 minutes.
-  std::unique_ptr<pulsar::Producer> producer;
+  std::unique_ptr<testing::PulsarProducer> producer;
   for (int i = 0; i < 90 && producer == nullptr; ++i) {
-    auto p = pulsar::Producer::Create(Client(), TopicOf(ch));
+    auto p = testing::PulsarProducer::Create(Client(), TopicOf(ch));
     if (p.ok()) {
       producer = std::move(*p);
     } else {

@@ -14,10 +14,10 @@
 #include <optional>
 #include <string>
 
-#include "source/pulsar/connection.h"
-#include "source/pulsar/entry.h"
+#include "pulsar/connection.h"
+#include "pulsar/entry.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 struct ConsumerOptions {
   std::string topic;         // persistent://tenant/namespace/name
@@ -104,4 +104,4 @@ class Consumer {
   uint64_t reconnects_ = 0;
 };
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

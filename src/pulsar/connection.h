@@ -15,10 +15,10 @@
 #include <string>
 
 #include "common/status.h"
-#include "source/pulsar/frame.h"
-#include "source/pulsar/transport.h"
+#include "pulsar/frame.h"
+#include "pulsar/transport.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 struct ClientOptions {
   std::string service_url;  // pulsar://host:port or pulsar+ssl://host:port
@@ -102,4 +102,4 @@ Result<TopicOwner> LookupTopic(const ClientOptions& opts, const std::string& top
 Result<std::unique_ptr<Connection>> ConnectToOwner(const ClientOptions& opts,
                                                    const std::string& topic, TopicOwner* owner_out);
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

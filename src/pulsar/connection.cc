@@ -1,11 +1,10 @@
-#include "source/pulsar/connection.h"
+#include "pulsar/connection.h"
 
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "source/position.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using proto::BaseCommand;
@@ -36,8 +35,8 @@ std::optional<uint64_t> ResponseRequestId(const BaseCommand& c) {
 Status ServerErrorStatus(std::string_view action, std::string_view broker,
                          ::pulsar::proto::ServerError error, std::string_view message) {
   std::string text =
-      absl::StrCat(AbslView(action), " on Pulsar broker ", AbslView(broker), ": ",
-                   ::pulsar::proto::ServerError_Name(error), ": ", AbslView(message));
+      absl::StrCat(std::string(action), " on Pulsar broker ", std::string(broker), ": ",
+                   ::pulsar::proto::ServerError_Name(error), ": ", std::string(message));
   switch (error) {
     case ::pulsar::proto::ServiceNotReady:
     case ::pulsar::proto::TooManyRequests:
@@ -173,7 +172,7 @@ Result<Frame> Connection::Call(const BaseCommand& req, uint64_t request_id, std:
   while (true) {
     ASSIGN_OR_RETURN(auto f, ReadFrame(deadline));
     if (!f.has_value()) {
-      return DeadlineExceededError(absl::StrCat(AbslView(action), " on Pulsar broker ", peer_,
+      return DeadlineExceededError(absl::StrCat(std::string(action), " on Pulsar broker ", peer_,
                                                 ": no answer within ",
                                                 opts_.operation_timeout.count(), " ms"));
     }
@@ -217,7 +216,7 @@ Result<TopicOwner> LookupTopic(const ClientOptions& opts, const std::string& top
     const std::string action = "look up topic " + topic;
     ASSIGN_OR_RETURN(Frame f, c->Call(req, rid, action, nullptr));
     if (f.command.type() != BaseCommand::LOOKUP_RESPONSE) {
-      return InternalError(absl::StrCat(AbslView(action), ": unexpected answer ",
+      return InternalError(absl::StrCat(std::string(action), ": unexpected answer ",
                                         BaseCommand::Type_Name(f.command.type())));
     }
     const auto& r = f.command.lookuptopicresponse();
@@ -277,4 +276,4 @@ Result<std::unique_ptr<Connection>> ConnectToOwner(const ClientOptions& opts,
   return Connection::Open(owner.connect_to, opts, owner.proxy_to_broker_url);
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

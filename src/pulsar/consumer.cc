@@ -1,4 +1,4 @@
-#include "source/pulsar/consumer.h"
+#include "pulsar/consumer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using proto::BaseCommand;
@@ -318,4 +318,4 @@ Status Consumer::Close() {
   return r.ok() ? OkStatus() : r.status();
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar
