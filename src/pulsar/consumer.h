@@ -35,7 +35,8 @@ struct ReceivedMessage {
   std::shared_ptr<const std::string> owner;  // keeps `payload` alive
   std::string_view payload;
   uint64_t publish_time = 0;
-  size_t entry_bytes = 0;  // bytes of the stored entry (first message of an entry only)
+  size_t entry_bytes = 0;      // bytes of the stored entry (first message of an entry only)
+  bool last_of_entry = false;  // no later message of the same entry follows
   // Non-empty when the entry could not be read (checksum mismatch, unsupported compression,
   // corrupt batch): payload is empty and the text says why, with topic and id.
   std::string error;

@@ -27,11 +27,13 @@ namespace cdc::source {
 struct StartPosition {
   enum class Kind { kEarliest, kLatest, kPosition };
   Kind kind = Kind::kLatest;
-  // kPosition: a saved position (pack end position, or a collection's start position from
-  // the catalog, whose msgID is the MQ id and timestamp the create ts). Seek is inclusive;
-  // messages with ts <= position.timestamp are skipped until the first tick at or after it,
-  // which the seek consumes (as Milvus's Seek does); messages kept on the way join the next
-  // pack. Resuming from a pack's end position therefore reproduces the following packs.
+  // kPosition: a saved position (pack end position, a collection's start position from the
+  // catalog, whose msgID is the MQ id and timestamp the create ts, or Broker::LatestPositions).
+  // Seek is inclusive; an empty msgID is the channel's first message. Messages with
+  // ts <= position.timestamp are skipped until the first tick at or after it, which the seek
+  // consumes (as Milvus's Seek does); messages kept on the way join the next pack (so with
+  // timestamp 0 nothing is skipped). Resuming from a pack's end position therefore reproduces
+  // the following packs.
   MsgPosition position;
 
   static StartPosition Earliest() { return {Kind::kEarliest, {}}; }

@@ -84,6 +84,18 @@ std::vector<Result<int64_t>> QueryOffsets(rd_kafka_t* rk, const std::vector<std:
   return out;
 }
 
+Result<std::set<std::string>> ListTopics(rd_kafka_t* rk, int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return UnavailableError(absl::StrCat("list kafka topics: ", rd_kafka_err2str(e)));
+  }
+  std::set<std::string> out;  // listed = exists (its leader may still be unavailable)
+  for (int i = 0; i < md->topic_cnt; ++i) out.insert(md->topics[i].topic);
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
 Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
   return QueryOffsets(rk, {topic}, RD_KAFKA_OFFSET_END, timeout_ms).front();
 }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset
 // the topic.
 std::vector<Result<int64_t>> QueryOffsets(rd_kafka_t* rk, const std::vector<std::string>& topics,
                                           int64_t which, int timeout_ms);
+// The topics the cluster has (one metadata request), waiting at most `timeout_ms`. Unavailable
+// when the brokers do not answer, so "not listed" always means "does not exist".
+Result<std::set<std::string>> ListTopics(rd_kafka_t* rk, int timeout_ms);
 // QueryOffsets of one topic's high watermark.
 Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
 

@@ -27,6 +27,10 @@ Status KafkaChannelReader::Open(const StartPosition& start) {
       start_offset_ = RD_KAFKA_OFFSET_END;
       break;
     case StartPosition::Kind::kPosition: {
+      if (start.position.msgid().empty()) {  // the channel's beginning
+        start_offset_ = RD_KAFKA_OFFSET_BEGINNING;
+        break;
+      }
       auto off = DecodeKafkaMsgId(start.position.msgid());
       if (!off.ok()) return Annotate(off.status(), "start reader " + channel());
       start_offset_ = *off;

@@ -37,6 +37,10 @@ Status PulsarChannelReader::Open(const StartPosition& start) {
     case StartPosition::Kind::kLatest:
       break;
     case StartPosition::Kind::kPosition: {
+      if (start.position.msgid().empty()) {  // the channel's beginning
+        consumer_options_.start_earliest = true;
+        break;
+      }
       auto id = DecodePulsarMsgId(start.position.msgid());
       if (!id.ok()) return Annotate(id.status(), "start reader " + channel());
       pulsar::proto::MessageIdData m;

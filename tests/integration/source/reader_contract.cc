@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "source/packer.h"
@@ -504,6 +505,156 @@ TEST_P(ReaderContractTest, LagCountsWhatFollowsAPosition) {
   other.set_channel_name(ch + "-other");
   EXPECT_EQ(r->MessagesAfter(other), -1);
   r->Close();
+}
+
+void ReaderContractTest::ExpectReadsExactly(const std::string& ch, ChannelKind kind,
+                                            const MsgPosition& from,
+                                            const std::vector<sim::Payload>& after,
+                                            const std::vector<std::string>& ids) {
+  auto r = Reader(ch, kind);
+  ASSERT_TRUE(r->Start(StartPosition::At(from)).ok());
+  uint64_t last_ts = 0;
+  for (const auto& p : after) last_ts = std::max(last_ts, p.ts);
+  std::vector<Pack> packs;
+  if (kind == ChannelKind::kReplicate) {
+    packs = ReadUntil(*r, UINT64_MAX, after.size());
+  } else {
+    packs = ReadUntil(*r, last_ts);
+  }
+  // Nothing more comes (a message before `from` would have come first).
+  for (auto& p : ReadFor(*r, 500ms)) packs.push_back(std::move(p));
+  r->Close();
+  EXPECT_EQ(Payloads(packs), NonTicks(after));
+  EXPECT_EQ(Ids(packs), NonTickIds(after, ids));
+  EXPECT_TRUE(Errors(packs).empty());
+  EXPECT_EQ(r->stats().bad_messages, 0u);
+}
+
+std::vector<MsgPosition> ReaderContractTest::Latest(const std::vector<std::string>& channels) {
+  auto latest = broker_->LatestPositions(channels, 60s);
+  EXPECT_TRUE(latest.ok()) << latest.status();
+  if (!latest.ok()) return {};
+  EXPECT_EQ(latest->size(), channels.size());
+  for (size_t i = 0; i < latest->size() && i < channels.size(); ++i) {
+    EXPECT_EQ((*latest)[i].channel_name(), channels[i]);
+    // What a checkpoint keeps survives the round trip.
+    auto back = DecodePosition(EncodePosition((*latest)[i]));
+    EXPECT_TRUE(back.ok() && back->SerializeAsString() == (*latest)[i].SerializeAsString());
+  }
+  return *latest;
+}
+
+// A DML channel whose last message is a time tick: the position carries that tick's ts (every
+// later message is newer, so the skip rule drops nothing after it).
+TEST_P(ReaderContractTest, LatestPositionsReadExactlyWhatFollowsATick) {
+  const std::string ch = Channel();
+  auto before = sim::BuildScenario(Scenario(ch, 6));
+  ASSERT_EQ(before.back().type, common::TimeTick);
+  Produce(ch, before);
+  auto latest = Latest({ch});
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_FALSE(latest[0].msgid().empty());
+  EXPECT_EQ(latest[0].timestamp(), before.back().ts);
+  auto after = sim::BuildScenario(Continue(ch, before.back().ts, 7000));
+  auto ids = Produce(ch, after);
+  ExpectReadsExactly(ch, ChannelKind::kDml, latest[0], after, ids);
+}
+
+// The last message is an insert and a message written after the call carries an older ts (two
+// proxies, or a proxy and the root coordinator, write the same channel): it is still read, so
+// the position cannot skip by the insert's ts; it carries ts 0.
+TEST_P(ReaderContractTest, LatestPositionsAfterAnInsertKeepALateOlderMessage) {
+  const std::string ch = Channel();
+  auto s = Scenario(ch, 3);
+  s.delete_every = 0;  // 3 inserts, a tick after the second: the last one after the last tick
+  auto before = sim::BuildScenario(s);
+  before.pop_back();  // the closing tick
+  ASSERT_EQ(before.back().type, common::Insert);
+  Produce(ch, before);
+  auto latest = Latest({ch});
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0].timestamp(), 0u);
+  auto late = Continue(ch, before.back().ts, 8000, 1);
+  late.start_ms = (before.back().ts >> 18) - 1;  // older than the last insert
+  auto after = sim::BuildScenario(late);
+  auto more = sim::BuildScenario(Continue(ch, after.back().ts, 8100, 4));
+  after.insert(after.end(), more.begin(), more.end());
+  auto ids = Produce(ch, after);
+  ExpectReadsExactly(ch, ChannelKind::kDml, latest[0], after, ids);
+}
+
+// The replicate channel: requests, never ticks; a request written after the call may carry an
+// older ts than the last one before it (Milvus's proxy queues run in parallel).
+TEST_P(ReaderContractTest, LatestPositionsOfTheReplicateChannel) {
+  const std::string ch = Channel();
+  Produce(ch, Requests(3, 1000));
+  auto latest = Latest({ch});
+  ASSERT_EQ(latest.size(), 1u);
+  EXPECT_EQ(latest[0].timestamp(), 0u);
+  auto after = Requests(1, 999);  // older than the last request before the call
+  auto newer = Requests(2, 1003);
+  after.insert(after.end(), newer.begin(), newer.end());
+  auto ids = Produce(ch, after);
+  ExpectReadsExactly(ch, ChannelKind::kReplicate, latest[0], after, ids);
+}
+
+// A channel nobody wrote to yet (Kafka: no topic; Pulsar: a topic without messages): its
+// beginning, msgID empty and ts 0.
+TEST_P(ReaderContractTest, LatestPositionsOfAnEmptyChannelIsItsBeginning) {
+  const std::string missing = Channel("missing");
+  const std::string empty = Channel("empty");
+  Produce(empty, {});  // Pulsar: creates the topic; Kafka: nothing
+  auto latest = Latest({missing, empty});
+  ASSERT_EQ(latest.size(), 2u);
+  for (const auto& p : latest) {
+    EXPECT_TRUE(p.msgid().empty()) << DescribePosition(p);
+    EXPECT_EQ(p.timestamp(), 0u);
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string& ch = i == 0 ? missing : empty;
+    SCOPED_TRACE(ch);
+    auto after = sim::BuildScenario(Scenario(ch, 4));
+    auto ids = Produce(ch, after);
+    ExpectReadsExactly(ch, ChannelKind::kDml, latest[i], after, ids);
+  }
+}
+
+// A task's start: 16 DML channels and the replicate channel in one call, as `create` asks.
+TEST_P(ReaderContractTest, LatestPositionsOfManyChannelsAtOnce) {
+  std::vector<std::string> channels;
+  std::vector<std::vector<sim::Payload>> before;
+  for (int i = 0; i < 16; ++i) {
+    channels.push_back(Channel("dml_" + std::to_string(i)));
+    auto s = Scenario(channels.back(), 2);
+    s.start_ms += static_cast<uint64_t>(i) * 1000;
+    before.push_back(sim::BuildScenario(s));
+  }
+  channels.push_back(Channel("replicate-msg"));
+  before.push_back(Requests(2, 100));
+  {
+    std::vector<std::thread> writers;  // new topics take a moment each: write them together
+    for (size_t i = 0; i < channels.size(); ++i) {
+      writers.emplace_back(
+          [&, i] { EXPECT_TRUE(GetParam().produce(channels[i], before[i]).ok()); });
+    }
+    for (auto& w : writers) w.join();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto latest = Latest(channels);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  ASSERT_EQ(latest.size(), channels.size());
+  std::printf("[ timing   ] %s LatestPositions of %zu channels: %lld ms\n", GetParam().name.c_str(),
+              channels.size(), static_cast<long long>(ms.count()));
+  EXPECT_LT(ms, 20s);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(latest[i].timestamp(), before[i].back().ts);
+  EXPECT_EQ(latest[16].timestamp(), 0u);
+  // Two of them, read from there, give exactly what follows.
+  auto after = sim::BuildScenario(Continue(channels[5], before[5].back().ts, 6000));
+  ExpectReadsExactly(channels[5], ChannelKind::kDml, latest[5], after, Produce(channels[5], after));
+  auto reqs = Requests(2, 200);
+  ExpectReadsExactly(channels[16], ChannelKind::kReplicate, latest[16], reqs,
+                     Produce(channels[16], reqs));
 }
 
 }  // namespace cdc::source::testing

@@ -97,6 +97,13 @@ class ReaderContractTest : public ::testing::TestWithParam<Backend> {
   // messages as the whole, and the resumed run begins where the third pack ended.
   void ExpectResumeReproducesTheStream(const std::string& ch,
                                        const std::vector<sim::Payload>& payloads);
+  // A reader of `ch` started At(`from`) gives exactly `after` (written after `from` was taken,
+  // with their `ids`): every non-tick message once, in order, nothing written before.
+  void ExpectReadsExactly(const std::string& ch, ChannelKind kind, const MsgPosition& from,
+                          const std::vector<sim::Payload>& after,
+                          const std::vector<std::string>& ids);
+  // LatestPositions of `channels` (60 s at most), checked for shape.
+  std::vector<MsgPosition> Latest(const std::vector<std::string>& channels);
   // `n` replicate-channel requests (CreateDatabase) with ts first_ts, first_ts + 1, ...
   static std::vector<sim::Payload> Requests(int n, uint64_t first_ts);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 
 namespace cdc::source {
 namespace {
@@ -119,6 +120,39 @@ TEST(KafkaBroker, LagOfABrokerThatNeverAnswersIsUnknownWithinTheTimeout) {
                                 std::chrono::milliseconds(300)),
             -1);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+}
+
+// Where nothing listens, or a peer never answers: LatestPositions fails within its timeout,
+// naming the broker and a channel, and never answers with a made-up position.
+TEST(Broker, LatestPositionsOfAnUnreachableBrokerFailWithinTheTimeout) {
+  SilentPort silent;
+  std::string dead;
+  {
+    SilentPort closed;  // a port that was free a moment ago and is closed again
+    dead = closed.address();
+  }
+  for (const std::string& address : {silent.address(), dead}) {
+    for (bool pulsar : {false, true}) {
+      SCOPED_TRACE(address + (pulsar ? " pulsar" : " kafka"));
+      BrokerOptions o;
+      if (pulsar) {
+        o.pulsar.address = "pulsar://" + address;
+      } else {
+        o.kafka.brokers = address;
+      }
+      auto b = CreateBroker(o);
+      ASSERT_TRUE(b.ok()) << b.status();
+      const auto t0 = std::chrono::steady_clock::now();
+      auto p = (*b)->LatestPositions({"by-dev-rootcoord-dml_0", "by-dev-replicate-msg"},
+                                     std::chrono::milliseconds(800));
+      const auto took = std::chrono::steady_clock::now() - t0;
+      ASSERT_FALSE(p.ok());
+      std::printf("%s\n", std::string(p.status().message()).c_str());
+      EXPECT_THAT(std::string(p.status().message()), HasSubstr(address));
+      EXPECT_THAT(std::string(p.status().message()), HasSubstr("by-dev-"));
+      EXPECT_LT(took, std::chrono::milliseconds(3000));
+    }
+  }
 }
 
 }  // namespace

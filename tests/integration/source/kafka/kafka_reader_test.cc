@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <mutex>
 
 #include "integration/source/reader_contract.h"
 #include "source/kafka/kafka_broker.h"
@@ -32,17 +33,18 @@ KafkaBrokerOptions Options() {
   return o;
 }
 
-// Offsets are contiguous from 0 in a fresh topic: the ids of what this process wrote.
+// Offsets are contiguous from 0 in a fresh topic: the ids of what this process wrote. Thread-safe
+// for different topics.
 Result<std::vector<std::string>> Produce(const std::string& topic,
                                          const std::vector<sim::Payload>& payloads) {
+  static std::mutex mu;
   static std::map<std::string, int64_t> written;
   ASSIGN_OR_RETURN(auto producer, sim::KafkaProducer::Create(Options().brokers));
-  std::vector<std::string> ids;
-  for (const auto& p : payloads) {
-    RETURN_IF_ERROR(producer.Produce(topic, p.bytes));
-    ids.push_back(EncodeKafkaMsgId(written[topic]++));
-  }
+  for (const auto& p : payloads) RETURN_IF_ERROR(producer.Produce(topic, p.bytes));
   RETURN_IF_ERROR(producer.Flush());
+  std::lock_guard l(mu);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < payloads.size(); ++i) ids.push_back(EncodeKafkaMsgId(written[topic]++));
   return ids;
 }
 
