@@ -1,6 +1,7 @@
 #pragma once
 // replicate::MilvusReplicator: task::Replicator that runs one replicate::Pipeline per Running
-// task, reading the source through Kafka and its catalog through etcd (shared by all tasks),
+// task, reading the source's channels through a source::Broker and its catalog through etcd
+// (both shared by all tasks),
 // writing to the task's target Milvus and checkpointing into the meta store.
 //
 // Threads: Start/Stop from the task manager (never concurrently for one task). Reasons and
@@ -19,9 +20,7 @@
 #include "meta/store.h"
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
-#include "source/kafka/kafka_backlog.h"
-#include "source/pulsar/pulsar_backlog.h"
-#include "source/pulsar/pulsar_config.h"
+#include "source/broker.h"
 #include "task/replicator.h"
 
 namespace cdc::replicate {
@@ -29,10 +28,6 @@ namespace cdc::replicate {
 struct ReplicatorOptions {
   etcd::ClientOptions source_etcd;
   source::CatalogOptions catalog;
-  std::string kafka_brokers;
-  std::map<std::string, std::string> kafka_config;  // extra librdkafka keys
-  // sourceConfig.pulsar: Pulsar is used when its address is set, otherwise Kafka (as upstream).
-  source::pulsar::PulsarSourceSettings pulsar;
   std::string replicate_chan;  // the source's replicate-msg channel
   // The targets' own replicate-msg channel, used by the readiness probe.
   std::string target_replicate_chan = "by-dev-replicate-msg";
@@ -47,15 +42,10 @@ struct ReplicatorOptions {
   bool crash_after_ack_for_tests = false;
 };
 
-// Channel readers for a task: Pulsar when options.pulsar.address is set, otherwise Kafka.
-// Subscriptions / consumer groups are named "cdc-<task_id>-<channel>". Pulsar readers count
-// their lag with `pulsar_backlog` (may be null: unknown).
-ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
-                                std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog);
-
 class MilvusReplicator final : public task::Replicator {
  public:
-  MilvusReplicator(ReplicatorOptions options, meta::Store* store);
+  // `broker` (the source queue) and `store` are not owned and outlive the replicator.
+  MilvusReplicator(ReplicatorOptions options, source::Broker* broker, meta::Store* store);
   ~MilvusReplicator() override;
 
   void Attach(task::TaskEvents* events) override;
@@ -65,7 +55,7 @@ class MilvusReplicator final : public task::Replicator {
   // Per source channel checkpoint and lag of a running task (empty if not running).
   std::vector<ChannelProgress> Progress(const std::string& task_id) const;
   // Running pipelines answer from their readers; other tasks (paused, or not started yet)
-  // from their stored checkpoint and the broker's latest offsets (KafkaBacklog, bounded).
+  // from their stored checkpoint and Broker::MessagesAfter (bounded).
   std::vector<task::ChannelLag> Lag(const std::string& task_id) override;
   task::TaskHealth Health(const std::string& task_id) override;
 
@@ -74,10 +64,9 @@ class MilvusReplicator final : public task::Replicator {
   void NotifierLoop();
 
   ReplicatorOptions options_;
+  source::Broker* broker_;
   meta::Store* store_;
   SharedSourceCatalog catalog_;
-  source::KafkaBacklog backlog_;
-  std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog_;  // Pulsar sources only
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

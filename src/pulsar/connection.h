@@ -7,6 +7,7 @@
 // Interrupt() may be called from another thread. Errors: Unavailable when the broker is
 // unreachable or the connection broke (reconnect), DeadlineExceeded when the broker did not
 // answer in time, and the broker's own errors mapped by ServerErrorStatus().
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,10 +16,10 @@
 #include <string>
 
 #include "common/status.h"
-#include "source/pulsar/frame.h"
-#include "source/pulsar/transport.h"
+#include "pulsar/frame.h"
+#include "pulsar/transport.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 struct ClientOptions {
   std::string service_url;  // pulsar://host:port or pulsar+ssl://host:port
@@ -30,6 +31,13 @@ struct ClientOptions {
   std::chrono::milliseconds keepalive{30000};  // PING after this much silence; dead after 2x
   size_t max_frame_size = kDefaultMaxFrameSize;
   std::string client_version = "milvus-cdc";
+  // No wait of a connection made with these options goes past this (e.g. one request's whole
+  // budget); the timeouts above still apply to each step. max() = no overall deadline.
+  Deadline deadline = Deadline::max();
+  // The earlier of `from` + `d` and `deadline`.
+  Deadline Within(std::chrono::milliseconds d, Clock::time_point from = Clock::now()) const {
+    return std::min(from + d, deadline);
+  }
 };
 
 // Maps a broker error to a Status: ServiceNotReady, TooManyRequests, ConsumerBusy,
@@ -72,7 +80,7 @@ class Connection {
  private:
   Connection() = default;
   Status Handshake(const std::string& proxy_to_broker_url);
-  Deadline OpDeadline() const { return Clock::now() + opts_.operation_timeout; }
+  Deadline OpDeadline() const { return opts_.Within(opts_.operation_timeout); }
 
   ClientOptions opts_;
   std::unique_ptr<Transport> transport_;
@@ -102,4 +110,4 @@ Result<TopicOwner> LookupTopic(const ClientOptions& opts, const std::string& top
 Result<std::unique_ptr<Connection>> ConnectToOwner(const ClientOptions& opts,
                                                    const std::string& topic, TopicOwner* owner_out);
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

@@ -1,4 +1,4 @@
-#include "source/pulsar/transport.h"
+#include "pulsar/transport.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -17,9 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "source/position.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 int MsLeft(Deadline d) {
@@ -58,11 +57,12 @@ Result<std::vector<Endpoint>> ParseServiceUrl(std::string_view url) {
     rest.remove_prefix(9);
   } else {
     return InvalidArgumentError(
-        absl::StrCat("Pulsar service URL '", AbslView(url), "' has no scheme", form));
+        absl::StrCat("Pulsar service URL '", std::string(url), "' has no scheme", form));
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::vector<Endpoint> out;
-  for (absl::string_view hp : absl::StrSplit(AbslView(rest), ',')) {
+  const std::string hosts(rest);
+  for (absl::string_view hp : absl::StrSplit(hosts, ',')) {
     Endpoint ep;
     ep.tls = tls;
     ep.port = tls ? 6651 : 6650;
@@ -71,7 +71,7 @@ Result<std::vector<Endpoint>> ParseServiceUrl(std::string_view url) {
       size_t close = hp.find(']');
       if (close == absl::string_view::npos) {
         return InvalidArgumentError(
-            absl::StrCat("Pulsar service URL '", AbslView(url), "': bad host", form));
+            absl::StrCat("Pulsar service URL '", std::string(url), "': bad host", form));
       }
       ep.host = std::string(hp.substr(1, close - 1));
       colon = hp.size() > close + 1 && hp[close + 1] == ':' ? close + 1 : absl::string_view::npos;
@@ -81,14 +81,14 @@ Result<std::vector<Endpoint>> ParseServiceUrl(std::string_view url) {
     if (colon != absl::string_view::npos) {
       int port = 0;
       if (!absl::SimpleAtoi(hp.substr(colon + 1), &port) || port <= 0 || port > 65535) {
-        return InvalidArgumentError(
-            absl::StrCat("Pulsar service URL '", AbslView(url), "': bad port in '", hp, "'", form));
+        return InvalidArgumentError(absl::StrCat("Pulsar service URL '", std::string(url),
+                                                 "': bad port in '", hp, "'", form));
       }
       ep.port = port;
     }
     if (ep.host.empty()) {
       return InvalidArgumentError(
-          absl::StrCat("Pulsar service URL '", AbslView(url), "': empty host", form));
+          absl::StrCat("Pulsar service URL '", std::string(url), "': empty host", form));
     }
     out.push_back(std::move(ep));
   }
@@ -113,9 +113,10 @@ Status Transport::WaitFd(bool for_write, Deadline deadline, std::string_view wha
     if (rc > 0) return OkStatus();
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0)
-      return UnavailableError(absl::StrCat(AbslView(what), " ", peer_, ": ", strerror(errno)));
+      return UnavailableError(absl::StrCat(std::string(what), " ", peer_, ": ", strerror(errno)));
     if (Clock::now() >= deadline) {
-      return DeadlineExceededError(absl::StrCat(AbslView(what), " ", peer_, ": no answer in time"));
+      return DeadlineExceededError(
+          absl::StrCat(std::string(what), " ", peer_, ": no answer in time"));
     }
   }
 }
@@ -272,4 +273,4 @@ Result<size_t> Transport::Read(char* buf, size_t cap, Deadline deadline) {
   }
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

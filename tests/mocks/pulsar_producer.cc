@@ -1,20 +1,74 @@
-#include "source/pulsar/producer.h"
+#include "mocks/pulsar_producer.h"
+
+#include <lz4.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "source/pulsar/entry.h"
+#include "pulsar/frame.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::testing {
 
+namespace proto = ::pulsar::proto;
 using proto::BaseCommand;
+using pulsar::Clock;
+using pulsar::Deadline;
+using pulsar::Frame;
 
-Result<std::unique_ptr<Producer>> Producer::Create(const ClientOptions& client,
-                                                   const std::string& topic) {
-  std::unique_ptr<Producer> p(new Producer());
+Result<std::string> Compress(::pulsar::proto::CompressionType type, std::string_view data) {
+  switch (type) {
+    case ::pulsar::proto::NONE:
+      return std::string(data);
+    case ::pulsar::proto::LZ4: {
+      std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(data.size()))), '\0');
+      int n = LZ4_compress_default(data.data(), out.data(), static_cast<int>(data.size()),
+                                   static_cast<int>(out.size()));
+      if (n <= 0) return absl::InternalError("LZ4 compression failed");
+      out.resize(static_cast<size_t>(n));
+      return out;
+    }
+    case ::pulsar::proto::ZLIB: {
+      uLongf n = compressBound(data.size());
+      std::string out(n, '\0');
+      if (compress(reinterpret_cast<Bytef*>(out.data()), &n,
+                   reinterpret_cast<const Bytef*>(data.data()), data.size()) != Z_OK) {
+        return absl::InternalError("ZLIB compression failed");
+      }
+      out.resize(n);
+      return out;
+    }
+    case ::pulsar::proto::ZSTD: {
+      std::string out(ZSTD_compressBound(data.size()), '\0');
+      size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
+      if (ZSTD_isError(n)) return absl::InternalError("ZSTD compression failed");
+      out.resize(n);
+      return out;
+    }
+    default:
+      return absl::UnimplementedError("compression " + ::pulsar::proto::CompressionType_Name(type));
+  }
+}
+
+std::string PackBatch(const std::vector<std::string_view>& payloads) {
+  std::string out;
+  for (std::string_view p : payloads) {
+    ::pulsar::proto::SingleMessageMetadata smd;
+    smd.set_payload_size(static_cast<int32_t>(p.size()));
+    pulsar::AppendBe32(&out, static_cast<uint32_t>(smd.ByteSizeLong()));
+    smd.AppendToString(&out);
+    out.append(p.data(), p.size());
+  }
+  return out;
+}
+
+Result<std::unique_ptr<PulsarProducer>> PulsarProducer::Create(const pulsar::ClientOptions& client,
+                                                               const std::string& topic) {
+  std::unique_ptr<PulsarProducer> p(new PulsarProducer());
   p->client_ = client;
   p->topic_ = topic;
-  ASSIGN_OR_RETURN(p->conn_, ConnectToOwner(client, topic, nullptr));
+  ASSIGN_OR_RETURN(p->conn_, pulsar::ConnectToOwner(client, topic, nullptr));
   BaseCommand cmd;
   cmd.set_type(BaseCommand::PRODUCER);
   const uint64_t rid = p->conn_->NextRequestId();
@@ -26,10 +80,10 @@ Result<std::unique_ptr<Producer>> Producer::Create(const ClientOptions& client,
   return p;
 }
 
-Producer::~Producer() { (void)Close(); }
+PulsarProducer::~PulsarProducer() { (void)Close(); }
 
-Status Producer::SendEntry(const proto::MessageMetadata& md_in, std::string_view payload,
-                           int32_t num_messages) {
+Status PulsarProducer::SendEntry(const proto::MessageMetadata& md_in, std::string_view payload,
+                                 int32_t num_messages) {
   if (conn_ == nullptr) return UnavailableError("send to " + topic_ + ": producer closed");
   while (in_flight_ >= max_in_flight_) RETURN_IF_ERROR(AwaitReceipt());
   proto::MessageMetadata md = md_in;
@@ -46,18 +100,18 @@ Status Producer::SendEntry(const proto::MessageMetadata& md_in, std::string_view
     cmd.mutable_send()->set_num_messages(num_messages);
   }
   ++sequence_id_;
-  RETURN_IF_ERROR(conn_->SendRaw(EncodePayloadCommand(cmd, md, payload)));
+  RETURN_IF_ERROR(conn_->SendRaw(pulsar::EncodePayloadCommand(cmd, md, payload)));
   ++in_flight_;
   return OkStatus();
 }
 
-Status Producer::Send(std::string_view payload) {
+Status PulsarProducer::Send(std::string_view payload) {
   proto::MessageMetadata md;
   return SendEntry(md, payload, 1);
 }
 
-Status Producer::SendBatch(const std::vector<std::string_view>& payloads,
-                           proto::CompressionType compression) {
+Status PulsarProducer::SendBatch(const std::vector<std::string_view>& payloads,
+                                 proto::CompressionType compression) {
   std::string batch = PackBatch(payloads);
   proto::MessageMetadata md;
   md.set_num_messages_in_batch(static_cast<int32_t>(payloads.size()));
@@ -69,7 +123,7 @@ Status Producer::SendBatch(const std::vector<std::string_view>& payloads,
   return SendEntry(md, batch, static_cast<int32_t>(payloads.size()));
 }
 
-Status Producer::AwaitReceipt() {
+Status PulsarProducer::AwaitReceipt() {
   const Deadline deadline = Clock::now() + client_.operation_timeout;
   while (true) {
     ASSIGN_OR_RETURN(auto f, conn_->ReadFrame(deadline));
@@ -86,19 +140,20 @@ Status Producer::AwaitReceipt() {
     }
     if (f->command.type() == BaseCommand::SEND_ERROR) {
       const auto& e = f->command.send_error();
-      return ServerErrorStatus("send to topic " + topic_, conn_->peer(), e.error(), e.message());
+      return pulsar::ServerErrorStatus("send to topic " + topic_, conn_->peer(), e.error(),
+                                       e.message());
     }
   }
 }
 
-Result<std::vector<proto::MessageIdData>> Producer::Flush() {
+Result<std::vector<proto::MessageIdData>> PulsarProducer::Flush() {
   while (in_flight_ > 0) RETURN_IF_ERROR(AwaitReceipt());
   std::vector<proto::MessageIdData> out;
   out.swap(ids_);
   return out;
 }
 
-Status Producer::Close() {
+Status PulsarProducer::Close() {
   if (conn_ == nullptr) return OkStatus();
   Status s = Flush().status();
   BaseCommand cmd;
@@ -112,4 +167,4 @@ Status Producer::Close() {
   return r.ok() ? OkStatus() : r.status();
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::testing

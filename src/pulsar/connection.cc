@@ -1,11 +1,10 @@
-#include "source/pulsar/connection.h"
+#include "pulsar/connection.h"
 
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "source/position.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using proto::BaseCommand;
@@ -36,8 +35,8 @@ std::optional<uint64_t> ResponseRequestId(const BaseCommand& c) {
 Status ServerErrorStatus(std::string_view action, std::string_view broker,
                          ::pulsar::proto::ServerError error, std::string_view message) {
   std::string text =
-      absl::StrCat(AbslView(action), " on Pulsar broker ", AbslView(broker), ": ",
-                   ::pulsar::proto::ServerError_Name(error), ": ", AbslView(message));
+      absl::StrCat(std::string(action), " on Pulsar broker ", std::string(broker), ": ",
+                   ::pulsar::proto::ServerError_Name(error), ": ", std::string(message));
   switch (error) {
     case ::pulsar::proto::ServiceNotReady:
     case ::pulsar::proto::TooManyRequests:
@@ -65,7 +64,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const Endpoint& ep, const C
   c->peer_ = ep.Url();
   c->reader_.set_max_frame_size(opts.max_frame_size);
   ASSIGN_OR_RETURN(c->transport_,
-                   Transport::Connect(ep, opts.tls, Clock::now() + opts.connect_timeout));
+                   Transport::Connect(ep, opts.tls, opts.Within(opts.connect_timeout)));
   c->last_recv_ = Clock::now();
   c->last_ping_sent_ = c->last_recv_;
   RETURN_IF_ERROR(c->Handshake(proxy_to_broker_url));
@@ -84,13 +83,15 @@ Status Connection::Handshake(const std::string& proxy_to_broker_url) {
   }
   if (!proxy_to_broker_url.empty()) c->set_proxy_to_broker_url(proxy_to_broker_url);
   RETURN_IF_ERROR(Send(cmd));
-  const Deadline deadline = Clock::now() + opts_.connect_timeout;
+  const auto start = Clock::now();
+  const Deadline deadline = opts_.Within(opts_.connect_timeout, start);
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - start);
   while (true) {
     ASSIGN_OR_RETURN(auto f, ReadFrame(deadline));
     if (!f.has_value()) {
       return DeadlineExceededError(absl::StrCat("connect to Pulsar broker ", peer_,
-                                                ": no CONNECTED answer within ",
-                                                opts_.connect_timeout.count(), " ms"));
+                                                ": no CONNECTED answer within ", wait.count(),
+                                                " ms"));
     }
     if (f->command.type() == BaseCommand::CONNECTED) {
       broker_max_message_size_ = f->command.connected().max_message_size();
@@ -169,13 +170,14 @@ Result<std::optional<Frame>> Connection::ReadFrame(Deadline deadline) {
 Result<Frame> Connection::Call(const BaseCommand& req, uint64_t request_id, std::string_view action,
                                const FrameSink& other) {
   RETURN_IF_ERROR(Send(req));
-  const Deadline deadline = OpDeadline();
+  const auto start = Clock::now();
+  const Deadline deadline = opts_.Within(opts_.operation_timeout, start);
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - start);
   while (true) {
     ASSIGN_OR_RETURN(auto f, ReadFrame(deadline));
     if (!f.has_value()) {
-      return DeadlineExceededError(absl::StrCat(AbslView(action), " on Pulsar broker ", peer_,
-                                                ": no answer within ",
-                                                opts_.operation_timeout.count(), " ms"));
+      return DeadlineExceededError(absl::StrCat(std::string(action), " on Pulsar broker ", peer_,
+                                                ": no answer within ", wait.count(), " ms"));
     }
     auto id = ResponseRequestId(f->command);
     if (id.has_value() && *id == request_id) {
@@ -217,7 +219,7 @@ Result<TopicOwner> LookupTopic(const ClientOptions& opts, const std::string& top
     const std::string action = "look up topic " + topic;
     ASSIGN_OR_RETURN(Frame f, c->Call(req, rid, action, nullptr));
     if (f.command.type() != BaseCommand::LOOKUP_RESPONSE) {
-      return InternalError(absl::StrCat(AbslView(action), ": unexpected answer ",
+      return InternalError(absl::StrCat(std::string(action), ": unexpected answer ",
                                         BaseCommand::Type_Name(f.command.type())));
     }
     const auto& r = f.command.lookuptopicresponse();
@@ -277,4 +279,4 @@ Result<std::unique_ptr<Connection>> ConnectToOwner(const ClientOptions& opts,
   return Connection::Open(owner.connect_to, opts, owner.proxy_to_broker_url);
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

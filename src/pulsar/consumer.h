@@ -14,10 +14,10 @@
 #include <optional>
 #include <string>
 
-#include "source/pulsar/connection.h"
-#include "source/pulsar/entry.h"
+#include "pulsar/connection.h"
+#include "pulsar/entry.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 struct ConsumerOptions {
   std::string topic;         // persistent://tenant/namespace/name
@@ -35,7 +35,8 @@ struct ReceivedMessage {
   std::shared_ptr<const std::string> owner;  // keeps `payload` alive
   std::string_view payload;
   uint64_t publish_time = 0;
-  size_t entry_bytes = 0;  // bytes of the stored entry (first message of an entry only)
+  size_t entry_bytes = 0;      // bytes of the stored entry (first message of an entry only)
+  bool last_of_entry = false;  // no later message of the same entry follows
   // Non-empty when the entry could not be read (checksum mismatch, unsupported compression,
   // corrupt batch): payload is empty and the text says why, with topic and id.
   std::string error;
@@ -104,4 +105,4 @@ class Consumer {
   uint64_t reconnects_ = 0;
 };
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

@@ -1,9 +1,9 @@
-#include "source/pulsar/frame.h"
+#include "pulsar/frame.h"
 
 #include "absl/strings/str_cat.h"
-#include "source/pulsar/crc32c.h"
+#include "pulsar/crc32c.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 constexpr uint16_t kChecksumMagic = 0x0e01;
@@ -137,4 +137,4 @@ Result<std::optional<Frame>> FrameReader::Next() {
   return std::optional<Frame>(std::move(f));
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

@@ -1,8 +1,9 @@
 #pragma once
-// Producer: writes messages to one Pulsar topic. Used by tests and the benchmark to put
-// Milvus-format payloads (and batched or compressed entries) on a real broker; the CDC server
-// itself only reads. Sends are pipelined: Send() returns once the frame is written, Flush()
-// waits for every receipt (bounded by the operation timeout).
+// PulsarProducer: writes messages to one Pulsar topic over our client (src/pulsar). Test support
+// (tests and the benchmark put Milvus-format payloads, batched or compressed entries, on a real
+// broker with it); the CDC server itself only reads, so this is not in the production library.
+// Sends are pipelined: Send() returns once the frame is written, Flush() waits for every receipt
+// (bounded by the operation timeout).
 //
 // Ownership and threads: owns its Connection; one thread. Errors name topic, broker, cause.
 #include <cstdint>
@@ -11,15 +12,20 @@
 #include <string_view>
 #include <vector>
 
-#include "source/pulsar/connection.h"
+#include "pulsar/connection.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::testing {
 
-class Producer {
+// Compresses a payload as Pulsar clients do (NONE, LZ4, ZLIB, ZSTD).
+Result<std::string> Compress(::pulsar::proto::CompressionType type, std::string_view data);
+// Concatenates messages into a batch payload (each with a SingleMessageMetadata).
+std::string PackBatch(const std::vector<std::string_view>& payloads);
+
+class PulsarProducer {
  public:
-  static Result<std::unique_ptr<Producer>> Create(const ClientOptions& client,
-                                                  const std::string& topic);
-  ~Producer();
+  static Result<std::unique_ptr<PulsarProducer>> Create(const pulsar::ClientOptions& client,
+                                                        const std::string& topic);
+  ~PulsarProducer();
 
   // One message per entry. At most `max_in_flight` receipts are awaited at a time.
   Status Send(std::string_view payload);
@@ -32,14 +38,14 @@ class Producer {
   Status Close();
 
  private:
-  Producer() = default;
+  PulsarProducer() = default;
   Status SendEntry(const ::pulsar::proto::MessageMetadata& md, std::string_view payload,
                    int32_t num_messages);
   Status AwaitReceipt();
 
-  ClientOptions client_;
+  pulsar::ClientOptions client_;
   std::string topic_;
-  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<pulsar::Connection> conn_;
   std::string name_;
   uint64_t producer_id_ = 1;
   uint64_t sequence_id_ = 0;
@@ -48,4 +54,4 @@ class Producer {
   std::vector<::pulsar::proto::MessageIdData> ids_;
 };
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::testing

@@ -1,4 +1,4 @@
-#include "source/pulsar/crc32c.h"
+#include "pulsar/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 constexpr uint32_t kPoly = 0x82F63B78;  // reflected Castagnoli polynomial
@@ -63,4 +63,4 @@ uint32_t Crc32c(uint32_t crc, const void* data, size_t size) {
   return ~TableCrc(crc, p, size);
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

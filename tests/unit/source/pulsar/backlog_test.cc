@@ -3,7 +3,7 @@
 #include "source/pulsar/pulsar_backlog.h"
 #include "source/pulsar_id.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::source {
 namespace {
 
 // Shape of Pulsar 4.0.7's GET .../internalStats (fields we do not read trimmed).
@@ -13,27 +13,27 @@ constexpr char kStats[] = R"({"entriesAddedCounter":12,"numberOfEntries":12,
   "cursors":{}})";
 
 TEST(PulsarBacklog, CountsEntriesAcrossLedgers) {
-  auto view = ParseInternalStats(kStats);
+  auto view = ParsePulsarInternalStats(kStats);
   ASSERT_TRUE(view.ok()) << view.status();
   ASSERT_EQ(view->size(), 2u);
   EXPECT_EQ((*view)[1], std::make_pair(int64_t{9}, int64_t{5}));  // the open ledger's count
-  EXPECT_EQ(EntriesAfter(*view, 4, 2), 4 + 5);  // entries 3..6 of ledger 4, all of ledger 9
-  EXPECT_EQ(EntriesAfter(*view, 9, 4), 0);      // the last entry: caught up
-  EXPECT_EQ(EntriesAfter(*view, 9, 1), 3);
-  EXPECT_EQ(EntriesAfter(*view, 2, 0), 12);  // a ledger trimmed away: everything after it
-  EXPECT_FALSE(ParseInternalStats("{}").ok());
-  EXPECT_FALSE(ParseInternalStats("not json").ok());
+  EXPECT_EQ(PulsarEntriesAfter(*view, 4, 2), 4 + 5);  // entries 3..6 of ledger 4, all of ledger 9
+  EXPECT_EQ(PulsarEntriesAfter(*view, 9, 4), 0);      // the last entry: caught up
+  EXPECT_EQ(PulsarEntriesAfter(*view, 9, 1), 3);
+  EXPECT_EQ(PulsarEntriesAfter(*view, 2, 0), 12);  // a ledger trimmed away: everything after it
+  EXPECT_FALSE(ParsePulsarInternalStats("{}").ok());
+  EXPECT_FALSE(ParsePulsarInternalStats("not json").ok());
 }
 
 TEST(PulsarBacklog, AdminUrlFromWebAddressAndPort) {
-  EXPECT_EQ(AdminUrl("", 8080), "");
-  EXPECT_EQ(AdminUrl("127.0.0.1", 8080), "http://127.0.0.1:8080");
-  EXPECT_EQ(AdminUrl("localhost:80", 8080), "http://localhost:80");
-  EXPECT_EQ(AdminUrl("https://pulsar.example/", 0), "https://pulsar.example");
+  EXPECT_EQ(PulsarAdminUrl("", 8080), "");
+  EXPECT_EQ(PulsarAdminUrl("127.0.0.1", 8080), "http://127.0.0.1:8080");
+  EXPECT_EQ(PulsarAdminUrl("localhost:80", 8080), "http://localhost:80");
+  EXPECT_EQ(PulsarAdminUrl("https://pulsar.example/", 0), "https://pulsar.example");
 }
 
 TEST(PulsarBacklog, UnknownWithoutAnAdminUrlOrForAKafkaPosition) {
-  PulsarBacklog b(AdminSettings{});
+  PulsarBacklog b(PulsarAdminSettings{});
   MsgPosition p;
   p.set_channel_name("by-dev-rootcoord-dml_0");
   p.set_msgid(EncodePulsarMsgId({9, 4, 0, 0}));
@@ -43,4 +43,4 @@ TEST(PulsarBacklog, UnknownWithoutAnAdminUrlOrForAKafkaPosition) {
 }
 
 }  // namespace
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::source

@@ -10,7 +10,7 @@
 
 #include "common/status.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
@@ -61,4 +61,4 @@ class Transport {
   std::string peer_;
 };
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

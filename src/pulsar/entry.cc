@@ -1,13 +1,13 @@
-#include "source/pulsar/entry.h"
+#include "pulsar/entry.h"
 
 #include <lz4.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "absl/strings/str_cat.h"
-#include "source/pulsar/frame.h"
+#include "pulsar/frame.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using ::pulsar::proto::CompressionType;
@@ -108,50 +108,4 @@ Result<Entry> UnpackEntry(const ::pulsar::proto::MessageMetadata& md,
   return e;
 }
 
-Result<std::string> Compress(::pulsar::proto::CompressionType type, std::string_view data) {
-  switch (type) {
-    case ::pulsar::proto::NONE:
-      return std::string(data);
-    case ::pulsar::proto::LZ4: {
-      std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(data.size()))), '\0');
-      int n = LZ4_compress_default(data.data(), out.data(), static_cast<int>(data.size()),
-                                   static_cast<int>(out.size()));
-      if (n <= 0) return absl::InternalError("LZ4 compression failed");
-      out.resize(static_cast<size_t>(n));
-      return out;
-    }
-    case ::pulsar::proto::ZLIB: {
-      uLongf n = compressBound(data.size());
-      std::string out(n, '\0');
-      if (compress(reinterpret_cast<Bytef*>(out.data()), &n,
-                   reinterpret_cast<const Bytef*>(data.data()), data.size()) != Z_OK) {
-        return absl::InternalError("ZLIB compression failed");
-      }
-      out.resize(n);
-      return out;
-    }
-    case ::pulsar::proto::ZSTD: {
-      std::string out(ZSTD_compressBound(data.size()), '\0');
-      size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
-      if (ZSTD_isError(n)) return absl::InternalError("ZSTD compression failed");
-      out.resize(n);
-      return out;
-    }
-    default:
-      return absl::UnimplementedError("compression " + ::pulsar::proto::CompressionType_Name(type));
-  }
-}
-
-std::string PackBatch(const std::vector<std::string_view>& payloads) {
-  std::string out;
-  for (std::string_view p : payloads) {
-    ::pulsar::proto::SingleMessageMetadata smd;
-    smd.set_payload_size(static_cast<int32_t>(p.size()));
-    AppendBe32(&out, static_cast<uint32_t>(smd.ByteSizeLong()));
-    smd.AppendToString(&out);
-    out.append(p.data(), p.size());
-  }
-  return out;
-}
-
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

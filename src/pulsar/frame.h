@@ -18,7 +18,7 @@
 #include "common/status.h"
 #include "pulsar/PulsarApi.pb.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 namespace proto = ::pulsar::proto;
 
@@ -71,4 +71,4 @@ class FrameReader {
 uint32_t ReadBe32(const char* p);
 void AppendBe32(std::string* out, uint32_t v);
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

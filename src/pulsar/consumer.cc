@@ -1,4 +1,4 @@
-#include "source/pulsar/consumer.h"
+#include "pulsar/consumer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using proto::BaseCommand;
@@ -161,6 +161,7 @@ void Consumer::Enqueue(Frame&& f) {
     r.id.set_batch_index(-1);
     r.error = absl::StrCat("read topic ", options_.topic, " message ", IdString(r.id),
                            " from broker ", broker_, ": ", why);
+    r.last_of_entry = true;
     pending_.push_back(std::move(r));
   };
   if (!f.checksum_ok) {
@@ -186,6 +187,7 @@ void Consumer::Enqueue(Frame&& f) {
     first = false;
     pending_.push_back(std::move(r));
   }
+  if (!entry->messages.empty()) pending_.back().last_of_entry = true;
 }
 
 Result<std::optional<ReceivedMessage>> Consumer::Receive(std::chrono::milliseconds timeout) {
@@ -237,8 +239,17 @@ Status Consumer::Seek(const MessageIdData& id) {
   m->set_ledgerid(id.ledgerid());
   m->set_entryid(id.entryid());
   const std::string action = absl::StrCat("seek topic ", options_.topic, " to ", IdString(id));
-  ASSIGN_OR_RETURN(Frame f,
-                   conn_->Call(cmd, rid, action, [this](Frame&& o) { HandleOther(std::move(o)); }));
+  // The broker closes the consumers of a reset cursor; we subscribe again below anyway.
+  auto other = [this](Frame&& o) {
+    const bool ours = o.command.type() == BaseCommand::CLOSE_CONSUMER &&
+                      o.command.close_consumer().consumer_id() == consumer_id_;
+    if (ours) {
+      need_resubscribe_ = true;
+    } else {
+      HandleOther(std::move(o));
+    }
+  };
+  ASSIGN_OR_RETURN(Frame f, conn_->Call(cmd, rid, action, other));
   (void)f;
   // Whatever was prefetched came from before the seek: drop it and start a fresh consumer id
   // so late frames of the old one are ignored. The broker may also close the consumer itself.
@@ -318,4 +329,4 @@ Status Consumer::Close() {
   return r.ok() ? OkStatus() : r.status();
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

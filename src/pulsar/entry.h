@@ -10,7 +10,7 @@
 #include "common/status.h"
 #include "pulsar/PulsarApi.pb.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 
 struct EntryMessage {
   std::string_view payload;  // views Entry::owner
@@ -28,9 +28,4 @@ struct Entry {
 Result<Entry> UnpackEntry(const ::pulsar::proto::MessageMetadata& metadata,
                           std::shared_ptr<const std::string> owner, std::string_view payload);
 
-// Producer side (tests, benchmark): compresses a payload as Pulsar clients do.
-Result<std::string> Compress(::pulsar::proto::CompressionType type, std::string_view data);
-// Concatenates messages into a batch payload (each with a SingleMessageMetadata).
-std::string PackBatch(const std::vector<std::string_view>& payloads);
-
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

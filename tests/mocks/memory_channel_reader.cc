@@ -1,8 +1,14 @@
-#include "source/memory_reader.h"
+#include "mocks/memory_channel_reader.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace cdc::source {
+namespace cdc::testing {
+
+using source::ChannelKind;
+using source::Message;
+using source::Pack;
+using source::ReaderStats;
+using source::StartPosition;
 
 MemoryChannelReader::MemoryChannelReader(std::string channel, ChannelKind kind)
     : channel_(std::move(channel)), kind_(kind) {}
@@ -16,7 +22,7 @@ void MemoryChannelReader::Append(std::string payload) {
 Status MemoryChannelReader::Start(const StartPosition& start) {
   std::lock_guard<std::mutex> l(mu_);
   if (started_) return FailedPreconditionError("start reader " + channel_ + ": already started");
-  std::optional<MsgPosition> resume;
+  std::optional<source::MsgPosition> resume;
   switch (start.kind) {
     case StartPosition::Kind::kEarliest:
       next_ = 0;
@@ -25,18 +31,14 @@ Status MemoryChannelReader::Start(const StartPosition& start) {
       next_ = records_.size();
       break;
     case StartPosition::Kind::kPosition: {
-      auto off = DecodeKafkaMsgId(start.position.msgid());
+      auto off = source::DecodeKafkaMsgId(start.position.msgid());
       if (!off.ok()) return Annotate(off.status(), "start reader " + channel_);
       next_ = static_cast<size_t>(*off);
       resume = start.position;
       break;
     }
   }
-  if (kind_ == ChannelKind::kDml) {
-    packer_ = std::make_unique<Packer>(channel_, "memory", resume, filter_);
-  } else {
-    single_ = std::make_unique<SingleMessagePacker>(channel_, resume);
-  }
+  packer_ = std::make_unique<source::ChannelPacker>(kind_, channel_, "memory", resume, filter_);
   started_ = true;
   return OkStatus();
 }
@@ -49,25 +51,22 @@ std::optional<Pack> MemoryChannelReader::Pump() {
     m.owner = rec;
     m.payload = *rec;
     m.offset = off;
-    m.position = KafkaPosition(channel_, off, 0);
+    m.position = source::KafkaPosition(channel_, off, 0);
     stats_.bytes += rec->size();
     stats_.next_offset = static_cast<int64_t>(next_);
-    auto h = DecodeHeader(m.payload);
+    auto h = source::DecodeHeader(m.payload);
     std::optional<Pack> pack;
     if (!h.ok()) {
       ++stats_.bad_messages;
       std::string err = absl::StrCat("decode message at topic ", channel_, " offset ", off, ": ",
                                      h.status().message());
       stats_.reason = err;
-      if (packer_)
-        packer_->AddError(err);
-      else
-        pack = single_->AddError(err);
+      pack = packer_->AddError(err);
     } else {
       ++stats_.messages;
       m.header = std::move(*h);
       m.position.set_timestamp(m.header.timestamp);
-      pack = packer_ ? packer_->Add(std::move(m)) : single_->Add(std::move(m));
+      pack = packer_->Add(std::move(m));
     }
     if (pack) ready_.push_back(std::move(*pack));
   }
@@ -95,7 +94,7 @@ Result<std::optional<Pack>> MemoryChannelReader::Next(std::chrono::milliseconds 
 ReaderStats MemoryChannelReader::stats() const {
   std::lock_guard<std::mutex> l(mu_);
   ReaderStats s = stats_;
-  s.skipped = packer_ ? packer_->skipped() : single_ ? single_->skipped() : 0;
+  s.skipped = packer_ ? packer_->skipped() : 0;
   s.filtered = packer_ ? packer_->filtered() : 0;
   return s;
 }
@@ -106,4 +105,4 @@ void MemoryChannelReader::Close() {
   cv_.notify_all();
 }
 
-}  // namespace cdc::source
+}  // namespace cdc::testing
