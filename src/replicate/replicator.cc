@@ -8,6 +8,8 @@
 #include "common/hybrid_time.h"
 #include "replicate/checkpoint.h"
 #include "replicate/checkpointer.h"
+#include "replicate/initial_sync.h"
+#include "replicate/start_point.h"
 #include "target/grpc_client.h"
 #include "target/task_options.h"
 
@@ -70,6 +72,94 @@ void MilvusReplicator::NotifierLoop() {
   }
 }
 
+namespace {
+
+Selection SelectionOf(const task::TaskInfo& task) {
+  std::vector<std::string> include;
+  for (const auto& name : task.FullCollectionNames())
+    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
+  return Selection(include, task.exclude_collections);
+}
+
+std::string ReplicateChannelOf(const task::TaskInfo& task, const ReplicatorOptions& options) {
+  return task.rpc_channel.name.empty() ? options.replicate_chan : task.rpc_channel.name;
+}
+
+}  // namespace
+
+Status MilvusReplicator::FixStart(const task::TaskInfo& task) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.fix_start_timeout;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  SourceCatalogView view(&catalog_, options_.fix_start_timeout);
+  // Every collection created before the positions are read is in the list (its channels are
+  // read from the start), and every one created after is new to the task.
+  RETURN_IF_ERROR(Annotate(view.Sync(), "read the source catalog"));
+  ASSIGN_OR_RETURN(auto before, view.ListCollections());
+  const std::string replicate_channel = ReplicateChannelOf(task, options_);
+  const auto dml = SourceDmlChannels(replicate_channel, options_.source_channel_num, before);
+  LatestPositionsFn latest =
+      [this](
+          const std::vector<std::string>& channels,
+          std::chrono::milliseconds timeout) -> Result<std::map<std::string, source::MsgPosition>> {
+    ASSIGN_OR_RETURN(auto v, broker_->LatestPositions(channels, timeout));
+    std::map<std::string, source::MsgPosition> out;
+    for (size_t i = 0; i < v.size() && i < channels.size(); ++i) out[channels[i]] = v[i];
+    return out;
+  };
+  std::vector<SeedCollection> seeds;
+  if (task.initial_sync) {
+    ASSIGN_OR_RETURN(seeds, InitialSyncSeeds(task, before, left()));
+  }
+  Status s =
+      replicate::FixStart(store_, task.task_id, replicate_channel, dml, latest, left(), seeds);
+  if (s.ok()) {
+    spdlog::info("task {}: start fixed on {} DML channels and {}{}", task.task_id, dml.size(),
+                 replicate_channel,
+                 seeds.empty() ? "" : fmt::format(", {} collection(s) to copy", seeds.size()));
+  }
+  return s;
+}
+
+Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
+    const task::TaskInfo& task, const std::vector<CollectionMeta>& existing,
+    std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(source::Catalog * catalog, catalog_.Get());
+  const Selection selection = SelectionOf(task);
+  // Collections created after the task are read from their create message anyway.
+  const uint64_t task_ts = MsToHybrid(task.create_time_ms);
+  std::vector<SeedCollection> seeds;
+  std::vector<source::MsgPosition> firsts;  // each seed's create position per channel
+  std::vector<size_t> owner;
+  for (const auto& c : existing) {
+    if (!selection.Selected(c.db_name, c.name) || c.create_ts > task_ts) continue;
+    SeedCollection seed;
+    seed.meta = c;
+    ASSIGN_OR_RETURN(auto indexes, catalog->Indexes(c.id));
+    ASSIGN_OR_RETURN(auto load, catalog->LoadState(c.id));
+    seed.requests = SeedRequests(c, indexes, load, task_ts);
+    auto rows = catalog->EstimatedRows(c.id);
+    seed.rows_estimated = rows.ok() ? *rows : 0;
+    for (const auto& ch : c.pchannels) {
+      auto id = c.start_msg_ids.find(ch);
+      source::MsgPosition p;
+      p.set_channel_name(ch);
+      if (id != c.start_msg_ids.end()) p.set_msgid(id->second);
+      firsts.push_back(p);
+      owner.push_back(seeds.size());
+    }
+    seed.replay = !c.pchannels.empty() && c.start_msg_ids.size() >= c.pchannels.size();
+    seeds.push_back(std::move(seed));
+  }
+  ASSIGN_OR_RETURN(auto held, broker_->Holds(firsts, timeout));
+  for (size_t i = 0; i < held.size() && i < owner.size(); ++i)
+    if (!held[i]) seeds[owner[i]].replay = false;
+  return seeds;
+}
+
 Status MilvusReplicator::Start(const task::TaskInfo& task) {
   if (!task.kafka.address.empty() && task.milvus.Empty()) {
     return UnimplementedError("task " + task.task_id +
@@ -78,12 +168,8 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   }
   PipelineOptions o;
   o.task_id = task.task_id;
-  std::vector<std::string> include;
-  for (const auto& name : task.FullCollectionNames())
-    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
-  o.selection = Selection(include, task.exclude_collections);
-  o.replicate_channel =
-      task.rpc_channel.name.empty() ? options_.replicate_chan : task.rpc_channel.name;
+  o.selection = SelectionOf(task);
+  o.replicate_channel = ReplicateChannelOf(task, options_);
   o.task_start_ts = MsToHybrid(task.create_time_ms);
   o.idle_tick = options_.time_tick_interval;
   o.max_buffered_bytes = options_.read_buffer_bytes;

@@ -20,6 +20,7 @@
 #include "meta/store.h"
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
+#include "replicate/start_point.h"
 #include "source/broker.h"
 #include "task/replicator.h"
 
@@ -40,6 +41,10 @@ struct ReplicatorOptions {
   // Test hook (milvus-cdc --test-crash-after-ack): exit at once, like kill -9, after the target
   // acknowledged a round's data and before its checkpoint. Never in production.
   bool crash_after_ack_for_tests = false;
+  // The source's DML channel count (rootCoord.dmlChannelNum; sourceConfig.channelNum).
+  int source_channel_num = 16;
+  // How long create waits for the source's queue and catalog while it fixes a task's start.
+  std::chrono::milliseconds fix_start_timeout{15000};
 };
 
 class MilvusReplicator final : public task::Replicator {
@@ -49,6 +54,10 @@ class MilvusReplicator final : public task::Replicator {
   ~MilvusReplicator() override;
 
   void Attach(task::TaskEvents* events) override;
+  // Reads where every source channel ends now (source::Broker::LatestPositions) and stores it
+  // as the task's start (replicate/start_point.h); with initial_sync, also the collections it
+  // copies and how (replayed from the queue when it still holds their first message).
+  Status FixStart(const task::TaskInfo& task) override;
   Status Start(const task::TaskInfo& task) override;
   Status Stop(const std::string& task_id) override;
 
@@ -60,6 +69,11 @@ class MilvusReplicator final : public task::Replicator {
   task::TaskHealth Health(const std::string& task_id) override;
 
  private:
+  // The selected collections that exist at the task's create, each with its indexes, load
+  // state, estimated rows and whether the queue still holds it from its first message.
+  Result<std::vector<SeedCollection>> InitialSyncSeeds(const task::TaskInfo& task,
+                                                       const std::vector<CollectionMeta>& existing,
+                                                       std::chrono::milliseconds timeout);
   void Notify(std::string task_id, std::string reason, bool failure);
   void NotifierLoop();
 

@@ -87,6 +87,7 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   if (!etcd.root_path.empty()) o.catalog.root_path = etcd.root_path;
   if (!etcd.meta_sub_path.empty()) o.catalog.meta_sub_path = etcd.meta_sub_path;
   o.replicate_chan = c.source.replicate_chan;
+  if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;
   o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
   // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).
   if (c.retry.retry_times > 0 && c.retry.init_back_off > 0 && c.retry.max_back_off > 0) {

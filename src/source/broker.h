@@ -44,6 +44,14 @@ class Broker {
   // `timeout` for all channels together; an error names the broker and the channel.
   virtual Result<std::vector<MsgPosition>> LatestPositions(const std::vector<std::string>& channels,
                                                            std::chrono::milliseconds timeout) = 0;
+
+  // For each of `positions` (a channel and a message id, e.g. where a collection was created):
+  // true when the channel still holds that message, i.e. retention deleted nothing at or after
+  // it, so a reader started there reads everything from it on. Waits at most `timeout` for all
+  // together; an error names the broker and the channel. A position without a message id is
+  // the channel's beginning, which every channel holds.
+  virtual Result<std::vector<bool>> Holds(const std::vector<MsgPosition>& positions,
+                                          std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace cdc::source

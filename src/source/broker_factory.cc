@@ -19,6 +19,10 @@ class Unusable final : public Broker {
                                                    std::chrono::milliseconds) override {
     return error_;
   }
+  Result<std::vector<bool>> Holds(const std::vector<MsgPosition>&,
+                                  std::chrono::milliseconds) override {
+    return error_;
+  }
 
  private:
   const Status error_;

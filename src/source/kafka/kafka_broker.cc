@@ -151,4 +151,44 @@ Result<std::vector<MsgPosition>> KafkaBroker::LatestPositions(
                 absl::StrCat("latest positions of ", which, " on ", Describe(), ": ", s.message()));
 }
 
+Result<std::vector<bool>> KafkaBroker::Holds(const std::vector<MsgPosition>& positions,
+                                             std::chrono::milliseconds timeout) {
+  std::vector<bool> out(positions.size(), true);
+  std::vector<std::string> topics;
+  std::vector<size_t> asked;  // index in positions of topics[i]
+  std::vector<int64_t> offsets;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (positions[i].msgid().empty()) continue;  // the beginning
+    auto off = DecodeKafkaMsgId(positions[i].msgid());
+    if (!off.ok()) {
+      return InvalidArgumentError(absl::StrCat("position ", DescribePosition(positions[i]),
+                                               " is not a Kafka position (", Describe(), ")"));
+    }
+    topics.push_back(positions[i].channel_name());
+    asked.push_back(i);
+    offsets.push_back(*off);
+  }
+  if (topics.empty()) return out;
+  std::map<std::string, std::string> conf = {{"group.id", "cdc-retention-check"},
+                                             {"enable.auto.commit", "false"}};
+  for (const auto& [k, v] : options_.config) conf[k] = v;
+  ASSIGN_OR_RETURN(auto rk, NewKafkaClient(true, options_.brokers, conf));
+  auto first = QueryOffsets(rk.get(), topics, RD_KAFKA_OFFSET_BEGINNING,
+                            static_cast<int>(std::max<int64_t>(timeout.count(), 1)));
+  rd_kafka_consumer_close(rk.get());
+  for (size_t j = 0; j < topics.size(); ++j) {
+    if (first[j].status().code() == StatusCode::kNotFound) {
+      out[asked[j]] = false;  // the topic is gone: nothing of it is held
+      continue;
+    }
+    if (!first[j].ok()) {
+      return Status(first[j].status().code(), absl::StrCat("retention check on ", Describe(), ": ",
+                                                           first[j].status().message()));
+    }
+    // Offset 0 first: nothing was ever deleted (a create on an empty topic records -1).
+    out[asked[j]] = *first[j] == 0 || *first[j] <= offsets[j];
+  }
+  return out;
+}
+
 }  // namespace cdc::source

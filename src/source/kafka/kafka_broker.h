@@ -30,6 +30,8 @@ class KafkaBroker final : public Broker {
   int64_t MessagesAfter(const MsgPosition& position, std::chrono::milliseconds timeout) override;
   Result<std::vector<MsgPosition>> LatestPositions(const std::vector<std::string>& channels,
                                                    std::chrono::milliseconds timeout) override;
+  Result<std::vector<bool>> Holds(const std::vector<MsgPosition>& positions,
+                                  std::chrono::milliseconds timeout) override;
 
  private:
   const KafkaBrokerOptions options_;

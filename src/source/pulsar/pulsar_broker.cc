@@ -129,4 +129,86 @@ Result<std::vector<MsgPosition>> PulsarBroker::LatestPositions(
   return out;
 }
 
+namespace {
+
+// Whether `topic` still holds message `at`: its first retained message is at or before it.
+Result<bool> HoldsOne(const pulsar::ClientOptions& client, const std::string& topic,
+                      const PulsarMsgId& at, const std::string& subscription) {
+  pulsar::ConsumerOptions co;
+  co.topic = topic;
+  co.subscription = subscription;
+  co.consumer_name = subscription;
+  co.durable = false;
+  co.start_earliest = true;
+  co.receiver_queue = 1;
+  auto consumer = pulsar::Consumer::Subscribe(client, co);
+  if (consumer.status().code() == StatusCode::kNotFound) return false;  // the topic is gone
+  RETURN_IF_ERROR(consumer.status());
+  Result<bool> held = DeadlineExceededError("read its first message: no answer in time");
+  // Nothing written after `at`: whatever follows is read from there.
+  auto last = (*consumer)->GetLastMessageId();
+  if (last.ok()) {
+    const auto ledger = static_cast<int64_t>(last->ledgerid());
+    const auto entry = static_cast<int64_t>(last->entryid());
+    if (entry < 0 || ledger < at.ledger || (ledger == at.ledger && entry <= at.entry)) {
+      (void)(*consumer)->Close();
+      return true;
+    }
+  }
+  while (pulsar::Clock::now() < client.deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(client.deadline -
+                                                                            pulsar::Clock::now());
+    auto m = (*consumer)->Receive(std::min(left, std::chrono::milliseconds(200)));
+    if (!m.ok()) {
+      held = m.status();
+      break;
+    }
+    if (!m->has_value()) continue;
+    const auto& id = (*m)->id;
+    const auto ledger = static_cast<int64_t>(id.ledgerid());
+    const auto entry = static_cast<int64_t>(id.entryid());
+    held = ledger < at.ledger || (ledger == at.ledger && entry <= at.entry);
+    break;
+  }
+  (void)(*consumer)->Close();
+  return held;
+}
+
+}  // namespace
+
+Result<std::vector<bool>> PulsarBroker::Holds(const std::vector<MsgPosition>& positions,
+                                              std::chrono::milliseconds timeout) {
+  pulsar::ClientOptions client = client_;
+  client.deadline = pulsar::Clock::now() + timeout;
+  const std::string call = std::to_string(++latest_calls);
+  std::vector<Result<bool>> results(positions.size(), true);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (positions[i].msgid().empty()) continue;
+    auto id = DecodePulsarMsgId(positions[i].msgid());
+    if (!id.ok()) {
+      results[i] = InvalidArgumentError("position " + DescribePosition(positions[i]) +
+                                        " is not a Pulsar position (" + Describe() + ")");
+      continue;
+    }
+    threads.emplace_back([&, i, at = *id] {
+      const std::string& ch = positions[i].channel_name();
+      const std::string topic =
+          PulsarTopic(options_.settings.tenant, options_.settings.name_space, ch);
+      results[i] = HoldsOne(client, topic, at, "cdc-retention-" + call + "-" + std::to_string(i));
+      if (!results[i].ok()) {
+        results[i] = Annotate(results[i].status(), "retention check of pulsar topic " + topic +
+                                                       " on " + client_.service_url);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<bool> out;
+  for (auto& r : results) {
+    RETURN_IF_ERROR(r.status());
+    out.push_back(*r);
+  }
+  return out;
+}
+
 }  // namespace cdc::source

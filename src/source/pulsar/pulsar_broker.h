@@ -29,6 +29,8 @@ class PulsarBroker final : public Broker {
   int64_t MessagesAfter(const MsgPosition& position, std::chrono::milliseconds timeout) override;
   Result<std::vector<MsgPosition>> LatestPositions(const std::vector<std::string>& channels,
                                                    std::chrono::milliseconds timeout) override;
+  Result<std::vector<bool>> Holds(const std::vector<MsgPosition>& positions,
+                                  std::chrono::milliseconds timeout) override;
 
  private:
   PulsarBroker(PulsarBrokerOptions options, pulsar::ClientOptions client);
