@@ -424,6 +424,8 @@ class Generator:
         ops = self._candidates()
         names = sorted(ops)
         weights = [WEIGHTS[n] for n in names]
+        if len(self.model.collections()) < 3 and "create_collection" in ops:  # spread out
+            weights[names.index("create_collection")] *= 4
         op = self.rng.choices(names, weights)[0]
         getattr(self, "op_" + op)(ops[op])
 
