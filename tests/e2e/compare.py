@@ -46,14 +46,18 @@ class Server:
         self.name, self.addr = name, addr
         self._aliases = {}
 
-    def handler(self, db="default"):
+    def alias(self, db="default"):
+        """The pymilvus connection alias of database db on this server (made on first use)."""
         alias = self._aliases.get(db)
         if alias is None:
             alias = f"cmp_{self.name}_{id(self)}_{db}"
             host, port = self.addr.rsplit(":", 1)
             connections.connect(alias, host=host, port=port, db_name=db, timeout=30)
             self._aliases[db] = alias
-        return connections._fetch_handler(alias)  # pylint: disable=protected-access
+        return alias
+
+    def handler(self, db="default"):
+        return connections._fetch_handler(self.alias(db))  # pylint: disable=protected-access
 
     def stub(self, db="default"):
         return self.handler(db)._stub  # pylint: disable=protected-access

@@ -383,12 +383,8 @@ class Generator:
     def _coll(self, db, name):
         key = (db, name)
         if key not in self._objects:
-            self._objects[key] = Collection(name, using=self._alias(db))
+            self._objects[key] = Collection(name, using=self.server.alias(db))
         return self._objects[key]
-
-    def _alias(self, db):
-        self.server.handler(db)
-        return self.server._aliases[db]  # pylint: disable=protected-access
 
     def _stub(self, db):
         return self.server.stub(db)

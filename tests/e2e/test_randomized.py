@@ -5,7 +5,8 @@ The seed is in the test id (`test_random_operations_replicate[seed=N]`) and in e
 message; `CDC_RANDOM_SEED=N` (or a comma-separated list) replays it, `CDC_RANDOM_OPS` sets the
 number of operations (default 120), `CDC_RANDOM_EXCLUDE=dynamic,kill,...` leaves features out
 (randomized.FEATURES; to narrow a finding down), `CDC_RANDOM_KEEP=1` keeps what the run made on
-the source (dropped otherwise). The op log and the differences are written to
+the source (dropped otherwise), `CDC_RANDOM_LAG_WAIT` / `CDC_RANDOM_EQUAL_WAIT` bound the waits for
+lag 0 and for equality at each end check (60 / 90 s; a target query waits at most 60 s more). The op log and the differences are written to
 .cache/env/logs/randomized-<mq>-seed<N>.log.
 
 The end check runs twice: once on the state the operations left (rows compared for the
@@ -26,8 +27,9 @@ from conftest import ENV_DIR, MQ
 
 OPS = int(os.environ.get("CDC_RANDOM_OPS", "120"))
 EXCLUDE = {f for f in os.environ.get("CDC_RANDOM_EXCLUDE", "").split(",") if f}
-LAG_WAIT = 120  # s for the task's lag to reach 0 at the end
-EQUAL_WAIT = 180  # s for the target to equal the source at the end
+# s for the task's lag to reach 0, and then for the target to equal the source, at each check
+LAG_WAIT = int(os.environ.get("CDC_RANDOM_LAG_WAIT", "60"))
+EQUAL_WAIT = int(os.environ.get("CDC_RANDOM_EQUAL_WAIT", "90"))
 
 
 def _seeds():
