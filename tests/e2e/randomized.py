@@ -29,6 +29,7 @@ Scalar indexes: STL_SORT on numbers, Trie on VARCHAR, none on BOOL, JSON, ARRAY.
 import json
 import random
 import string
+import time
 
 from pymilvus import Collection
 from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
@@ -49,9 +50,13 @@ DEFAULT_ONEOF = {"BOOL": "bool_data", "INT8": "int_data", "INT16": "int_data",
                  "DOUBLE": "double_data", "VARCHAR": "string_data"}
 
 # Every feature the generator can leave out (CDC_RANDOM_EXCLUDE, to narrow a finding down).
+# "back_to_back": without it, the generator sleeps CREATE_PAUSE s after each create of a
+# database, collection or partition (to tell a finding from the known catalog-lag family).
 FEATURES = ["dynamic", "partition_key", "auto_id", "varchar_pk", "defaults", "properties",
             "binary_vector", "array", "json", "partition_load", "upsert", "database", "kill",
-            "invalid", "drop_collection", "drop_partition", "index", "flush", "delete"]
+            "invalid", "drop_collection", "drop_partition", "index", "flush", "delete",
+            "back_to_back"]
+CREATE_PAUSE = 2.0
 
 
 # ---------------------------------------------------------------- schemas
@@ -412,6 +417,9 @@ class Generator:
         if apply:
             apply()
         self._record(text, True, valid)
+        if text.startswith("create ") and not text.startswith("create index") and \
+                "back_to_back" not in self.features:
+            time.sleep(CREATE_PAUSE)
         return True
 
     # -- choice
