@@ -6,7 +6,7 @@ params, primary key, auto_id, partition key, dynamic flag, description, default 
 collection's description, auto_id, dynamic field, properties, consistency level, shards_num,
 num_partitions, aliases), its partitions, its indexes (name, field, params), its load state and
 each partition's, and, when the collection is loaded there, `count(*)` per collection and per
-partition and every primary key with a digest of its row (all output fields). `diff(a, b)`
+partition and every primary key with its row (all output fields). `diff(a, b)`
 answers a list of readable differences (empty when equal), at most a few keys per item.
 `wait_equal` repeats both until they agree or a deadline passes.
 
@@ -23,7 +23,6 @@ creation timestamps, start positions, index ids and build progress.
 Connections: one pymilvus alias per (server, database), made on first use; `Server.close()`
 drops them. Not thread-safe: one thread uses a Server at a time.
 """
-import hashlib
 import json
 import logging
 import time
@@ -254,14 +253,14 @@ def _json_default(value):
     return str(value)
 
 
-def _digest(row, pk):
+def _row_text(row, pk):
+    """The row's values but its key, as canonical JSON (compared, and shown when they differ)."""
     body = {k: v for k, v in row.items() if k != pk}
-    text = json.dumps(body, sort_keys=True, default=_json_default)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    return json.dumps(body, sort_keys=True, default=_json_default)
 
 
 def rows(reader, db, name, pk, string_pk):
-    """pk -> digest of the row, over every row of the collection, CHUNK keys per query."""
+    """pk -> the row's values (JSON), over every row of the collection, CHUNK keys per query."""
     out = {}
     ranges = [("" if string_pk else None, None)]
     while ranges:
@@ -270,7 +269,7 @@ def rows(reader, db, name, pk, string_pk):
         got = reader.query(db, name, expr, ["*"], limit=CHUNK)
         if len(got) < CHUNK:
             for row in got:
-                out[row[pk]] = _digest(row, pk)
+                out[row[pk]] = _row_text(row, pk)
             continue
         keys = sorted(r[pk] for r in got)
         mid = keys[len(keys) // 2]
@@ -357,9 +356,15 @@ def _diff_values(where, src, dst):
 
 def _diff_rows(where, src, dst):
     out = _diff_sets(where, src, dst, "primary keys")
-    changed = [k for k in set(src) & set(dst) if src[k] != dst[k]]
+    changed = sorted((k for k in set(src) & set(dst) if src[k] != dst[k]), key=repr)
     if changed:
         out.append(f"{where}: {len(changed)} rows differ in their values: {_short(changed)}")
+        for key in changed[:2]:  # which fields, for the first ones
+            a, b = json.loads(src[key]), json.loads(dst[key])
+            fields = {f: (a.get(f), b.get(f)) for f in sorted(set(a) | set(b))
+                      if a.get(f) != b.get(f)}
+            out.append(f"{where}: key {key!r}: " + "; ".join(
+                f"{f} source {v[0]!r} target {v[1]!r}" for f, v in fields.items()))
     return out
 
 

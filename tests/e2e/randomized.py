@@ -317,7 +317,8 @@ def model_differences(model, snap):
             out.append(f"{key}: {g['error']}")
             continue
         facts = {"index_fields": sorted(i["field"] for i in g["indexes"].values()),
-                 "load": g["load"], "partitions": g["partitions"]}
+                 "load": g["load"].replace("Loading", "Loaded"),  # the model knows requests
+                 "partitions": g["partitions"]}
         for k, v in facts.items():
             if e[k] is not None and e[k] != v:
                 out.append(f"{key} {k}: model {e[k]}, source {v}")
