@@ -250,6 +250,7 @@ class CollectionModel:
         self.indexes = {}  # field name -> (index name, params)
         self.loaded_indexes = []  # fields with an index when it was loaded
         self.rows = {}  # pk -> partitions of its copies ("" for a partition-key collection)
+        self.values = {}  # pk -> the row its copies hold
         self.next_pk = 0
 
     @property
@@ -550,6 +551,7 @@ class Generator:
             c.partitions.pop(part)
             c.rows = {k: [p for p in v if p != part] for k, v in c.rows.items()}
             c.rows = {k: v for k, v in c.rows.items() if v}
+            c.values = {k: v for k, v in c.values.items() if k in c.rows}
 
         self._run(f"drop partition {db}.{name}/{part}", lambda: _status(
             self._stub(db).DropPartition(milvus_pb2.DropPartitionRequest(
@@ -726,7 +728,10 @@ class Generator:
             old = sorted(c.rows, key=str)
             keys = [self.rng.choice(old) if old and self.rng.random() < 0.03 else c.new_pk()
                     for _ in range(n)]
-        rows = [random_row(self.rng, c.spec, k) for k in keys]
+        # A key again gets the values of its copies: a query answers one copy of a key, and
+        # which one is up to the server, so copies must not differ.
+        rows = [dict(c.values[k]) if k in c.values else random_row(self.rng, c.spec, k)
+                for k in keys]
         invalid = not c.partition_key and self._invalid()
         if invalid:
             part = self._name("missing")
@@ -737,8 +742,9 @@ class Generator:
                                                       timeout=60)
 
         def apply():
-            for k in result["r"].primary_keys if c.auto_id else keys:
+            for k, row in zip(result["r"].primary_keys if c.auto_id else keys, rows):
                 c.rows.setdefault(k, []).append(part)
+                c.values.setdefault(k, row)
 
         shown = "auto_id" if c.auto_id else _short_keys(keys)
         self._run(f"insert {db}.{name}/{part or '-'} {n} rows {shown}", call, apply,
@@ -762,6 +768,7 @@ class Generator:
                     c.rows[k] = left
                 else:
                     c.rows.pop(k, None)
+                    c.values.pop(k, None)
 
         self._run(f"delete {db}.{name}/{part or '*'} {_short_keys(keys)}", lambda: self._coll(
             db, name).delete(_expr_in(pk, keys), partition_name=part or None, timeout=60),
@@ -778,8 +785,9 @@ class Generator:
         rows = [random_row(self.rng, c.spec, k) for k in keys]
 
         def apply():
-            for k in keys:
+            for k, row in zip(keys, rows):
                 c.rows[k] = [part]
+                c.values[k] = row
 
         self._run(f"upsert {db}.{name}/{part or '-'} {_short_keys(keys)}", lambda: self._coll(
             db, name).upsert(rows, partition_name=part or None, timeout=60), apply)
