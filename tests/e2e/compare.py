@@ -335,7 +335,7 @@ def _short(items):
     return ", ".join(repr(i) for i in items[:MAX_LISTED]) + more
 
 
-def _diff_sets(where, src, dst, what):
+def diff_sets(where, src, dst, what):
     out = []
     only_src, only_dst = set(src) - set(dst), set(dst) - set(src)
     if only_src:
@@ -362,7 +362,7 @@ def _diff_values(where, src, dst):
 
 
 def _diff_rows(where, src, dst):
-    out = _diff_sets(where, src, dst, "primary keys")
+    out = diff_sets(where, src, dst, "primary keys")
     changed = sorted((k for k in set(src) & set(dst) if src[k] != dst[k]), key=repr)
     if changed:
         out.append(f"{where}: {len(changed)} rows differ in their values: {_short(changed)}")
@@ -377,9 +377,9 @@ def _diff_rows(where, src, dst):
 
 def diff(src, dst):
     """Readable differences between two snapshots (source first); [] when equal."""
-    out = _diff_sets("databases", src["databases"], dst["databases"], "databases")
+    out = diff_sets("databases", src["databases"], dst["databases"], "databases")
     sc, dc = src["collections"], dst["collections"]
-    out += _diff_sets("collections", sc, dc, "collections")
+    out += diff_sets("collections", sc, dc, "collections")
     for key in sorted(set(sc) & set(dc)):
         a, b = dict(sc[key]), dict(dc[key])
         ra, rb = a.pop("rows", None), b.pop("rows", None)

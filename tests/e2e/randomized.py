@@ -327,8 +327,8 @@ def model_differences(model, snap):
             if e["count"] != g["count"]:
                 out.append(f"{key} count(*): model {e['count']}, source {g['count']}")
             if e["pks"] != sorted(g["rows"]):
-                out += compare._diff_sets(f"{key} pks (model vs source)", e["pks"],  # noqa
-                                          g["rows"], "keys")
+                out += compare.diff_sets(f"{key} pks (model vs source)", e["pks"], g["rows"],
+                                         "keys")
     return out
 
 
@@ -395,10 +395,6 @@ class Generator:
 
     def _stub(self, db):
         return self.server.stub(db)
-
-    def _pick_collection(self, cond=lambda c: True):
-        cands = [(db, n, c) for db, n, c in self.model.collections() if cond(c)]
-        return self.rng.choice(cands) if cands else None
 
     def _record(self, text, ok, expected_ok, error=""):
         tag = "ok" if ok else "refused"
