@@ -26,6 +26,10 @@ Result<json> ParseBody(const std::string& body) {
     if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != what.npos) {
       what.erase(0, end + 2);
     }
+    // The text quotes the bytes last read, which need not be UTF-8: replace those (U+FFFD) so
+    // the answer can be serialised (it was a 500 "internal error" instead of this 400).
+    what = json::parse(json(what).dump(-1, ' ', false, json::error_handler_t::replace))
+               .get<std::string>();
     return InvalidArgumentError("malformed JSON: " + what);
   }
 }

@@ -104,6 +104,11 @@ TEST_F(CdcHandlerTest, ErrorCases) {
               "column 3: syntax error");
   ExpectError(Post("{\"request_type\":\n \"get\","), 400, "at line 2, column 8");
   ExpectError(Post(""), 400, "malformed JSON: parse error at line 1, column 1");
+  // Found by the http_request fuzz target: the error quotes bytes that are not UTF-8; the
+  // answer must still serialise (it threw, and the server answered 500 "internal error").
+  json bad_utf8 = Post("{\"request_type\"\xc6\xdd\x93\x96");
+  ExpectError(bad_utf8, 400, "malformed JSON: parse error at line 1, column 16");
+  EXPECT_NO_THROW(bad_utf8.dump());
   ExpectError(Post("[1]"), 400, "fail to unmarshal the request");
   ExpectError(Post(R"({"request_type":5})"), 400, "request_type must be a string");
   ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 400,
