@@ -20,7 +20,7 @@ namespace {
 Result<json> ParseBody(const std::string& body) {
   try {
     return json::parse(body);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     std::string what = e.what();
     // Drop the library's tag, "[json.exception.parse_error.101] ".
     if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != what.npos) {
