@@ -42,6 +42,11 @@ void CheckViews(const CatalogState& state, const std::vector<CatalogEvent>& even
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cdc::fuzz::DropLogs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cdc::fuzz::RecordReader in(data, size);
   CatalogState state(kPrefix);

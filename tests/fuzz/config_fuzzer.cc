@@ -9,6 +9,11 @@
 #include "config/config.h"
 #include "fuzz/fuzz_util.h"
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cdc::fuzz::DropLogs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string yaml(reinterpret_cast<const char*>(data), size);
   auto config = cdc::config::LoadString(yaml, "fuzz.yaml");

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "google/protobuf/stubs/logging.h"
 #include "spdlog/sinks/null_sink.h"
 #include "spdlog/spdlog.h"
 
@@ -29,12 +30,15 @@
 namespace cdc::fuzz {
 
 // Sends every log line, down to trace, to a sink that drops it: the formatting code runs (it is
-// part of what is fuzzed) without flooding the fuzzer's output.
+// part of what is fuzzed) without flooding the fuzzer's output. Protobuf's own complaints about
+// what it cannot parse are dropped too.
 inline void DropLogs() {
   auto logger =
       std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>());
   logger->set_level(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
 }
 
 class RecordReader {

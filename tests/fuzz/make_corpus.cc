@@ -212,6 +212,23 @@ cp::proto::MessageMetadata Metadata(uint64_t seq) {
 
 std::string Frame(const cp::proto::BaseCommand& cmd) { return cp::EncodeCommand(cmd); }
 
+// A payload frame in the layout from before checksums (no 0x0e01 magic and CRC), which brokers
+// may still send: mutations of its metadata and payload are not hidden behind a checksum
+// mismatch, so the fuzzer reaches UnpackEntry with them.
+std::string FrameWithoutChecksum(const cp::proto::BaseCommand& cmd,
+                                 const cp::proto::MessageMetadata& md, std::string_view payload) {
+  const std::string c = cmd.SerializeAsString();
+  const std::string m = md.SerializeAsString();
+  std::string out;
+  cp::AppendBe32(&out, static_cast<uint32_t>(4 + c.size() + 4 + m.size() + payload.size()));
+  cp::AppendBe32(&out, static_cast<uint32_t>(c.size()));
+  out += c;
+  cp::AppendBe32(&out, static_cast<uint32_t>(m.size()));
+  out += m;
+  out.append(payload);
+  return out;
+}
+
 void PulsarSeeds(Writer& w, const std::vector<Record>& dml) {
   // A consumer's view of the DML channel: CONNECTED, then one MESSAGE frame per record.
   cp::proto::BaseCommand connected;
@@ -237,7 +254,21 @@ void PulsarSeeds(Writer& w, const std::vector<Record>& dml) {
     md.set_uncompressed_size(static_cast<uint32_t>(packed.size()));
     w.Put("pulsar_frame", "batch-" + cp::proto::CompressionType_Name(type),
           cp::EncodePayloadCommand(MessageCommand(100), md, *body));
+    w.Put("pulsar_frame", "batch-" + cp::proto::CompressionType_Name(type) + "-no-checksum",
+          FrameWithoutChecksum(MessageCommand(100), md, *body));
   }
+  w.Put("pulsar_frame", "one-no-checksum",
+        FrameWithoutChecksum(MessageCommand(9), Metadata(9), dml[0].value));
+  // Corrupt sizes that once sized allocations (tests/unit/pulsar/frame_test.cc).
+  auto huge = Metadata(10);
+  huge.set_compression(cp::proto::LZ4);
+  huge.set_uncompressed_size(0xffffffffu);
+  w.Put("pulsar_frame", "corrupt-uncompressed-size",
+        FrameWithoutChecksum(MessageCommand(10), huge, std::string(8, '\0')));
+  huge = Metadata(11);
+  huge.set_num_messages_in_batch(0x7fffffff);
+  w.Put("pulsar_frame", "corrupt-batch-count",
+        FrameWithoutChecksum(MessageCommand(11), huge, std::string(8, '\0')));
   // Broker entry metadata before the checksum, as brokers with entry metadata interceptors
   // send it: [0x0e02][size][BrokerEntryMetadata] is spliced in after the command.
   std::string one = cp::EncodePayloadCommand(MessageCommand(7), Metadata(7), dml[0].value);

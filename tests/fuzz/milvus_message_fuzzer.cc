@@ -39,6 +39,11 @@ void CheckPack(const Pack& p, const std::optional<MsgPosition>& prev_end, bool s
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cdc::fuzz::DropLogs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cdc::fuzz::RecordReader in(data, size);
   const uint8_t options = in.Byte().value_or(0);

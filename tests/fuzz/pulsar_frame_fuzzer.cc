@@ -16,6 +16,11 @@
 
 namespace cp = cdc::source::pulsar;
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cdc::fuzz::DropLogs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cp::FrameReader reader;
   reader.Append(reinterpret_cast<const char*>(data), size);

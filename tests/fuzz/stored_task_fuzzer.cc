@@ -9,6 +9,11 @@
 #include "fuzz/fuzz_util.h"
 #include "task/task_json.h"
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  cdc::fuzz::DropLogs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   auto task = cdc::task::FromStoredJson(text);
