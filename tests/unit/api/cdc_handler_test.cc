@@ -114,6 +114,19 @@ TEST_F(CdcHandlerTest, ErrorCases) {
   ExpectError(
       Post(R"({"request_type":"create","request_data":{"buffer_config":{"period":1e309}}})"), 400,
       "malformed JSON: number overflow parsing '1e309'");
+  // Found by running deep bodies through the http_request fuzz target: copying request_data
+  // recursed once per level and a deeply nested body overflowed the stack (the server crashed).
+  const int deep = 200000;
+  ExpectError(Post(R"({"request_type":"get","request_data":{"task_id":"x","x":)" +
+                   std::string(deep, '[') + std::string(deep, ']') + "}}"),
+              400, "malformed JSON: nested deeper than 100 levels");
+  const std::string levels100 = std::string(98, '[') + std::string(98, ']');
+  ExpectError(
+      Post(R"({"request_type":"get","request_data":{"task_id":"x","x":)" + levels100 + "}}"), 400,
+      "not found: [x]");  // 100 levels: the top object, request_data, 98 arrays
+  ExpectError(
+      Post(R"({"request_type":"get","request_data":{"task_id":"x","x":[)" + levels100 + "]}}"), 400,
+      "nested deeper than 100 levels");
   ExpectError(Post("[1]"), 400, "fail to unmarshal the request");
   ExpectError(Post(R"({"request_type":5})"), 400, "request_type must be a string");
   ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 400,
