@@ -67,6 +67,8 @@ run_fuzzer() {
   local args=(-runs="$runs" -max_total_time="${CDC_FUZZ_SECONDS:-600}" -timeout=10
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/")
   [[ -f $ROOT/tests/fuzz/dict/$name.dict ]] && args+=(-dict="$ROOT/tests/fuzz/dict/$name.dict")
+  # Text inputs up to 64 KiB: length and nesting bugs need more than libFuzzer's default 4 KiB.
+  case $name in http_request | stored_task | config) args+=(-max_len=65536) ;; esac
   local start=$SECONDS rc=0
   nice -n 10 "$bin" "${args[@]}" "$work/corpus" "$ROOT/tests/fuzz/corpus/$name" \
     >"$work/log" 2>&1 || rc=$?
