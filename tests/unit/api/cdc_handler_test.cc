@@ -202,6 +202,13 @@ TEST_F(CdcHandlerTest, Maintenance) {
   EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"loud\"");
   r = Call("maintenance", {{"operation", "set_log_level"}});
   EXPECT_EQ(r["data"]["State"], "log_level is required");
+  // Found with the http_request fuzz target: 1e300 was converted to int64 (undefined behaviour;
+  // UBSan stops here under scripts/check.sh asan without the fix).
+  r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", 1e300}}}});
+  EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"1e+300\"");
+  r = Call("maintenance",
+           {{"operation", "reset_log_msg"}, {"params", {{"count", 3.0}, {"duration", -0x1p63}}}});
+  EXPECT_EQ(r["data"]["State"], "reset log msg count to 3, duration to -9223372036854775808");
   r = Call("maintenance", {{"operation", "dance"}});
   EXPECT_EQ(r["data"]["State"], "unsupported operation: dance");
   (void)Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "info"}}}});
