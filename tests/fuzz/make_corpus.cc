@@ -119,6 +119,9 @@ void HttpSeeds(Writer& w) {
   w.Put(
       "http_request", "maintenance-force",
       R"({"request_type":"maintenance","request_data":{"operation":"set_force_log_msg","params":{"force":true}}})");
+  w.Put(
+      "http_request", "maintenance-numbers",
+      R"({"request_type":"maintenance","request_data":{"operation":"reset_log_msg","params":{"count":1.5e3,"duration":-1E300}}})");
   w.Put("http_request", "bad-type", R"({"request_type":7,"request_data":[]})");
   w.Put("http_request", "bad-json", R"({"request_type":"get",)");
 }
@@ -146,6 +149,9 @@ void StoredTaskSeeds(Writer& w) {
   t.state = 2;
   t.reason = "manually pause through http interface";
   w.Put("stored_task", "paused-db-collections", cdc::task::ToStoredJson(t).dump());
+  w.Put("stored_task", "numbers",
+        R"({"TaskID":"a","State":1.0,"CreateTime":1.7e12,"StateTime":-1E300,)"
+        R"("WriterCacheConfig":{"period":2147483647,"size":-2147483648}})");
 }
 
 // ---- milvus_message and pulsar_frame: the golden Kafka records --------------------------------
