@@ -38,7 +38,7 @@ sanitizer_env() {
 }
 
 FUZZ_BUILD=$ROOT/build-fuzz
-FUZZ_TARGETS=(http_request stored_task milvus_message pulsar_frame catalog config)
+FUZZ_TARGETS=(http_request stored_task milvus_message pulsar_frame position catalog config)
 
 # Configures (once) and builds the fuzz targets only, with clang and libFuzzer.
 build_fuzz() {

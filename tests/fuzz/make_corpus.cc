@@ -19,8 +19,10 @@
 #include "fuzz/fuzz_util.h"
 #include "nlohmann/json.hpp"
 #include "source/message.h"
+#include "source/position.h"
 #include "source/pulsar/entry.h"
 #include "source/pulsar/frame.h"
+#include "source/pulsar_id.h"
 #include "task/task_json.h"
 
 namespace {
@@ -299,6 +301,23 @@ void PulsarSeeds(Writer& w, const std::vector<Record>& dml) {
   w.Put("pulsar_frame", "ping", Frame(ping));
 }
 
+// ---- position: base64 MsgPositions, Kafka and Pulsar ---------------------------------------
+
+void PositionSeeds(Writer& w, const std::vector<Record>& dml) {
+  uint64_t ts = 0;
+  for (const auto& r : dml) {
+    if (auto h = cdc::source::DecodeHeader(r.value); h.ok() && h->timestamp) ts = h->timestamp;
+  }
+  w.Put("position", "kafka",
+        cdc::source::EncodePosition(cdc::source::KafkaPosition("by-dev-rootcoord-dml_0", 17, ts)));
+  cdc::source::MsgPosition p;
+  p.set_channel_name("by-dev-rootcoord-dml_0");
+  p.set_msgid(cdc::source::EncodePulsarMsgId({10, 7, -1, 2}));
+  p.set_msggroup("cdc-task");
+  p.set_timestamp(ts);
+  w.Put("position", "pulsar", cdc::source::EncodePosition(p));
+}
+
 // ---- catalog: the golden etcd watch events and listings ---------------------------------------
 
 constexpr char kMetaPrefix[] = "by-dev/meta/";
@@ -404,6 +423,7 @@ int main(int argc, char** argv) {
   if (dml.empty() || rep.empty()) Fail("no records in " + golden.string());
   MessageSeeds(w, dml, rep);
   PulsarSeeds(w, dml);
+  PositionSeeds(w, dml);
   CatalogSeeds(w, golden);
   ConfigSeeds(w, root);
   w.Summary();
