@@ -6,6 +6,11 @@
 #                                    or the given ones, using build/compile_commands.json
 #   scripts/check.sh asan [ARGS...]  Debug build in build-asan with -fsanitize=address,undefined,
 #                                    then `ctest -L unit ARGS`; stops at the first report
+#   scripts/check.sh asan-it [ARGS...]
+#                                    the asan build, then unit and integration tests
+#                                    (`ctest -L 'unit|integration' ARGS`) against real servers
+#                                    (scripts/e2e-env.sh up, plus pulsar; stopped afterwards
+#                                    unless they were already running)
 #   scripts/check.sh tsan [ARGS...]  Debug build in build-tsan with -fsanitize=thread, then
 #                                    `ctest -L unit ARGS`
 #   scripts/check.sh fuzz [TARGET] [RUNS]
@@ -85,6 +90,10 @@ run_fuzzer() {
   echo "== fuzz $name: ${done_runs:-?} runs in $((SECONDS - start)) s, ${cov:-no coverage line}, ok"
 }
 
+build_asan() {
+  build_variant "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCDC_SANITIZE=ON -DCDC_BUILD_BENCH=OFF
+}
+
 run_unit() {
   local dir=$1
   shift
@@ -122,10 +131,24 @@ case $mode in
     echo "== clang-tidy: clean"
     ;;
   asan)
-    build_variant "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCDC_SANITIZE=ON \
-      -DCDC_BUILD_BENCH=OFF
+    build_asan
     echo "== unit tests under ASan+UBSan"
     run_unit "$ROOT/build-asan" "$@"
+    ;;
+  asan-it)
+    build_asan
+    env_dir=${CDC_ENV_DIR:-$ROOT/.cache/env}
+    if [[ ! -f $env_dir/env.sh ]]; then
+      trap 'bash "$ROOT/scripts/e2e-env.sh" down || true' EXIT
+    fi
+    bash "$ROOT/scripts/e2e-env.sh" up
+    bash "$ROOT/scripts/e2e-env.sh" up pulsar
+    # shellcheck disable=SC1091
+    source "$env_dir/env.sh"
+    echo "== unit and integration tests under ASan+UBSan"
+    sanitizer_env
+    # One at a time: the integration tests share the servers.
+    (cd "$ROOT/build-asan" && nice -n 10 ctest -L 'unit|integration' --output-on-failure "$@")
     ;;
   tsan)
     build_variant "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=Debug -DCDC_BUILD_BENCH=OFF \
@@ -160,7 +183,7 @@ case $mode in
     "$FUZZ_BUILD/fuzz/make_corpus" "$ROOT" "$ROOT/tests/fuzz/corpus"
     ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
