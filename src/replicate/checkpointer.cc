@@ -13,7 +13,7 @@ void KeepEarliest(std::map<std::string, source::MsgPosition>* into,
                   const std::map<std::string, source::MsgPosition>& from) {
   for (const auto& [ch, pos] : from) {
     auto it = into->find(ch);
-    if (it == into->end() || pos.timestamp() < it->second.timestamp()) (*into)[ch] = pos;
+    if (it == into->end() || source::PositionBefore(pos, it->second)) (*into)[ch] = pos;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "source/position.h"
 
+#include <tuple>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "source/pulsar_id.h"
@@ -62,6 +64,30 @@ std::string DescribePosition(const MsgPosition& pos) {
     id = absl::BytesToHexString(pos.msgid());
   }
   return absl::StrCat(pos.channel_name(), "@", id, " ts=", pos.timestamp());
+}
+
+namespace {
+// -1, 0, 1 comparing the two ids, or 2 when they are not ids of the same kind.
+int CompareIds(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return a.empty() == b.empty() ? 0 : (a.empty() ? -1 : 1);
+  if (a.size() == 8 && b.size() == 8) {
+    auto ka = DecodeKafkaMsgId(a);
+    auto kb = DecodeKafkaMsgId(b);
+    if (ka.ok() && kb.ok()) return *ka < *kb ? -1 : (*ka > *kb ? 1 : 0);
+  }
+  auto pa = DecodePulsarMsgId(a);
+  auto pb = DecodePulsarMsgId(b);
+  if (!pa.ok() || !pb.ok()) return 2;
+  auto ta = std::tie(pa->ledger, pa->entry, pa->batch_index);
+  auto tb = std::tie(pb->ledger, pb->entry, pb->batch_index);
+  return ta < tb ? -1 : (tb < ta ? 1 : 0);
+}
+}  // namespace
+
+bool PositionBefore(const MsgPosition& a, const MsgPosition& b) {
+  const int c = CompareIds(a.msgid(), b.msgid());
+  if (c == -1 || c == 1) return c == -1;
+  return a.timestamp() < b.timestamp();
 }
 
 }  // namespace cdc::source

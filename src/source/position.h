@@ -28,6 +28,12 @@ Result<MsgPosition> DecodePosition(std::string_view base64);
 // A Kafka position on `channel` at `offset`.
 MsgPosition KafkaPosition(std::string_view channel, int64_t offset, uint64_t timestamp);
 
+// True when `a` comes before `b` in their channel: by message id when both are ids of the
+// same queue (Kafka offsets, Pulsar ledger/entry/batch), else by timestamp; equal ids order
+// by timestamp (the lower one skips less when a reader starts there). An empty id is the
+// channel's beginning, before every other id.
+bool PositionBefore(const MsgPosition& a, const MsgPosition& b);
+
 // Short human form for logs and reasons: "by-dev-rootcoord-dml_0@17 ts=449..." (Kafka ids
 // shown as offsets, others as hex).
 std::string DescribePosition(const MsgPosition& pos);

@@ -1,4 +1,5 @@
 #include "source/position.h"
+#include "source/pulsar_id.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,34 @@ TEST(Position, DecodeRejectsGarbage) {
   auto r2 = DecodePosition("/w==");  // 0xFF: not a protobuf message
   ASSERT_FALSE(r2.ok());
   EXPECT_NE(r2.status().message().find("not a serialized MsgPosition"), std::string::npos);
+}
+
+
+// A task's start can carry ts 0 at a late message id (the channel's last message was not a
+// time tick) beside a collection's create position with a real ts: the earlier one is the
+// smaller id, whatever the timestamps say.
+TEST(Position, BeforeComparesIdsOfTheSameQueueFirst) {
+  MsgPosition late = KafkaPosition("ch", 4855, 0);
+  MsgPosition create = KafkaPosition("ch", 4777, 470950512433299467ULL);
+  EXPECT_TRUE(PositionBefore(create, late));
+  EXPECT_FALSE(PositionBefore(late, create));
+  MsgPosition same_id_lower_ts = KafkaPosition("ch", 4777, 5);
+  EXPECT_TRUE(PositionBefore(same_id_lower_ts, create));
+  MsgPosition beginning;
+  beginning.set_channel_name("ch");
+  beginning.set_timestamp(999);
+  EXPECT_TRUE(PositionBefore(beginning, create));
+  MsgPosition p1, p2;
+  p1.set_msgid(EncodePulsarMsgId({7, 3, -1, -1}));
+  p1.set_timestamp(100);
+  p2.set_msgid(EncodePulsarMsgId({6, 900, -1, -1}));
+  p2.set_timestamp(50);
+  EXPECT_TRUE(PositionBefore(p2, p1));
+  EXPECT_FALSE(PositionBefore(p1, p2));
+  MsgPosition odd;  // not an id of either queue: by timestamp
+  odd.set_msgid("x");
+  odd.set_timestamp(1);
+  EXPECT_TRUE(PositionBefore(odd, p2));
 }
 
 }  // namespace

@@ -1,0 +1,205 @@
+"""Initial sync (issue 14): a task created with "initial_sync": true makes the target equal to
+a source that already holds data, while writes go on, and nothing arrives twice.
+
+The collections here are young (the test's queue still holds them from their first message), so
+create picks the queue way: each is replayed from its create message. The target must then
+equal the source through compare.py (schema, partitions, indexes, load state, count(*) and every
+row), also when milvus-cdc is killed in the middle of the replay, and `get` must show each
+collection's progress. Each test runs its own milvus-cdc and task, with the session's task
+paused (both would write the same collections).
+"""
+import threading
+import time
+
+import pytest
+from pymilvus import Collection, Partition, db, utility
+
+import cdc_server as cdc
+import compare
+from conftest import ENV_DIR, ROOT, paused_session_task
+from seed import FLAT_L2, rows, schema
+from test_replication import eventually
+
+WAIT = 180  # s for the target to equal the source
+
+
+def _server(stack, label, extra_args=()):
+    """A milvus-cdc of the test's own, on a meta store root of its own (`label` is unique per
+    run: a task left by an earlier run would replicate the same collections)."""
+    server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, label)
+    if why:
+        pytest.fail(f"milvus-cdc for {label} did not start: {why}")
+    if extra_args:
+        server.stop_running()
+        server.proc = cdc.subprocess.Popen(list(server.proc.args) + list(extra_args),
+                                           stdout=server.log, stderr=cdc.subprocess.STDOUT)
+        assert server.wait_ready(30) is None
+    return server
+
+
+def _create(server, stack, selection, initial_sync=True):
+    """A task of the collection named `selection`, or of every collection of database
+    `selection` when it starts with "db:"."""
+    host, port = stack["target"].rsplit(":", 1)
+    body = {
+        "milvus_connect_param": {"host": host, "port": int(port), "connect_timeout": 10},
+        "rpc_channel_info": {"name": f"{stack['source_prefix']}-replicate-msg"},
+        "initial_sync": initial_sync,
+    }
+    if selection.startswith("db:"):
+        body["db_collections"] = {selection[3:]: [{"name": "*"}]}
+    else:
+        body["collection_infos"] = [{"name": selection}]
+    resp = server.post("create", body)
+    assert resp.get("code") == 200, f"create: {resp}"
+    return resp["data"]["task_id"]
+
+
+def _task(server, task_id):
+    resp = server.post("get", {"task_id": task_id})
+    assert resp.get("code") == 200, resp
+    return resp["data"]["task"]
+
+
+def _filled_source(conn, name, shards, n, partition=None):
+    """A loaded collection with n rows (in batches, so its history is many messages), a few
+    deleted, and optionally a partition with rows of its own."""
+    c = Collection(name, schema(), using=conn, shards_num=shards)
+    c.create_index("vec", FLAT_L2, index_name="vec_idx")
+    for lo in range(0, n, 100):
+        c.insert(rows(range(lo, min(lo + 100, n))))
+    c.delete(f"id in {list(range(0, n, 17))}")
+    if partition:
+        p = Partition(c, partition)
+        p.insert(rows(range(100000, 100050)))
+    c.load()
+    return c
+
+
+def _writer(c, first, stop):
+    """Inserts one row at a time from `first` on until `stop` is set; returns the thread."""
+    def run():
+        i = first
+        while not stop.is_set():
+            c.insert(rows([i]))
+            i += 1
+            time.sleep(0.02)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _scope(dbname, names):
+    return lambda db, coll=None: db == dbname and (coll is None or coll in names)
+
+
+def _equal(stack, dbname, names):
+    src = compare.Server("isync_source", stack["source"])
+    dst = compare.Server("isync_target", stack["target"])
+    try:
+        diffs = compare.wait_equal(src, dst, _scope(dbname, names), timeout=WAIT)
+    finally:
+        src.close()
+        dst.close()
+    assert not diffs, "\n".join(diffs)
+
+
+@pytest.mark.own_task
+def test_existing_collections_are_copied_while_writes_go_on(stack, source, target, names):
+    """A database with two collections holding rows, deletes, a partition, an index; one
+    loaded, one not. Rows keep coming into the loaded one during and after create."""
+    dbname, a, b = names("isyncdb"), "a", "b"
+    src = compare.Server("isync_rows", stack["source"])
+    # The session's task (every database) would copy them too: it is paused from the start.
+    with paused_session_task():
+        db.create_database(dbname, using=source)
+        conn = src.alias(dbname)
+        ca = _filled_source(conn, a, shards=2, n=1200, partition="p1")
+        cb = Collection(b, schema(), using=conn, shards_num=1)
+        cb.create_index("vec", FLAT_L2, index_name="b_idx")
+        cb.insert(rows(range(300)))
+        server = _server(stack, names("isync-copy"))
+        stop = threading.Event()
+        writer = _writer(ca, 200000, stop)
+        try:
+            task = _create(server, stack, f"db:{dbname}")
+            time.sleep(3)
+            stop.set()
+            writer.join()
+            _equal(stack, dbname, [a, b])
+            dst = compare.Server("isync_state", stack["target"])
+            try:
+                state = compare.load_state(dst, dbname, b)
+            finally:
+                dst.close()
+            assert state == "NotLoad", state
+            # b's rows are there too: load it on the source, the load is replicated.
+            cb.load()
+            _equal(stack, dbname, [a, b])
+            sync = {c["name"]: c for c in _task(server, task).get("initial_sync", [])}
+            assert set(sync) == {f"{dbname}.{a}", f"{dbname}.{b}"}, sync
+            for entry in sync.values():
+                assert entry["phase"] == "done", sync
+            # every insert of its history (deletes not subtracted)
+            assert sync[f"{dbname}.{a}"]["rows_copied"] >= 1250, sync
+            assert _task(server, task)["state"] == "Running"
+        finally:
+            stop.set()
+            server.stop()
+        for c in (ca, cb):
+            c.release()
+            c.drop()
+    src.close()
+
+
+@pytest.mark.own_task
+def test_a_crash_in_the_middle_of_the_copy_leaves_nothing_twice(stack, source, target, names):
+    """milvus-cdc exits (like kill -9) right after the target acknowledged the first round of
+    the replay and before its checkpoint; started again, it goes on: count(*) (which sees a
+    second copy of a row) and every row equal the source."""
+    a = names("isync_crash")
+    with paused_session_task():
+        ca = _filled_source(source, a, shards=2, n=3000)
+        server = _server(stack, names("isync-crash"), ["--test-crash-after-ack"])
+        try:
+            _create(server, stack, a)
+            deadline = time.monotonic() + 60
+            while server.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert server.proc.returncode == 86, "milvus-cdc did not take the crash hook in 60 s"
+            server.proc = cdc.subprocess.Popen(
+                [a_ for a_ in server.proc.args if a_ != "--test-crash-after-ack"],
+                stdout=server.log, stderr=cdc.subprocess.STDOUT)
+            assert server.wait_ready(30) is None
+            ca.insert(rows(range(50000, 50100)))
+            _equal(stack, "default", [a])
+        finally:
+            server.stop()
+    ca.release()
+    ca.drop()
+
+
+@pytest.mark.own_task
+def test_without_initial_sync_rows_from_before_the_task_stay_behind(stack, source, target,
+                                                                     names):
+    """Upstream's behaviour stays the default: the collection is created, only new rows come."""
+    a = names("isync_off")
+    with paused_session_task():
+        ca = _filled_source(source, a, shards=1, n=200)
+        server = _server(stack, names("isync-off"))
+        try:
+            task = _create(server, stack, a, initial_sync=False)
+            ca.insert(rows(range(70000, 70010)))
+            # Its index and load state are not copied either: the test loads it to read it.
+            eventually(lambda: utility.has_collection(a, using=target), f"{a} on the target")
+            ct = Collection(a, using=target)
+            ct.create_index("vec", FLAT_L2)
+            ct.load()
+            eventually(lambda: sorted(r["id"] for r in Collection(a, using=target).query(
+                "id >= 0", output_fields=["id"], consistency_level="Eventually")) ==
+                list(range(70000, 70010)), f"only the new rows of {a}")
+            assert "initial_sync" not in _task(server, task)
+        finally:
+            server.stop()
+    ca.release()
+    ca.drop()
