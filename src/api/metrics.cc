@@ -79,4 +79,23 @@ std::string Metrics::Render(
   return out.str();
 }
 
+void Metrics::CountRejected(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++rejected_[reason];
+}
+
+std::string Metrics::RenderApi(size_t open_connections) const {
+  std::ostringstream out;
+  out << "# HELP milvus_cdc_api_connections Open connections to the HTTP API.\n"
+      << "# TYPE milvus_cdc_api_connections gauge\n"
+      << "milvus_cdc_api_connections " << open_connections << "\n"
+      << "# HELP milvus_cdc_api_rejected_total Clients the HTTP API turned away, by reason.\n"
+      << "# TYPE milvus_cdc_api_rejected_total counter\n";
+  std::lock_guard lock(mu_);
+  for (const auto& [reason, n] : rejected_) {
+    out << "milvus_cdc_api_rejected_total{reason=\"" << Esc(reason) << "\"} " << n << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace cdc::api

@@ -78,6 +78,27 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   return o;
 }
 
+// The HTTP API's limits, tokens and TLS from the `api` section.
+api::ServerOptions ApiOptionsFrom(const config::Config& c) {
+  const auto& a = c.api;
+  api::ServerOptions o;
+  o.listener.header_timeout = std::chrono::milliseconds(a.header_timeout_ms);
+  o.listener.body_timeout = std::chrono::milliseconds(a.body_timeout_ms);
+  o.listener.idle_timeout = std::chrono::milliseconds(a.idle_timeout_ms);
+  o.listener.max_connections = static_cast<size_t>(a.max_connections);
+  o.listener.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
+  o.listener.tls_cert_path = a.tls.cert_path;
+  o.listener.tls_key_path = a.tls.key_path;
+  o.read_threads = a.read_threads;
+  o.slow_threads = a.handler_threads;
+  o.queue_limit = static_cast<size_t>(a.queue_limit);
+  o.auth.admin_hashes = a.auth.admin_token_hashes;
+  o.auth.read_hashes = a.auth.read_token_hashes;
+  o.auth.token_file = a.auth.token_file;
+  o.auth.max_failures_per_minute = a.auth.max_failures_per_minute;
+  return o;
+}
+
 }  // namespace
 
 Status App::Start() {
@@ -94,7 +115,7 @@ Status App::Start() {
   tasks_ = std::make_unique<task::TaskManager>(store_.get(), replicator_.get(), probe_.get(),
                                                std::move(opts));
   RETURN_IF_ERROR(Annotate(tasks_->Recover(), "load tasks from " + store_->Describe()));
-  api_ = std::make_unique<api::Server>(tasks_.get());
+  api_ = std::make_unique<api::Server>(tasks_.get(), ApiOptionsFrom(config_));
   RETURN_IF_ERROR(api_->Start(config_.ListenHost(), config_.ListenPort()));
   return OkStatus();
 }
