@@ -1,9 +1,12 @@
 #include "server/app.h"
 
+#include <optional>
+
 #include "meta/factory.h"
 #include "replicate/replicator.h"
 #include "spdlog/spdlog.h"
 #include "target/readiness_probe.h"
+#include "task/sealed_store.h"
 
 namespace cdc::server {
 namespace {
@@ -78,6 +81,21 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   return o;
 }
 
+// Secrets at rest: checks the stored tasks against metaStoreConfig.secretKeyFile (or its
+// absence) and, with a key, wraps the store so task secrets are sealed on every write.
+Status SealStore(const config::Config& c, std::unique_ptr<meta::Store>* store) {
+  const std::string& path = c.meta_store.secret_key_file;
+  std::optional<crypto::AesKey> key;
+  if (!path.empty()) {
+    auto loaded = crypto::LoadKeyFile(path);
+    if (!loaded.ok()) return Annotate(loaded.status(), "config key metaStoreConfig.secretKeyFile");
+    key = std::move(*loaded);
+  }
+  RETURN_IF_ERROR(task::PrepareStoredSecrets(store->get(), key ? &*key : nullptr, path));
+  if (key) *store = std::make_unique<task::SealedStore>(std::move(*store), *key, path);
+  return OkStatus();
+}
+
 // The HTTP API's limits, tokens and TLS from the `api` section.
 api::ServerOptions ApiOptionsFrom(const config::Config& c) {
   const auto& a = c.api;
@@ -104,6 +122,7 @@ api::ServerOptions ApiOptionsFrom(const config::Config& c) {
 Status App::Start() {
   ASSIGN_OR_RETURN(store_, OpenStore(config_));
   spdlog::info("meta store: {}", store_->Describe());
+  RETURN_IF_ERROR(SealStore(config_, &store_));
   auto ropts = ReplicatorOptionsFrom(config_);
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
