@@ -113,20 +113,35 @@ void CdcProcess::Kill() {
   pid_ = -1;
 }
 
-std::pair<int, std::string> CdcProcess::Request(const std::string& method, const std::string& path,
-                                                const std::string& body) {
-  httplib::Client cli("127.0.0.1", port_);
+namespace {
+
+template <typename Client>
+httplib::Result Send(Client& cli, const std::string& method, const std::string& path,
+                     const std::string& body) {
   cli.set_connection_timeout(2);
   cli.set_read_timeout(30);
-  auto send = [&]() {
-    if (method == "POST") return cli.Post(path.c_str(), body, "application/json");
-    if (method == "PUT") return cli.Put(path.c_str(), body, "application/json");
-    if (method == "DELETE") return cli.Delete(path.c_str());
-    return cli.Get(path.c_str());
+  if (method == "POST") return cli.Post(path.c_str(), body, "application/json");
+  if (method == "PUT") return cli.Put(path.c_str(), body, "application/json");
+  if (method == "DELETE") return cli.Delete(path.c_str());
+  return cli.Get(path.c_str());
+}
+
+}  // namespace
+
+std::pair<int, std::string> CdcProcess::Request(const std::string& method, const std::string& path,
+                                                const std::string& body) {
+  auto answer = [](const httplib::Result& r) -> std::pair<int, std::string> {
+    if (!r) return {-1, httplib::to_string(r.error())};
+    return {r->status, r->body};
   };
-  httplib::Result r = send();
-  if (!r) return {-1, httplib::to_string(r.error())};
-  return {r->status, r->body};
+  if (tls_ca_.empty()) {
+    httplib::Client cli("127.0.0.1", port_);
+    return answer(Send(cli, method, path, body));
+  }
+  httplib::SSLClient cli("127.0.0.1", port_);
+  cli.set_ca_cert_path(tls_ca_.c_str());
+  cli.enable_server_certificate_verification(true);
+  return answer(Send(cli, method, path, body));
 }
 
 nlohmann::json CdcProcess::Call(const std::string& type, const nlohmann::json& data) {
