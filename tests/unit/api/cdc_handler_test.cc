@@ -239,6 +239,35 @@ TEST_F(CdcHandlerTest, RequestsAreLoggedAtDebugWithoutSecrets) {
   }
 }
 
+TEST_F(CdcHandlerTest, ParseThenExecuteIsHandle) {
+  auto parsed = handler_->Parse("POST", R"({"request_type":"list","request_data":{"x":1}})");
+  auto* req = std::get_if<CdcHandler::Request>(&parsed);
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(req->type, "list");
+  EXPECT_EQ(req->data, json({{"x", 1}}));
+  EXPECT_EQ(handler_->Execute(*req).envelope, Post(R"({"request_type":"list"})"));
+  // Errors that need no handler come back from Parse as the reply.
+  auto bad = handler_->Parse("GET", "");
+  ASSERT_NE(std::get_if<CdcHandler::Reply>(&bad), nullptr);
+  EXPECT_EQ(std::get<CdcHandler::Reply>(bad).envelope["code"], 405);
+  auto broken = handler_->Parse("POST", "{");
+  ASSERT_NE(std::get_if<CdcHandler::Reply>(&broken), nullptr);
+  EXPECT_EQ(std::get<CdcHandler::Reply>(broken).envelope["code"], 400);
+}
+
+TEST(CdcHandlerRolesTest, ReadOnlyAndSlowTypes) {
+  for (const char* t : {"get", "list", "position", "verify"}) {
+    EXPECT_TRUE(CdcHandler::IsReadOnly(t)) << t;
+    EXPECT_FALSE(CdcHandler::IsSlow(t)) << t;
+  }
+  for (const char* t : {"create", "delete", "pause", "resume"}) {
+    EXPECT_FALSE(CdcHandler::IsReadOnly(t)) << t;
+    EXPECT_TRUE(CdcHandler::IsSlow(t)) << t;
+  }
+  EXPECT_FALSE(CdcHandler::IsReadOnly("maintenance"));
+  EXPECT_FALSE(CdcHandler::IsSlow("maintenance"));
+}
+
 TEST(MaskSecretsTest, MasksSecretKeysAtAnyDepth) {
   json body = {{"token", "t"},        {"empty_password", ""}, {"list", {{{"Password", "p"}}, 3}},
                {"enable_auth", true}, {"username", "u"},      {"name", "kept"}};
