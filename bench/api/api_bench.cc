@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "http_load.h"
@@ -154,24 +155,16 @@ int main(int argc, char** argv) {
           with +
           (crowd ? ", slow clients held " + std::to_string(hostages->open()) : std::string()) +
           (r.errors ? ", " + std::to_string(r.errors) + " errors" : "");
-      rows.push_back({{"bench", "api"},
-                      {"case", name},
-                      {"metric", "requests/s"},
-                      {"value", r.rps},
-                      {"unit", "req/s"},
-                      {"note", note}});
-      rows.push_back({{"bench", "api"},
-                      {"case", name},
-                      {"metric", "p50"},
-                      {"value", r.p50_ms},
-                      {"unit", "ms"},
-                      {"note", note}});
-      rows.push_back({{"bench", "api"},
-                      {"case", name},
-                      {"metric", "p99"},
-                      {"value", r.p99_ms},
-                      {"unit", "ms"},
-                      {"note", note}});
+      for (auto [metric, value, unit] :
+           {std::tuple{"requests/s", r.rps, "req/s"}, std::tuple{"p50", r.p50_ms, "ms"},
+            std::tuple{"p99", r.p99_ms, "ms"}}) {
+        rows.push_back({{"bench", "api"},
+                        {"case", name},
+                        {"metric", metric},
+                        {"value", value},
+                        {"unit", unit},
+                        {"note", note}});
+      }
       if (r.requests == 0) {
         std::cerr << "api_bench: no request was answered in case '" << name << "'\n";
         return 1;

@@ -159,22 +159,27 @@ SlowClients::~SlowClients() {
   }
 }
 
-bool SlowClients::WaitOpen(int n, std::chrono::milliseconds timeout) const {
+namespace {
+
+// Polls `done` every 10 ms until it holds (true) or `timeout` ran out (false).
+template <typename Pred>
+bool WaitUntil(Pred done, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  while (open_.load() < n) {
+  while (!done()) {
     if (Clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
 }
 
+}  // namespace
+
+bool SlowClients::WaitOpen(int n, std::chrono::milliseconds timeout) const {
+  return WaitUntil([&] { return open_.load() >= n; }, timeout);
+}
+
 bool SlowClients::WaitClosed(int n, std::chrono::milliseconds timeout) const {
-  auto deadline = Clock::now() + timeout;
-  while (closed_.load() < n) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
+  return WaitUntil([&] { return closed_.load() >= n; }, timeout);
 }
 
 namespace {

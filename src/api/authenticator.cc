@@ -12,6 +12,23 @@ namespace {
 
 constexpr auto kWindow = std::chrono::seconds(60);
 
+Authenticator::Decision Allow(Role role) {
+  Authenticator::Decision d;
+  d.ok = true;
+  d.role = role;
+  return d;
+}
+
+Authenticator::Decision Refuse(int status, std::string reason, std::string message,
+                               int retry_after_s = 0) {
+  Authenticator::Decision d;
+  d.http_status = status;
+  d.reason = std::move(reason);
+  d.message = std::move(message);
+  d.retry_after_s = retry_after_s;
+  return d;
+}
+
 bool IsHash(const std::string& h) {
   return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
@@ -64,17 +81,16 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(const AuthOptions& 
 
 Authenticator::Decision Authenticator::Check(const std::string& authorization,
                                              const std::string& ip, Clock::time_point now) {
-  if (!enabled()) return {.ok = true, .role = Role::kAdmin};
+  if (!enabled()) return Allow(Role::kAdmin);
   {
     std::lock_guard lock(mu_);
     auto it = failures_.find(ip);
     if (it != failures_.end() && it->second.blocked_until > now) {
       auto left = std::chrono::ceil<std::chrono::seconds>(it->second.blocked_until - now);
-      return {.http_status = 429,
-              .reason = "rate_limited",
-              .message = "too many failed authentications from " + ip + "; retry in " +
-                         std::to_string(left.count()) + " s",
-              .retry_after_s = static_cast<int>(left.count())};
+      return Refuse(429, "rate_limited",
+                    "too many failed authentications from " + ip + "; retry in " +
+                        std::to_string(left.count()) + " s",
+                    static_cast<int>(left.count()));
     }
   }
   constexpr std::string_view kScheme = "bearer ";
@@ -92,7 +108,7 @@ Authenticator::Decision Authenticator::Check(const std::string& authorization,
     }
   }
   if (!found) return Fail(ip, now, "invalid bearer token");
-  return {.ok = true, .role = role};
+  return Allow(role);
 }
 
 Authenticator::Decision Authenticator::Fail(const std::string& ip, Clock::time_point now,
@@ -105,7 +121,7 @@ Authenticator::Decision Authenticator::Fail(const std::string& ip, Clock::time_p
     f.count = 0;
   }
   if (++f.count >= max_failures_) f.blocked_until = now + kWindow;
-  return {.http_status = 401, .reason = "unauthorized", .message = why};
+  return Refuse(401, "unauthorized", why);
 }
 
 void Authenticator::Prune(Clock::time_point now) {

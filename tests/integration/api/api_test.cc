@@ -19,13 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using json = nlohmann::json;
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
-             ("cdc-api-it-" + std::to_string(::getpid()) + "-" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+std::string TempDir(const std::string& name) { return FreshTempDir("cdc-api-it", name); }
 
 // The metaStoreConfig section for a store kind, or "" if its server is not configured.
 std::string StoreYaml(const std::string& kind, const std::string& root) {

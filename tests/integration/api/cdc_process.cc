@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,6 +29,15 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   close(fd);
   return ntohs(a.sin_port);
+}
+
+std::string FreshTempDir(const std::string& prefix, const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+             (prefix + "-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
 }
 
 CdcProcess::CdcProcess(std::string dir) : dir_(std::move(dir)) {

@@ -50,4 +50,7 @@ class CdcProcess {
 // A free TCP port on 127.0.0.1 (bound, read and closed).
 int FreePort();
 
+// A fresh, empty directory $TEST_TMPDIR (or the system's)/<prefix>-<pid>-<name>.
+std::string FreshTempDir(const std::string& prefix, const std::string& name);
+
 }  // namespace cdc::testing

@@ -26,13 +26,7 @@ using std::chrono::milliseconds;
 constexpr auto kListBudget = milliseconds(100);
 const char kList[] = R"({"request_type":"list"})";
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
-             ("cdc-hostage-" + std::to_string(::getpid()) + "-" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+std::string TempDir(const std::string& name) { return FreshTempDir("cdc-hostage", name); }
 
 // A TCP port that accepts connections (the kernel's backlog) and never answers: a target that
 // hangs every probe until its deadline.

@@ -206,17 +206,11 @@ TEST(OpenApiDocTest, IsOpenApi3AndTheValidatorRejectsWrongShapes) {
   EXPECT_EQ(Spec().Lint(), std::vector<std::string>{});
 }
 
-std::string TempDir() {
-  auto dir = std::filesystem::temp_directory_path() / ("cdc-openapi-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
 class OpenApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(target_.ok());
-    cdc_ = std::make_unique<CdcProcess>(TempDir());
+    cdc_ = std::make_unique<CdcProcess>(FreshTempDir("cdc-openapi", "server"));
     cdc_->WriteConfig(
         "metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n"
         "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n"

@@ -38,14 +38,7 @@ std::string Sha256Hex(const std::string& s) {
   return out;
 }
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
-             ("cdc-security-" + std::to_string(::getpid()) + "-" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string TempDir(const std::string& name) { return FreshTempDir("cdc-security", name); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
