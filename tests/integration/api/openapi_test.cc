@@ -13,6 +13,7 @@
 #include "api/position_view.h"
 #include "cdc_process.h"
 #include "grpc_target.h"
+#include "task/task_json.h"
 #include "yaml-cpp/yaml.h"
 
 namespace cdc::testing {
@@ -324,6 +325,42 @@ TEST(OpenApiPositionTest, PositionsWithCheckpointsMatchTheSchema) {
   json reply = {{"code", 200}, {"data", *view}};
   ASSERT_FALSE((*view)["positions"].is_null());
   EXPECT_EQ(Spec().Validate(reply, "PositionReply"), "") << reply.dump();
+}
+
+TEST(OpenApiTaskHealthTest, HealthFieldsMatchTheSchema) {
+  // A task with collections set aside, skips and initial sync running, through the same
+  // functions `get` answers with (the server test above only sees healthy tasks).
+  task::TaskInfo t;
+  t.task_id = "t1";
+  t.milvus.uri = "http://127.0.0.1:19530";
+  t.collection_infos.emplace_back().name = "c1";
+  t.initial_sync = true;
+  json view = task::ToApiJson(t);
+  EXPECT_EQ(view["initial_sync"], true);  // the setting until the health shows progress
+  view["channels"] = json::array();
+  task::TaskHealth health;
+  health.collections = {{"default.c1", "set_aside", "target refused the index", 1700000000000},
+                        {"default.c2", "requests_waiting", "load waits for the index", 0}};
+  health.skipped = {{"unknown_msg_type", 2}};
+  health.initial_sync = {{"default.c1", "replaying", 0, 1000, -1},
+                         {"default.c2", "copying", 10, 1000, 30},
+                         {"default.c3", "done", 5, 5, 0}};
+  task::AddHealthJson(health, &view);
+  json reply = {{"code", 200}, {"data", {{"task", view}, {"Task", view}}}};
+  EXPECT_EQ(Spec().Validate(reply, "GetReply"), "") << reply.dump();
+  // Each new field is checked: an unknown state or phase, a negative count, a missing field.
+  for (const auto& [pointer, bad] :
+       std::vector<std::pair<std::string, json>>{{"/data/task/collections/0/state", "waiting"},
+                                                 {"/data/task/initial_sync/1/phase", "started"},
+                                                 {"/data/task/skipped/unknown_msg_type", -1},
+                                                 {"/data/task/initial_sync", "yes"}}) {
+    json wrong = reply;
+    wrong[json::json_pointer(pointer)] = bad;
+    EXPECT_NE(Spec().Validate(wrong, "GetReply"), "") << pointer;
+  }
+  json missing = reply;
+  missing["data"]["task"].erase("skipped");
+  EXPECT_NE(Spec().Validate(missing, "GetReply"), "");
 }
 
 }  // namespace
