@@ -1,6 +1,7 @@
 #include "api/position_view.h"
 
 #include "absl/strings/escaping.h"
+#include "common/hybrid_time.h"
 
 namespace cdc::api {
 namespace {
@@ -55,7 +56,7 @@ Status AppendMap(const meta::PositionRecord& row, const std::string& text, json*
     out->push_back({{"collection_id", row.collection_id},
                     {"channel_name", channel},
                     {"time", time},
-                    {"tt", static_cast<uint64_t>(time + 1) << 18},
+                    {"tt", MsToHybrid(time + 1)},
                     {"msg_id", absl::Base64Escape(EncodeMsgPosition(key, data))}});
   }
   return OkStatus();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/hybrid_time.h"
 #include "spdlog/spdlog.h"
 #include "task/task_json.h"
 
@@ -10,12 +11,6 @@ namespace {
 
 constexpr char kManualPause[] = "manually pause through http interface";
 constexpr char kDisabledAutoStart[] = "the task is disabled auto start";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool ValidTaskId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;

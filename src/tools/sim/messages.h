@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/hybrid_time.h"
 #include "milvus/msg.pb.h"
 #include "milvus/schema.pb.h"
 
@@ -65,9 +66,9 @@ milvus::proto::msg::DropPartitionRequest MakeDropPartition(const CollectionSpec&
                                                            int64_t partition_id,
                                                            const std::string& name, uint64_t ts);
 
-// Hybrid timestamp: physical milliseconds << 18 | logical.
+// Hybrid timestamp of a millisecond (common/hybrid_time.h).
 inline uint64_t ComposeTs(uint64_t physical_ms, uint64_t logical = 0) {
-  return (physical_ms << 18) | logical;
+  return MsToHybrid(static_cast<int64_t>(physical_ms), logical);
 }
 
 }  // namespace cdc::sim
