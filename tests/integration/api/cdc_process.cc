@@ -40,6 +40,29 @@ std::string FreshTempDir(const std::string& prefix, const std::string& name) {
   return dir.string();
 }
 
+namespace {
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+}  // namespace
+
+bool HasLiveSource() { return !Env("CDC_TEST_ETCD").empty() && !Env("CDC_TEST_KAFKA").empty(); }
+
+std::string SourceYaml() {
+  if (!HasLiveSource()) {
+    const std::string dead = "127.0.0.1:" + std::to_string(FreePort());
+    return "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n  etcd:\n    address: [" + dead +
+           "]\n  kafka:\n    address: " + dead + "\n";
+  }
+  // Own names: neither a Milvus source's catalog nor its channels on a shared etcd/Kafka.
+  // The same for a whole test process, so a restart with another config finds its channels.
+  const std::string own = "cdc-api-" + std::to_string(::getpid());
+  return "sourceConfig:\n  replicateChan: " + own +
+         "-replicate-msg\n  etcd:\n    address: [http://" + Env("CDC_TEST_ETCD") +
+         "]\n    rootPath: " + own + "\n  kafka:\n    address: " + Env("CDC_TEST_KAFKA") + "\n";
+}
+
 CdcProcess::CdcProcess(std::string dir) : dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   config_ = dir_ + "/cdc.yaml";

@@ -53,4 +53,17 @@ int FreePort();
 // A fresh, empty directory $TEST_TMPDIR (or the system's)/<prefix>-<pid>-<name>.
 std::string FreshTempDir(const std::string& prefix, const std::string& name);
 
+// The sourceConfig section. Create needs a reachable source: it fixes the task's start on the
+// source catalog and the queue's latest positions before it answers. With CDC_TEST_ETCD and
+// CDC_TEST_KAFKA set (scripts/e2e-env.sh up etcd kafka) the section names that etcd under a
+// fresh rootPath (an empty catalog) and that Kafka, with a replicate channel of its own;
+// otherwise both point at a dead port (the API serves anyway; creates fail naming the source).
+std::string SourceYaml();
+// Whether SourceYaml() names a reachable source. Tests that create skip without one, saying so:
+//   if (!HasLiveSource()) GTEST_SKIP() << kNoLiveSource;
+bool HasLiveSource();
+inline constexpr char kNoLiveSource[] =
+    "CDC_TEST_ETCD or CDC_TEST_KAFKA not set (scripts/e2e-env.sh up etcd kafka): create needs a "
+    "reachable source";
+
 }  // namespace cdc::testing

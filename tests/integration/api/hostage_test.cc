@@ -55,13 +55,8 @@ class HostageTest : public ::testing::Test {
  protected:
   void StartCdc(const std::string& name, const std::string& api_yaml) {
     cdc_ = std::make_unique<CdcProcess>(TempDir(name));
-    int dead = FreePort();  // the source is down: the API must serve anyway
-    cdc_->WriteConfig(
-        "metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n"
-        "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n"
-        "  etcd:\n    address: [127.0.0.1:" +
-        std::to_string(dead) + "]\n  kafka:\n    address: 127.0.0.1:" + std::to_string(dead) +
-        "\n" + api_yaml);
+    cdc_->WriteConfig("metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n" +
+                      SourceYaml() + api_yaml);
     ASSERT_TRUE(cdc_->Start()) << cdc_->log();
   }
   void TearDown() override {

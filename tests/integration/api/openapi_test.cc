@@ -211,11 +211,10 @@ class OpenApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(target_.ok());
+    if (!HasLiveSource()) GTEST_SKIP() << kNoLiveSource;
     cdc_ = std::make_unique<CdcProcess>(FreshTempDir("cdc-openapi", "server"));
-    cdc_->WriteConfig(
-        "metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n"
-        "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n"
-        "  etcd:\n    address: [127.0.0.1:1]\n  kafka:\n    address: 127.0.0.1:1\n");
+    cdc_->WriteConfig("metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n" +
+                      SourceYaml());
     ASSERT_TRUE(cdc_->Start()) << cdc_->log();
   }
   void TearDown() override {

@@ -54,14 +54,14 @@ std::string StoreBytes(const std::string& dir) {
   return all;
 }
 
-const std::string kBase =
-    "metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n"
-    "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n"
-    "  etcd:\n    address: [127.0.0.1:1]\n  kafka:\n    address: 127.0.0.1:1\n";
+std::string Base() {
+  return "metaStoreConfig:\n  storeType: sqlite\n  sqlite:\n    path: data/meta.db\n" +
+         SourceYaml();
+}
 
-// kBase with metaStoreConfig.secretKeyFile set.
+// Base() with metaStoreConfig.secretKeyFile set.
 std::string WithKey(const std::string& key_file) {
-  std::string c = kBase;
+  std::string c = Base();
   c.insert(c.find("sourceConfig:"), "  secretKeyFile: " + key_file + "\n");
   return c;
 }
@@ -76,7 +76,7 @@ class SecurityTest : public ::testing::Test {
   }
   void StartWith(const std::string& name, const std::string& extra) {
     cdc_ = std::make_unique<CdcProcess>(TempDir(name));
-    cdc_->WriteConfig(kBase + extra);
+    cdc_->WriteConfig(Base() + extra);
     ASSERT_TRUE(cdc_->Start()) << cdc_->log();
   }
   // POST /cdc with an optional bearer token; returns HTTP status and the envelope.
@@ -99,6 +99,7 @@ class SecurityTest : public ::testing::Test {
 };
 
 TEST_F(SecurityTest, TokensAndRoles) {
+  if (!HasLiveSource()) GTEST_SKIP() << kNoLiveSource;
   std::string dir = TempDir("tokens-file");
   std::ofstream(dir + "/tokens") << "# role sha256\nread " << Sha256Hex(kReadToken) << "\n";
   StartWith("tokens", "api:\n  auth:\n    adminTokenHashes: [" + Sha256Hex(kAdminToken) +
@@ -162,12 +163,12 @@ TEST_F(SecurityTest, FailedAuthenticationsAreRateLimited) {
 
 TEST_F(SecurityTest, BadAuthConfigStopsTheStart) {
   cdc_ = std::make_unique<CdcProcess>(TempDir("badauth"));
-  cdc_->WriteConfig(kBase + "api:\n  auth:\n    tokenFile: /nonexistent/tokens\n");
+  cdc_->WriteConfig(Base() + "api:\n  auth:\n    tokenFile: /nonexistent/tokens\n");
   EXPECT_EQ(cdc_->RunToExit(), 1);
   EXPECT_THAT(cdc_->log(), HasSubstr("api.auth.tokenFile: cannot read /nonexistent/tokens"));
   std::string file = cdc_->dir() + "/tokens";
   std::ofstream(file) << "admin not-a-hash\n";
-  cdc_->WriteConfig(kBase + "api:\n  auth:\n    tokenFile: " + file + "\n");
+  cdc_->WriteConfig(Base() + "api:\n  auth:\n    tokenFile: " + file + "\n");
   EXPECT_EQ(cdc_->RunToExit(), 1);
   EXPECT_THAT(cdc_->log(), HasSubstr(file + " line 1: expected 'admin <sha256 hex>'"));
 }
@@ -205,11 +206,12 @@ bool Handshake(int port, int version) {
 }
 
 TEST_F(SecurityTest, Https) {
+  if (!HasLiveSource()) GTEST_SKIP() << kNoLiveSource;
   std::string dir = TempDir("pki");
   std::string cert = MakeCert(dir);
   ASSERT_FALSE(cert.empty()) << "openssl could not make a test certificate";
   cdc_ = std::make_unique<CdcProcess>(TempDir("https"));
-  cdc_->WriteConfig(kBase + "api:\n  tls:\n    certPath: " + cert + "\n    keyPath: " + dir +
+  cdc_->WriteConfig(Base() + "api:\n  tls:\n    certPath: " + cert + "\n    keyPath: " + dir +
                     "/key.pem\n");
   cdc_->UseTls(cert);
   ASSERT_TRUE(cdc_->Start()) << cdc_->log();  // /healthz over HTTPS, certificate verified
@@ -226,7 +228,7 @@ TEST_F(SecurityTest, Https) {
   EXPECT_EQ(cdc_->Stop(), 0);
 
   // A key that does not exist or does not match: the start fails naming the key.
-  cdc_->WriteConfig(kBase + "api:\n  tls:\n    certPath: " + cert + "\n    keyPath: " + dir +
+  cdc_->WriteConfig(Base() + "api:\n  tls:\n    certPath: " + cert + "\n    keyPath: " + dir +
                     "/missing.pem\n");
   EXPECT_EQ(cdc_->RunToExit(), 1);
   EXPECT_THAT(cdc_->log(), HasSubstr("api.tls.keyPath: cannot load a PEM private key from " + dir +
@@ -235,6 +237,7 @@ TEST_F(SecurityTest, Https) {
 }
 
 TEST_F(SecurityTest, SecretsAtRest) {
+  if (!HasLiveSource()) GTEST_SKIP() << kNoLiveSource;
   std::string dir = TempDir("keys");
   std::string key = dir + "/cdc.key", other = dir + "/other.key";
   std::ofstream(key) << std::string(64, 'a') << "\n";
@@ -267,7 +270,7 @@ TEST_F(SecurityTest, SecretsAtRest) {
   for (const auto& [config, want] : std::vector<std::pair<std::string, std::string>>{
            {WithKey(other), "was encrypted with key e0e77a50, the configured key is"},
            {WithKey(dir + "/gone.key"), "secret key file " + dir + "/gone.key"},
-           {kBase, "set metaStoreConfig.secretKeyFile"}}) {
+           {Base(), "set metaStoreConfig.secretKeyFile"}}) {
     cdc_->WriteConfig(config);
     EXPECT_EQ(cdc_->RunToExit(), 1) << config;
     EXPECT_THAT(cdc_->log(), HasSubstr(want));
