@@ -170,6 +170,29 @@ TEST_F(CdcHandlerTest, ErrorCases) {
               500, "http://down:1");
 }
 
+TEST_F(CdcHandlerTest, ATargetRefusingTheTokenIsTheClientsError) {
+  // The probe's answer for a wrong token or missing privileges: 400 like any bad request, the
+  // target's words kept, nothing stored.
+  for (const Status& refused :
+       {Status(StatusCode::kUnauthenticated, "target milvus http://t:19530 refused the token"),
+        Status(StatusCode::kPermissionDenied, "target milvus http://t:19530: no privilege")}) {
+    probe_.answer = refused;
+    ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                                {"collection_infos", {{{"name", "c1"}}}}}),
+                400, "fail to handle the create request, error: " + std::string(refused.message()));
+    EXPECT_EQ(Call("list", nullptr)["data"]["tasks"], json::array());
+  }
+  // The server's own source refusing its credentials while create fixes the start is not the
+  // client's to fix: 500.
+  probe_.answer = OkStatus();
+  replicator_.fix_start_status =
+      Status(StatusCode::kUnauthenticated, "source etcd 127.0.0.1:2379: invalid password");
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                              {"collection_infos", {{{"name", "c1"}}}}}),
+              500, "source etcd 127.0.0.1:2379: invalid password");
+  EXPECT_EQ(Call("list", nullptr)["data"]["tasks"], json::array());
+}
+
 TEST_F(CdcHandlerTest, PositionView) {
   std::string id = Create("c1");
   meta::PositionRecord row;
