@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs unit tests, starts the real test
-# servers (scripts/e2e-env.sh), runs integration tests and the end-to-end suite, stops the servers.
+# servers (scripts/e2e-env.sh), runs integration tests, the demo (scripts/demo.sh check) and the
+# end-to-end suite, stops the servers.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       unit tests only (no servers)
@@ -28,6 +29,16 @@ bash "$ROOT/scripts/e2e-env.sh" up pulsar
 source "$CDC_ENV_DIR/env.sh"
 (cd "$BUILD" && ctest -L integration --output-on-failure)
 
+echo "== demo (scripts/demo.sh check: the README's demo, end to end)"
+demo_rc=0
+t0=$SECONDS
+bash "$ROOT/scripts/demo.sh" check || demo_rc=$?
+echo "== demo: exit $demo_rc in $((SECONDS - t0)) s"
+
 echo "== end-to-end tests"
 # In the whole suite a milvus-cdc that does not serve POST /cdc is a failure, not a skip.
-CDC_E2E_REQUIRE_CDC=${CDC_E2E_REQUIRE_CDC:-1} bash "$ROOT/tests/e2e/run.sh"
+e2e_rc=0
+CDC_E2E_REQUIRE_CDC=${CDC_E2E_REQUIRE_CDC:-1} bash "$ROOT/tests/e2e/run.sh" || e2e_rc=$?
+((demo_rc == 0)) || echo "test: the demo failed (exit $demo_rc); see its output above" >&2
+((e2e_rc == 0)) || exit "$e2e_rc"
+exit "$demo_rc"

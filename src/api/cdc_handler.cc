@@ -51,8 +51,23 @@ const char* const CdcHandler::kTypes[] = {"create",   "delete", "pause",       "
                                           "position", "list",   "maintenance", nullptr};
 
 CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::string& body) {
+  auto parsed = Parse(method, body);
+  if (auto* reply = std::get_if<Reply>(&parsed)) return std::move(*reply);
+  return Execute(std::get<Request>(parsed));
+}
+
+bool CdcHandler::IsReadOnly(const std::string& type) {
+  return type == "get" || type == "list" || type == "position" || type == "verify";
+}
+
+bool CdcHandler::IsSlow(const std::string& type) {
+  return type == "create" || type == "delete" || type == "pause" || type == "resume";
+}
+
+std::variant<CdcHandler::Request, CdcHandler::Reply> CdcHandler::Parse(
+    const std::string& method, const std::string& body) const {
   if (method != "POST") {
-    return {ErrorEnvelope(Stage::kMethod, "", OkStatus()), "unknown"};
+    return Reply{ErrorEnvelope(Stage::kMethod, "", OkStatus()), "unknown"};
   }
   Result<json> parsed = ParseBody(body);
   if (!parsed.ok()) {
@@ -60,33 +75,38 @@ CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::strin
     std::string where(parsed.status().message());
     where.resize(std::min(where.size(), where.find(':', where.find("column"))));
     spdlog::debug("request receive: {} bytes, {}", body.size(), where);
-    return {ErrorEnvelope(Stage::kBody, "", parsed.status()), "unknown"};
+    return Reply{ErrorEnvelope(Stage::kBody, "", parsed.status()), "unknown"};
   }
   json& req = *parsed;
   if (!req.is_object()) {
-    return {ErrorEnvelope(Stage::kBody, "",
-                          InvalidArgumentError("the body must be a JSON object with "
-                                               "request_type and request_data")),
-            "unknown"};
+    return Reply{ErrorEnvelope(Stage::kBody, "",
+                               InvalidArgumentError("the body must be a JSON object with "
+                                                    "request_type and request_data")),
+                 "unknown"};
   }
-  std::string type;
+  Request out;
   if (auto it = req.find("request_type"); it != req.end() && !it->is_null()) {
     if (!it->is_string()) {
-      return {
+      return Reply{
           ErrorEnvelope(Stage::kBody, "", InvalidArgumentError("request_type must be a string")),
           "unknown"};
     }
-    type = it->get<std::string>();
+    out.type = it->get<std::string>();
   }
-  json data;
   if (auto it = req.find("request_data"); it != req.end() && !it->is_null()) {
     if (!it->is_object()) {
-      return {ErrorEnvelope(Stage::kBody, "",
-                            InvalidArgumentError("request_data must be a JSON object")),
-              "unknown"};
+      return Reply{ErrorEnvelope(Stage::kBody, "",
+                                 InvalidArgumentError("request_data must be a JSON object")),
+                   "unknown"};
     }
-    data = *it;
+    out.data = std::move(*it);
   }
+  return out;
+}
+
+CdcHandler::Reply CdcHandler::Execute(const Request& req) {
+  const std::string& type = req.type;
+  const json& data = req.data;
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request receive: type {}, data {}", type, MaskSecrets(data).dump());
   }

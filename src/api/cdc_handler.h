@@ -4,6 +4,7 @@
 // Thread-safe (the TaskManager serialises lifecycle changes); never waits on replication, only
 // on the store and, for create, on the target probe (bounded by connect_timeout).
 #include <string>
+#include <variant>
 
 #include "nlohmann/json.hpp"
 #include "task/task_manager.h"
@@ -19,8 +20,24 @@ class CdcHandler {
     nlohmann::json envelope;   // {"code":..., "message"/"data":...}
     std::string request_type;  // for metrics; "unknown" if the body had none we know
   };
-  // `method` is the HTTP method; anything but POST answers 405.
+  // `method` is the HTTP method; anything but POST answers 405. Same as Execute(Parse(...)).
   Reply Handle(const std::string& method, const std::string& body);
+
+  // A parsed body: its request_type ("" if none) and request_data (null if none).
+  struct Request {
+    std::string type;
+    nlohmann::json data;
+  };
+  // Checks the method and parses the body (cheap, never waits); an error is the Reply to send.
+  std::variant<Request, Reply> Parse(const std::string& method, const std::string& body) const;
+  // Runs the request (may wait on the store or, for create, the target probe).
+  Reply Execute(const Request& req);
+
+  // get, list, position, verify: allowed to a read-only token.
+  static bool IsReadOnly(const std::string& type);
+  // create, delete, pause, resume: may wait (store writes, the target probe, replicator
+  // start/stop); run apart from the quick ones.
+  static bool IsSlow(const std::string& type);
 
   // The request types in the order upstream's message lists them.
   static const char* const kTypes[];

@@ -11,6 +11,9 @@ int HandleCode(const Status& s) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kAlreadyExists:
     case StatusCode::kOutOfRange:
+    // The target refused the token the request carries (create's probe): the client's to fix.
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
       return 400;
     default:
       return 500;

@@ -22,7 +22,9 @@ enum class Stage {
 };
 
 // 400 for client errors (InvalidArgument, NotFound, FailedPrecondition, AlreadyExists,
-// OutOfRange), 500 for everything else. Ok maps to 200.
+// OutOfRange, and Unauthenticated/PermissionDenied: the target refused the request's token or
+// its permissions), 500 for everything else. Ok maps to 200. The API's own tokens never get
+// here: they are answered 401/403 before any handler (api/authenticator.h).
 int HandleCode(const Status& s);
 
 nlohmann::json OkEnvelope(nlohmann::json data);

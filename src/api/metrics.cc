@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "common/hybrid_time.h"
+
 namespace cdc::api {
 namespace {
 
@@ -44,7 +46,7 @@ std::string Metrics::Render(
        [](const task::ChannelLag& c) { return c.lag_ms; }},
       {"milvus_cdc_channel_checkpoint_time_ms", "Unix ms of the channel's stored checkpoint.",
        [](const task::ChannelLag& c) {
-         return c.checkpoint_ts ? static_cast<int64_t>(c.checkpoint_ts >> 18) : int64_t{-1};
+         return c.checkpoint_ts ? HybridToMs(c.checkpoint_ts) : int64_t{-1};
        }},
   };
   for (const auto& g : gauges) {
@@ -75,6 +77,25 @@ std::string Metrics::Render(
   for (const auto& [k, n] : by_code_) {
     out << "milvus_cdc_request_code_total{request_type=\"" << Esc(k.first) << "\",code=\""
         << k.second << "\"} " << n << "\n";
+  }
+  return out.str();
+}
+
+void Metrics::CountRejected(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++rejected_[reason];
+}
+
+std::string Metrics::RenderApi(size_t open_connections) const {
+  std::ostringstream out;
+  out << "# HELP milvus_cdc_api_connections Open connections to the HTTP API.\n"
+      << "# TYPE milvus_cdc_api_connections gauge\n"
+      << "milvus_cdc_api_connections " << open_connections << "\n"
+      << "# HELP milvus_cdc_api_rejected_total Clients the HTTP API turned away, by reason.\n"
+      << "# TYPE milvus_cdc_api_rejected_total counter\n";
+  std::lock_guard lock(mu_);
+  for (const auto& [reason, n] : rejected_) {
+    out << "milvus_cdc_api_rejected_total{reason=\"" << Esc(reason) << "\"} " << n << "\n";
   }
   return out.str();
 }

@@ -8,6 +8,10 @@
 //   milvus_cdc_channel_lag_messages{task_id,channel}   gauge (ours; unknown lags are left out)
 //   milvus_cdc_channel_lag_ms{task_id,channel}         gauge (ours)
 //   milvus_cdc_channel_checkpoint_time_ms{task_id,channel}  gauge (ours; unix ms)
+//   milvus_cdc_api_connections                          gauge (ours; open HTTP connections)
+//   milvus_cdc_api_rejected_total{reason}               counter (ours; connection_limit,
+//     header_timeout, body_timeout, too_large, bad_request, busy, unauthorized, forbidden,
+//     rate_limited)
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,10 +31,16 @@ class Metrics {
   std::string Render(const std::map<std::string, int>& tasks_by_state,
                      const std::map<std::string, std::vector<task::ChannelLag>>& lags = {}) const;
 
+  // Records a client turned away by the HTTP layer, by reason (see the list above).
+  void CountRejected(const std::string& reason);
+  // The HTTP layer's metrics: open connections and the rejections so far.
+  std::string RenderApi(size_t open_connections) const;
+
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, long long> by_status_;
   std::map<std::pair<std::string, int>, long long> by_code_;
+  std::map<std::string, long long> rejected_;
 };
 
 }  // namespace cdc::api

@@ -46,6 +46,7 @@ Status ReadMeta(YamlReader& r, MetaStoreConfig* m, std::vector<std::string>* w) 
   RETURN_IF_ERROR(WithSub(r, "etcd", [&](YamlReader& s) { return ReadEtcd(s, &m->etcd, w); }));
   RETURN_IF_ERROR(r.Str("mysqlSourceUrl", &m->mysql_source_url, /*secret=*/true));
   RETURN_IF_ERROR(r.Str("rootPath", &m->root_path));
+  RETURN_IF_ERROR(r.Str("secretKeyFile", &m->secret_key_file));
   RETURN_IF_ERROR(WithSub(r, "sqlite", [&](YamlReader& s) {
     RETURN_IF_ERROR(s.Str("path", &m->sqlite_path));
     s.CollectUnknown(w);
@@ -98,6 +99,57 @@ Status ReadSource(YamlReader& r, SourceConfig* s, std::vector<std::string>* w) {
   return OkStatus();
 }
 
+Status ReadApi(YamlReader& r, ApiConfig* a, std::vector<std::string>* w) {
+  constexpr int kHour = 3600 * 1000;
+  RETURN_IF_ERROR(r.Int("headerTimeoutMs", &a->header_timeout_ms, 1, kHour));
+  RETURN_IF_ERROR(r.Int("bodyTimeoutMs", &a->body_timeout_ms, 1, kHour));
+  RETURN_IF_ERROR(r.Int("idleTimeoutMs", &a->idle_timeout_ms, 1, kHour));
+  RETURN_IF_ERROR(r.Int("maxConnections", &a->max_connections, 1, 1 << 20));
+  RETURN_IF_ERROR(r.Int("maxBodyBytes", &a->max_body_bytes, 1024, 1 << 30));
+  RETURN_IF_ERROR(r.Int("handlerThreads", &a->handler_threads, 1, 256));
+  RETURN_IF_ERROR(r.Int("readThreads", &a->read_threads, 1, 256));
+  RETURN_IF_ERROR(r.Int("queueLimit", &a->queue_limit, 1, 1 << 20));
+  RETURN_IF_ERROR(WithSub(r, "auth", [&](YamlReader& s) {
+    RETURN_IF_ERROR(s.StrList("adminTokenHashes", &a->auth.admin_token_hashes));
+    RETURN_IF_ERROR(s.StrList("readTokenHashes", &a->auth.read_token_hashes));
+    RETURN_IF_ERROR(s.Str("tokenFile", &a->auth.token_file));
+    RETURN_IF_ERROR(s.Int("maxFailuresPerMinute", &a->auth.max_failures_per_minute, 1, 1 << 20));
+    s.CollectUnknown(w);
+    return OkStatus();
+  }));
+  RETURN_IF_ERROR(WithSub(r, "tls", [&](YamlReader& s) {
+    RETURN_IF_ERROR(s.Str("certPath", &a->tls.cert_path));
+    RETURN_IF_ERROR(s.Str("keyPath", &a->tls.key_path));
+    s.CollectUnknown(w);
+    return OkStatus();
+  }));
+  r.CollectUnknown(w);
+  return OkStatus();
+}
+
+// A token hash must be 64 hex characters; stored lower-case.
+Status ValidateHashes(std::vector<std::string>& hashes, const std::string& key) {
+  for (auto& h : hashes) {
+    for (auto& ch : h) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (h.size() != 64 || h.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return InvalidArgumentError("config key " + key +
+                                  ": an entry is not a sha256 hex digest (64 characters 0-9a-f); "
+                                  "compute it with: printf %s \"$TOKEN\" | sha256sum");
+    }
+  }
+  return OkStatus();
+}
+
+Status ValidateApi(ApiConfig& a) {
+  RETURN_IF_ERROR(ValidateHashes(a.auth.admin_token_hashes, "api.auth.adminTokenHashes"));
+  RETURN_IF_ERROR(ValidateHashes(a.auth.read_token_hashes, "api.auth.readTokenHashes"));
+  if (a.tls.cert_path.empty() != a.tls.key_path.empty()) {
+    return InvalidArgumentError(
+        "config keys api.tls.certPath and api.tls.keyPath: set both (HTTPS) or neither (HTTP)");
+  }
+  return OkStatus();
+}
+
 Status ReadTop(YamlReader& r, Config* c) {
   auto* w = &c->warnings;
   RETURN_IF_ERROR(r.Str("address", &c->address));
@@ -130,6 +182,7 @@ Status ReadTop(YamlReader& r, Config* c) {
       WithSub(r, "metaStoreConfig", [&](YamlReader& s) { return ReadMeta(s, &c->meta_store, w); }));
   RETURN_IF_ERROR(
       WithSub(r, "sourceConfig", [&](YamlReader& s) { return ReadSource(s, &c->source, w); }));
+  RETURN_IF_ERROR(WithSub(r, "api", [&](YamlReader& s) { return ReadApi(s, &c->api, w); }));
   r.CollectUnknown(w);
   return OkStatus();
 }
@@ -209,7 +262,7 @@ Status Validate(Config& c) {
                            "the source's replicate channel, "
                            "{msgChannel.chanNamePrefix.cluster}-replicate-msg, e.g. "
                            "by-dev-replicate-msg"));
-  return OkStatus();
+  return ValidateApi(c.api);
 }
 
 }  // namespace

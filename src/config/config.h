@@ -67,6 +67,37 @@ struct PackerConfig {
   int memory_limit = 4096;        // memoryLimit, MB
 };
 
+// api.auth (ours): bearer tokens for the HTTP API. Off while no token hash is configured.
+// Hashes are lower-case sha256 hex of the token (`printf %s "$TOKEN" | sha256sum`).
+struct ApiAuthConfig {
+  std::vector<std::string> admin_token_hashes;  // adminTokenHashes: every request
+  std::vector<std::string> read_token_hashes;   // readTokenHashes: get, list, position, metrics
+  std::string token_file;  // tokenFile: lines "admin <hash>" / "read <hash>", '#' comments
+  int max_failures_per_minute = 10;  // maxFailuresPerMinute: per client IP, then 429 for 60 s
+};
+
+// api.tls (ours): HTTPS for the API when both paths are set (TLS 1.2 or newer).
+struct ApiTlsConfig {
+  std::string cert_path;  // certPath: PEM certificate chain
+  std::string key_path;   // keyPath: PEM private key
+};
+
+// api (ours): limits of the HTTP listener (see docs/api.md "Limits").
+struct ApiConfig {
+  int header_timeout_ms = 10000;  // headerTimeoutMs: request line + headers (and TLS
+                                  // handshake) of a request must arrive within it
+  int body_timeout_ms = 30000;    // bodyTimeoutMs: the body after the headers; also
+                                  // the time to send an answer
+  int idle_timeout_ms = 60000;    // idleTimeoutMs: a kept-alive connection without a request
+  int max_connections = 1024;     // maxConnections: more are answered 503 and closed
+  int max_body_bytes = 16 << 20;  // maxBodyBytes: larger bodies are answered 413
+  int handler_threads = 4;        // handlerThreads: create, delete, pause, resume
+  int read_threads = 2;           // readThreads: parsing, get, list, position, metrics, ...
+  int queue_limit = 256;          // queueLimit: waiting requests per pool, then 503
+  ApiAuthConfig auth;             // auth
+  ApiTlsConfig tls;               // tls
+};
+
 struct MetaStoreConfig {
   std::string store_type = "sqlite";  // storeType: sqlite | etcd | mysql (| memory: tests)
   std::string sqlite_path = "data/cdc-meta.db";  // sqlite.path (ours)
@@ -74,6 +105,10 @@ struct MetaStoreConfig {
   std::vector<std::string> etcd_endpoints;  // etcdEndpoints (deprecated: wins over etcd.address)
   std::string mysql_source_url;          // mysqlSourceUrl: user:pass@tcp(host:port)/db?charset=utf8
   std::string root_path = "cdc-by-dev";  // rootPath: key prefix isolating servers sharing a store
+  // secretKeyFile (ours): a file with a 256-bit key (64 hex characters). Set = target tokens,
+  // passwords and Kafka SASL credentials in stored tasks are encrypted (AES-256-GCM); unset =
+  // plain upstream JSON. See docs/security.md.
+  std::string secret_key_file;
 
   // etcd settings after the deprecated etcdEndpoints fallback (upstream
   // GetEtcdServerConfigFromMetaConfig).
@@ -115,6 +150,7 @@ struct Config {
   PackerConfig packer;                   // packer
   MetaStoreConfig meta_store;            // metaStoreConfig
   SourceConfig source;                   // sourceConfig
+  ApiConfig api;                         // api (ours)
 
   // Non-fatal findings (unknown keys), one line each, safe to log.
   std::vector<std::string> warnings;

@@ -1,10 +1,13 @@
 #include "server/app.h"
 
+#include <optional>
+
 #include "meta/factory.h"
 #include "replicate/replicator.h"
 #include "source/broker_factory.h"
 #include "spdlog/spdlog.h"
 #include "target/readiness_probe.h"
+#include "task/sealed_store.h"
 
 namespace cdc::server {
 namespace {
@@ -99,11 +102,48 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   return o;
 }
 
+// Secrets at rest: checks the stored tasks against metaStoreConfig.secretKeyFile (or its
+// absence) and, with a key, wraps the store so task secrets are sealed on every write.
+Status SealStore(const config::Config& c, std::unique_ptr<meta::Store>* store) {
+  const std::string& path = c.meta_store.secret_key_file;
+  std::optional<crypto::AesKey> key;
+  if (!path.empty()) {
+    auto loaded = crypto::LoadKeyFile(path);
+    if (!loaded.ok()) return Annotate(loaded.status(), "config key metaStoreConfig.secretKeyFile");
+    key = std::move(*loaded);
+  }
+  RETURN_IF_ERROR(task::PrepareStoredSecrets(store->get(), key ? &*key : nullptr, path));
+  if (key) *store = std::make_unique<task::SealedStore>(std::move(*store), *key, path);
+  return OkStatus();
+}
+
+// The HTTP API's limits, tokens and TLS from the `api` section.
+api::ServerOptions ApiOptionsFrom(const config::Config& c) {
+  const auto& a = c.api;
+  api::ServerOptions o;
+  o.listener.header_timeout = std::chrono::milliseconds(a.header_timeout_ms);
+  o.listener.body_timeout = std::chrono::milliseconds(a.body_timeout_ms);
+  o.listener.idle_timeout = std::chrono::milliseconds(a.idle_timeout_ms);
+  o.listener.max_connections = static_cast<size_t>(a.max_connections);
+  o.listener.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
+  o.listener.tls_cert_path = a.tls.cert_path;
+  o.listener.tls_key_path = a.tls.key_path;
+  o.read_threads = a.read_threads;
+  o.slow_threads = a.handler_threads;
+  o.queue_limit = static_cast<size_t>(a.queue_limit);
+  o.auth.admin_hashes = a.auth.admin_token_hashes;
+  o.auth.read_hashes = a.auth.read_token_hashes;
+  o.auth.token_file = a.auth.token_file;
+  o.auth.max_failures_per_minute = a.auth.max_failures_per_minute;
+  return o;
+}
+
 }  // namespace
 
 Status App::Start() {
   ASSIGN_OR_RETURN(store_, OpenStore(config_));
   spdlog::info("meta store: {}", store_->Describe());
+  RETURN_IF_ERROR(SealStore(config_, &store_));
   auto ropts = ReplicatorOptionsFrom(config_);
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
@@ -117,7 +157,7 @@ Status App::Start() {
   tasks_ = std::make_unique<task::TaskManager>(store_.get(), replicator_.get(), probe_.get(),
                                                std::move(opts));
   RETURN_IF_ERROR(Annotate(tasks_->Recover(), "load tasks from " + store_->Describe()));
-  api_ = std::make_unique<api::Server>(tasks_.get());
+  api_ = std::make_unique<api::Server>(tasks_.get(), ApiOptionsFrom(config_));
   RETURN_IF_ERROR(api_->Start(config_.ListenHost(), config_.ListenPort()));
   return OkStatus();
 }

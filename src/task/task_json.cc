@@ -422,4 +422,107 @@ Result<bool> DecodeBoolField(const json& data, const std::string& key) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kSealedPrefix = "cdc-sealed:v1:";
+
+// The secret fields of a stored document, as paths of keys.
+const std::vector<std::vector<std::string>>& SecretPaths() {
+  static const std::vector<std::vector<std::string>> kPaths = {
+      {"MilvusConnectParam", "username"},
+      {"MilvusConnectParam", "password"},
+      {"MilvusConnectParam", "token"},
+      {"KafkaConnectParam", "sasl", "username"},
+      {"KafkaConnectParam", "sasl", "password"}};
+  return kPaths;
+}
+
+std::string PathName(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& k : path) out += (out.empty() ? "" : ".") + k;
+  return out;
+}
+
+// The string at `path`, or nullptr if absent, not a string or empty.
+json* SecretAt(json& doc, const std::vector<std::string>& path) {
+  json* cur = &doc;
+  for (const auto& k : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(k);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur->is_string() && !cur->get_ref<const std::string&>().empty() ? cur : nullptr;
+}
+
+bool IsSealed(const json& v) {
+  return v.get_ref<const std::string&>().rfind(kSealedPrefix, 0) == 0;
+}
+
+// "<TaskID>/<field path>": binds a sealed value to its place.
+std::string Aad(const json& doc, const std::vector<std::string>& path) {
+  std::string id = doc.is_object() && doc.value("TaskID", json()).is_string()
+                       ? doc["TaskID"].get<std::string>()
+                       : "";
+  return id + "/" + PathName(path);
+}
+
+std::string TaskName(const json& doc) {
+  return "task " + (doc.is_object() ? doc.value("TaskID", std::string("?")) : std::string("?"));
+}
+
+}  // namespace
+
+Result<json> SealSecrets(json doc, const crypto::AesKey& key) {
+  for (const auto& path : SecretPaths()) {
+    json* v = SecretAt(doc, path);
+    if (!v || IsSealed(*v)) continue;
+    ASSIGN_OR_RETURN(std::string sealed,
+                     crypto::Seal(key, v->get_ref<const std::string&>(), Aad(doc, path)));
+    *v = std::string(kSealedPrefix) + key.id + ":" + crypto::Base64Encode(sealed);
+  }
+  return doc;
+}
+
+Result<json> OpenSecrets(json doc, const crypto::AesKey* key) {
+  for (const auto& path : SecretPaths()) {
+    json* v = SecretAt(doc, path);
+    if (!v || !IsSealed(*v)) continue;
+    std::string_view text = v->get_ref<const std::string&>();
+    text.remove_prefix(kSealedPrefix.size());
+    const std::string where = TaskName(doc) + ": " + PathName(path);
+    auto colon = text.find(':');
+    if (colon == std::string_view::npos) {
+      return absl::DataLossError(where + " is not a well-formed sealed value");
+    }
+    std::string key_id(text.substr(0, colon));
+    if (!key) {
+      return FailedPreconditionError(where + " is encrypted (key " + key_id +
+                                     ") and no secret key is configured");
+    }
+    if (key_id != key->id) {
+      return absl::DataLossError(where + " was encrypted with key " + key_id +
+                                 ", the configured key is " + key->id);
+    }
+    auto raw = crypto::Base64Decode(text.substr(colon + 1));
+    if (!raw.ok()) return absl::DataLossError(where + " is not a well-formed sealed value");
+    auto plain = crypto::Open(*key, *raw, Aad(doc, path));
+    if (!plain.ok()) {
+      return absl::DataLossError(where + " does not decrypt with key " + key->id +
+                                 " (altered, or moved from another task or field)");
+    }
+    *v = std::move(*plain);
+  }
+  return doc;
+}
+
+SecretCounts CountSecrets(const json& doc) {
+  SecretCounts c;
+  json copy = doc;
+  for (const auto& path : SecretPaths()) {
+    if (json* v = SecretAt(copy, path)) ++(IsSealed(*v) ? c.sealed : c.plain);
+  }
+  return c;
+}
+
 }  // namespace cdc::task

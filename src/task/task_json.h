@@ -4,6 +4,7 @@
 // type; values are never echoed (they may be tokens).
 #include <string>
 
+#include "common/crypto.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
 #include "task/replicator.h"
@@ -14,6 +15,24 @@ namespace cdc::task {
 // Upstream TaskInfo layout (Go field names, State as int) plus CreateTime/StateTime.
 nlohmann::json ToStoredJson(const TaskInfo& t);
 Result<TaskInfo> FromStoredJson(const std::string& text);
+
+// Secrets at rest (docs/security.md). In a stored document (ToStoredJson), the secret fields
+// MilvusConnectParam.{username,password,token} and KafkaConnectParam.sasl.{username,password}
+// may be sealed: the string "cdc-sealed:v1:<key id>:<base64 of nonce|ciphertext|tag>"
+// (AES-256-GCM, authenticated data "<TaskID>/<field path>", so a value cannot be moved to
+// another task or field). Everything else stays the upstream layout.
+//   SealSecrets: seals every plain, non-empty secret field; sealed ones are kept.
+//   OpenSecrets: opens every sealed field. With no key, a sealed field is FailedPrecondition;
+//     a value sealed with another key (its key id differs) or altered is DataLoss. Messages
+//     name the task, the field and the key ids, never a value.
+//   SecretCounts: how many secret fields are plain and how many sealed.
+Result<nlohmann::json> SealSecrets(nlohmann::json doc, const crypto::AesKey& key);
+Result<nlohmann::json> OpenSecrets(nlohmann::json doc, const crypto::AesKey* key);
+struct SecretCounts {
+  int plain = 0;
+  int sealed = 0;
+};
+SecretCounts CountSecrets(const nlohmann::json& doc);
 
 // The get/list Task view with username/password/token and Kafka SASL credentials removed.
 nlohmann::json ToApiJson(const TaskInfo& t);

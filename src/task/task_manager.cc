@@ -168,7 +168,9 @@ Result<std::string> TaskManager::Create(const CreateRequest& req) {
   creating_.erase(t.task_id);
   if (!fixed.ok()) {
     (void)store_->DeleteTask(t.task_id);
-    return Status(fixed.code(),
+    const bool refused = fixed.code() == StatusCode::kUnauthenticated ||
+                         fixed.code() == StatusCode::kPermissionDenied;
+    return Status(refused ? StatusCode::kInternal : fixed.code(),
                   "fail to fix the start of the task: " + std::string(fixed.message()));
   }
   if (!req.task_id.empty() && tasks_.count(req.task_id)) return req.task_id;

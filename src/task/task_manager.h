@@ -54,7 +54,10 @@ class TaskManager : public TaskEvents {
   // cannot be read; undecodable task documents are skipped with an error log.
   Status Recover();
   // Validates, checks duplicates and the task limit, probes the target, stores and starts the
-  // task. Returns its id. An existing task_id is returned as is (idempotent).
+  // task. Returns its id. An existing task_id is returned as is (idempotent). The probe's
+  // kUnauthenticated/kPermissionDenied (the target refused the request's token) pass through;
+  // the same from the server's own source while the start is fixed become kInternal (the
+  // server's configuration, not the request, is wrong).
   Result<std::string> Create(const CreateRequest& req);
   Status Delete(const std::string& task_id, bool ignore_not_found);
   Status Pause(const std::string& task_id);

@@ -82,8 +82,8 @@ def create_task(url, target_addr, source_prefix, collections=("*",)):
 
 def source_mq_config(stack):
     """The sourceConfig lines of the source's queue: pulsar (upstream keys; milvus-cdc reads
-    Pulsar when pulsar.address is set) or kafka."""
-    if stack["source_mq"] == "pulsar":
+    Pulsar when pulsar.address is set) or kafka (also when the stack names no queue)."""
+    if stack.get("source_mq", "kafka") == "pulsar":
         web_host, web_port = stack["pulsar_web"].split("://", 1)[-1].rsplit(":", 1)
         return f"""  pulsar:
     address: {stack["pulsar"]}
@@ -100,7 +100,7 @@ def source_mq_config(stack):
 
 def write_config(path, port, stack, meta_root):
     """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and the source's
-    queue (stack["source_mq"])."""
+    queue (stack["source_mq"], default kafka)."""
     etcd = stack["etcd"]
     text = f"""address: 127.0.0.1:{port}
 maxTaskNum: 100

@@ -170,16 +170,17 @@ def _task_ids(cdc_server):
     return {t["task_id"] for t in cdc_server.post("list")["data"]["tasks"]}
 
 
-def _refused(cdc_server, stack, param, names, *expected):
-    """create with `param` fails within its connect timeout (plus margin), stores no task, and
-    the message names the target and holds each of `expected`."""
+def _refused(cdc_server, stack, param, names, *expected, code=500):
+    """create with `param` fails with `code` (400: the target refused the token) within its
+    connect timeout (plus margin), stores no task, and the message names the target and holds
+    each of `expected`."""
     before = _task_ids(cdc_server)
     param = {**param, "connect_timeout": CONNECT_TIMEOUT}
     t0 = time.monotonic()
     resp = _create(cdc_server, stack, param, names("refused"))
     took = time.monotonic() - t0
     message = resp.get("message", "")
-    assert resp.get("code") == 500, resp
+    assert resp.get("code") == code, resp
     assert message.startswith("fail to handle the create request"), resp
     target = param["uri"].split("://", 1)[1]
     assert f"milvus target {target}" in message, resp
@@ -209,11 +210,11 @@ def test_wrong_server_name_is_refused_at_create(cdc_server, stack, tls_targets, 
 
 def test_wrong_or_missing_token_is_refused_at_create(cdc_server, stack, tls_targets, names):
     _refused(cdc_server, stack, _one_way(tls_targets, token="root:wrong"), names, "GetVersion",
-             "auth check failure", "check the token in milvus_connect_param")
+             "auth check failure", "check the token in milvus_connect_param", code=400)
     _refused(cdc_server, stack, _one_way(tls_targets, token=""), names,
-             "missing authorization", "check the token in milvus_connect_param")
+             "missing authorization", "check the token in milvus_connect_param", code=400)
     _refused(cdc_server, stack, _mutual(tls_targets) | {"token": "root:wrong"}, names,
-             "check the token in milvus_connect_param")
+             "check the token in milvus_connect_param", code=400)
 
 
 def test_missing_or_foreign_client_certificate_is_refused_at_create(cdc_server, stack,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,6 +29,38 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   close(fd);
   return ntohs(a.sin_port);
+}
+
+std::string FreshTempDir(const std::string& prefix, const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  auto dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+             (prefix + "-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+namespace {
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+}  // namespace
+
+bool HasLiveSource() { return !Env("CDC_TEST_ETCD").empty() && !Env("CDC_TEST_KAFKA").empty(); }
+
+std::string SourceYaml() {
+  if (!HasLiveSource()) {
+    const std::string dead = "127.0.0.1:" + std::to_string(FreePort());
+    return "sourceConfig:\n  replicateChan: by-dev-replicate-msg\n  etcd:\n    address: [" + dead +
+           "]\n  kafka:\n    address: " + dead + "\n";
+  }
+  // Own names: neither a Milvus source's catalog nor its channels on a shared etcd/Kafka.
+  // The same for a whole test process, so a restart with another config finds its channels.
+  const std::string own = "cdc-api-" + std::to_string(::getpid());
+  return "sourceConfig:\n  replicateChan: " + own +
+         "-replicate-msg\n  etcd:\n    address: [http://" + Env("CDC_TEST_ETCD") +
+         "]\n    rootPath: " + own + "\n  kafka:\n    address: " + Env("CDC_TEST_KAFKA") + "\n";
 }
 
 CdcProcess::CdcProcess(std::string dir) : dir_(std::move(dir)) {
@@ -113,20 +146,35 @@ void CdcProcess::Kill() {
   pid_ = -1;
 }
 
-std::pair<int, std::string> CdcProcess::Request(const std::string& method, const std::string& path,
-                                                const std::string& body) {
-  httplib::Client cli("127.0.0.1", port_);
+namespace {
+
+template <typename Client>
+httplib::Result Send(Client& cli, const std::string& method, const std::string& path,
+                     const std::string& body) {
   cli.set_connection_timeout(2);
   cli.set_read_timeout(30);
-  auto send = [&]() {
-    if (method == "POST") return cli.Post(path.c_str(), body, "application/json");
-    if (method == "PUT") return cli.Put(path.c_str(), body, "application/json");
-    if (method == "DELETE") return cli.Delete(path.c_str());
-    return cli.Get(path.c_str());
+  if (method == "POST") return cli.Post(path.c_str(), body, "application/json");
+  if (method == "PUT") return cli.Put(path.c_str(), body, "application/json");
+  if (method == "DELETE") return cli.Delete(path.c_str());
+  return cli.Get(path.c_str());
+}
+
+}  // namespace
+
+std::pair<int, std::string> CdcProcess::Request(const std::string& method, const std::string& path,
+                                                const std::string& body) {
+  auto answer = [](const httplib::Result& r) -> std::pair<int, std::string> {
+    if (!r) return {-1, httplib::to_string(r.error())};
+    return {r->status, r->body};
   };
-  httplib::Result r = send();
-  if (!r) return {-1, httplib::to_string(r.error())};
-  return {r->status, r->body};
+  if (tls_ca_.empty()) {
+    httplib::Client cli("127.0.0.1", port_);
+    return answer(Send(cli, method, path, body));
+  }
+  httplib::SSLClient cli("127.0.0.1", port_);
+  cli.set_ca_cert_path(tls_ca_.c_str());
+  cli.enable_server_certificate_verification(true);
+  return answer(Send(cli, method, path, body));
 }
 
 nlohmann::json CdcProcess::Call(const std::string& type, const nlohmann::json& data) {

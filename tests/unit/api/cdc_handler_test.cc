@@ -170,6 +170,29 @@ TEST_F(CdcHandlerTest, ErrorCases) {
               500, "http://down:1");
 }
 
+TEST_F(CdcHandlerTest, ATargetRefusingTheTokenIsTheClientsError) {
+  // The probe's answer for a wrong token or missing privileges: 400 like any bad request, the
+  // target's words kept, nothing stored.
+  for (const Status& refused :
+       {Status(StatusCode::kUnauthenticated, "target milvus http://t:19530 refused the token"),
+        Status(StatusCode::kPermissionDenied, "target milvus http://t:19530: no privilege")}) {
+    probe_.answer = refused;
+    ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                                {"collection_infos", {{{"name", "c1"}}}}}),
+                400, "fail to handle the create request, error: " + std::string(refused.message()));
+    EXPECT_EQ(Call("list", nullptr)["data"]["tasks"], json::array());
+  }
+  // The server's own source refusing its credentials while create fixes the start is not the
+  // client's to fix: 500.
+  probe_.answer = OkStatus();
+  replicator_.fix_start_status =
+      Status(StatusCode::kUnauthenticated, "source etcd 127.0.0.1:2379: invalid password");
+  ExpectError(Call("create", {{"milvus_connect_param", {{"uri", "http://t:19530"}}},
+                              {"collection_infos", {{{"name", "c1"}}}}}),
+              500, "source etcd 127.0.0.1:2379: invalid password");
+  EXPECT_EQ(Call("list", nullptr)["data"]["tasks"], json::array());
+}
+
 TEST_F(CdcHandlerTest, PositionView) {
   std::string id = Create("c1");
   meta::PositionRecord row;
@@ -267,6 +290,35 @@ TEST_F(CdcHandlerTest, RequestsAreLoggedAtDebugWithoutSecrets) {
   for (const char* secret : {"Secret", "Hunter2", "alice", "Sasl-Pass", "Broken"}) {
     EXPECT_THAT(text, ::testing::Not(HasSubstr(secret))) << text;
   }
+}
+
+TEST_F(CdcHandlerTest, ParseThenExecuteIsHandle) {
+  auto parsed = handler_->Parse("POST", R"({"request_type":"list","request_data":{"x":1}})");
+  auto* req = std::get_if<CdcHandler::Request>(&parsed);
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(req->type, "list");
+  EXPECT_EQ(req->data, json({{"x", 1}}));
+  EXPECT_EQ(handler_->Execute(*req).envelope, Post(R"({"request_type":"list"})"));
+  // Errors that need no handler come back from Parse as the reply.
+  auto bad = handler_->Parse("GET", "");
+  ASSERT_NE(std::get_if<CdcHandler::Reply>(&bad), nullptr);
+  EXPECT_EQ(std::get<CdcHandler::Reply>(bad).envelope["code"], 405);
+  auto broken = handler_->Parse("POST", "{");
+  ASSERT_NE(std::get_if<CdcHandler::Reply>(&broken), nullptr);
+  EXPECT_EQ(std::get<CdcHandler::Reply>(broken).envelope["code"], 400);
+}
+
+TEST(CdcHandlerRolesTest, ReadOnlyAndSlowTypes) {
+  for (const char* t : {"get", "list", "position", "verify"}) {
+    EXPECT_TRUE(CdcHandler::IsReadOnly(t)) << t;
+    EXPECT_FALSE(CdcHandler::IsSlow(t)) << t;
+  }
+  for (const char* t : {"create", "delete", "pause", "resume"}) {
+    EXPECT_FALSE(CdcHandler::IsReadOnly(t)) << t;
+    EXPECT_TRUE(CdcHandler::IsSlow(t)) << t;
+  }
+  EXPECT_FALSE(CdcHandler::IsReadOnly("maintenance"));
+  EXPECT_FALSE(CdcHandler::IsSlow("maintenance"));
 }
 
 TEST(MaskSecretsTest, MasksSecretKeysAtAnyDepth) {

@@ -11,6 +11,8 @@ TEST(EnvelopeTest, CodesByStatus) {
   EXPECT_EQ(HandleCode(NotFoundError("x")), 400);
   EXPECT_EQ(HandleCode(FailedPreconditionError("x")), 400);
   EXPECT_EQ(HandleCode(AlreadyExistsError("x")), 400);
+  EXPECT_EQ(HandleCode(Status(StatusCode::kUnauthenticated, "x")), 400);
+  EXPECT_EQ(HandleCode(Status(StatusCode::kPermissionDenied, "x")), 400);
   EXPECT_EQ(HandleCode(ResourceExhaustedError("x")), 500);
   EXPECT_EQ(HandleCode(UnavailableError("x")), 500);
   EXPECT_EQ(HandleCode(InternalError("x")), 500);

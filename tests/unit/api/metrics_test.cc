@@ -42,5 +42,18 @@ TEST(MetricsTest, RendersLagPerTaskAndChannelLeavingOutUnknown) {
   EXPECT_THAT(text, ::testing::Not(HasSubstr("channel=\"dml_1\"")));
 }
 
+TEST(MetricsTest, RendersApiConnectionsAndRejections) {
+  Metrics m;
+  m.CountRejected("connection_limit");
+  m.CountRejected("connection_limit");
+  m.CountRejected("unauthorized");
+  std::string text = m.RenderApi(7);
+  EXPECT_THAT(text,
+              HasSubstr("# TYPE milvus_cdc_api_connections gauge\nmilvus_cdc_api_connections 7\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE milvus_cdc_api_rejected_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_api_rejected_total{reason=\"connection_limit\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_api_rejected_total{reason=\"unauthorized\"} 1\n"));
+}
+
 }  // namespace
 }  // namespace cdc::api

@@ -269,5 +269,67 @@ TEST(ConfigTest, ShippedConfigLoads) {
   EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
 }
 
+TEST(ConfigTest, ApiDefaults) {
+  auto c = LoadString(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->api.header_timeout_ms, 10000);
+  EXPECT_EQ(c->api.body_timeout_ms, 30000);
+  EXPECT_EQ(c->api.idle_timeout_ms, 60000);
+  EXPECT_EQ(c->api.max_connections, 1024);
+  EXPECT_EQ(c->api.max_body_bytes, 16 << 20);
+  EXPECT_EQ(c->api.handler_threads, 4);
+  EXPECT_EQ(c->api.read_threads, 2);
+  EXPECT_EQ(c->api.queue_limit, 256);
+  EXPECT_TRUE(c->api.auth.admin_token_hashes.empty());
+  EXPECT_EQ(c->api.auth.max_failures_per_minute, 10);
+  EXPECT_TRUE(c->api.tls.cert_path.empty());
+  EXPECT_TRUE(c->meta_store.secret_key_file.empty());
+}
+
+TEST(ConfigTest, ApiKeysAreRead) {
+  const std::string hash(64, 'A');
+  auto c = Load(
+      "api:\n  headerTimeoutMs: 1500\n  bodyTimeoutMs: 2500\n  idleTimeoutMs: 3500\n"
+      "  maxConnections: 50\n  maxBodyBytes: 4096\n  handlerThreads: 3\n"
+      "  readThreads: 1\n  queueLimit: 7\n"
+      "  auth:\n    adminTokenHashes: [" +
+      hash + "]\n    readTokenHashes: " + hash +
+      "\n    tokenFile: /etc/cdc/tokens\n    maxFailuresPerMinute: 3\n"
+      "  tls:\n    certPath: c.pem\n    keyPath: k.pem\n"
+      "metaStoreConfig:\n  secretKeyFile: /etc/cdc/key\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->api.header_timeout_ms, 1500);
+  EXPECT_EQ(c->api.body_timeout_ms, 2500);
+  EXPECT_EQ(c->api.idle_timeout_ms, 3500);
+  EXPECT_EQ(c->api.max_connections, 50);
+  EXPECT_EQ(c->api.max_body_bytes, 4096);
+  EXPECT_EQ(c->api.handler_threads, 3);
+  EXPECT_EQ(c->api.read_threads, 1);
+  EXPECT_EQ(c->api.queue_limit, 7);
+  EXPECT_EQ(c->api.auth.admin_token_hashes, std::vector<std::string>{std::string(64, 'a')});
+  EXPECT_EQ(c->api.auth.read_token_hashes, std::vector<std::string>{std::string(64, 'a')});
+  EXPECT_EQ(c->api.auth.token_file, "/etc/cdc/tokens");
+  EXPECT_EQ(c->api.auth.max_failures_per_minute, 3);
+  EXPECT_EQ(c->api.tls.cert_path, "c.pem");
+  EXPECT_EQ(c->api.tls.key_path, "k.pem");
+  EXPECT_EQ(c->meta_store.secret_key_file, "/etc/cdc/key");
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+}
+
+TEST(ConfigTest, ApiBadValuesNameTheKey) {
+  ExpectInvalid(Load("api:\n  headerTimeoutMs: 0\n"), "api.headerTimeoutMs");
+  ExpectInvalid(Load("api:\n  maxConnections: lots\n"), "api.maxConnections");
+  ExpectInvalid(Load("api:\n  auth:\n    adminTokenHashes: [s3cret-token]\n"),
+                "api.auth.adminTokenHashes: an entry is not a sha256 hex digest");
+  auto r = Load("api:\n  auth:\n    readTokenHashes: [s3cret-token]\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), Not(HasSubstr("s3cret")));
+  ExpectInvalid(Load("api:\n  tls:\n    certPath: c.pem\n"), "set both (HTTPS) or neither");
+  auto w = Load("api:\n  timeout: 5\n");
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->warnings.size(), 1u);
+  EXPECT_THAT(w->warnings[0], HasSubstr("api.timeout"));
+}
+
 }  // namespace
 }  // namespace cdc::config

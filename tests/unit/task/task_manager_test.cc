@@ -242,6 +242,9 @@ TEST_F(TaskManagerTest, CreateFailsAndKeepsNothingWhenTheStartCannotBeFixed) {
   auto stored = store_.ListTasks();
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(stored->empty());
+  // The source refusing the server's credentials is the server's error, not the request's.
+  replicator_.fix_start_status = Status(StatusCode::kPermissionDenied, "source etcd: no access");
+  ExpectCode(m->Create(Req()).status(), StatusCode::kInternal, "source etcd: no access");
 }
 
 // A meta store that refuses task writes while `down` is set.
