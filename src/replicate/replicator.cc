@@ -221,13 +221,16 @@ std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_
 
 task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   PipelineHealth h;
+  uint64_t applied = 0;
   {
     std::lock_guard l(mu_);
     auto it = pipelines_.find(task_id);
     if (it == pipelines_.end()) return {};
     h = it->second->Health();
+    applied = it->second->applied_ts();
   }
   task::TaskHealth out;
+  out.applied_ts = applied;
   for (const auto& c : h.collections)
     out.collections.push_back({c.name, c.state, c.reason, c.since_ms});
   for (const auto& s : h.initial_sync)
