@@ -51,7 +51,7 @@ class VerifierTest : public ::testing::Test {
     env.target = &target_;
     env.applied_ts = [this]() -> Result<uint64_t> {
       if (!running_) return FailedPreconditionError("task t1 is not running");
-      return applied_ ? applied_() : source_.ts;
+      return applied_ ? applied_() : source_.ts.load();
     };
     env.sleep = [this](std::chrono::milliseconds d) {
       slept_ += d;
@@ -294,7 +294,7 @@ TEST_F(VerifierTest, ATaskThatStaysBehindIsAnErrorNamingTheLag) {
 TEST_F(VerifierTest, WaitsForTheTaskToApplyTheSourceRead) {
   Both("c1", 10);
   int polls = 0;
-  applied_ = [&] { return ++polls < 5 ? uint64_t{0} : source_.ts; };
+  applied_ = [&] { return ++polls < 5 ? uint64_t{0} : source_.ts.load(); };
   EXPECT_EQ(Run("c1").verdict, Verdict::kEqual);
   EXPECT_GE(slept_.count(), 400);  // 4 polls of 100 ms before the first read
 }

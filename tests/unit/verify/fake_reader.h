@@ -3,7 +3,9 @@
 // collections with rows {key, partition, n (Int64), vec (FloatVector dim 2), $meta (JSON)} and
 // just the queries verify makes (key ranges and `in` lists from target/primary_key.h, "" with
 // a limit, count(*)). Queries answer the smallest keys first, as Milvus does with a limit.
-// Tests change the data between calls through before_query. Not thread-safe.
+// Tests change the data between calls through before_query. Calls from several threads are
+// safe as long as nothing changes the collections meanwhile.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -40,8 +42,8 @@ class FakeReader final : public target::MilvusReader {
   std::map<std::string, FakeCollection> collections;
   // Called before every Query (after the call is counted), e.g. to write "concurrently".
   std::function<void(const target::QueryRequest&)> before_query;
-  int queries = 0;
-  uint64_t ts = 1000;  // AllocTimestamp's last answer
+  std::atomic<int> queries{0};
+  std::atomic<uint64_t> ts{1000};  // AllocTimestamp's last answer
   bool alloc_unimplemented = false;
 
   std::string Describe() const override { return "fake " + name_; }
