@@ -8,6 +8,8 @@
 #include "api/request_log.h"
 #include "spdlog/spdlog.h"
 #include "task/task_json.h"
+#include "verify/verifier.h"
+#include "verify/verify_json.h"
 
 namespace cdc::api {
 
@@ -33,7 +35,7 @@ Result<json> ParseBody(const std::string& body) {
 }  // namespace
 
 const char* const CdcHandler::kTypes[] = {"create",   "delete", "pause",       "resume", "get",
-                                          "position", "list",   "maintenance", nullptr};
+                                          "position", "list",   "maintenance", "verify", nullptr};
 
 CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::string& body) {
   if (method != "POST") {
@@ -81,7 +83,8 @@ CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::strin
       {"create", &CdcHandler::Create}, {"delete", &CdcHandler::Delete},
       {"pause", &CdcHandler::Pause},   {"resume", &CdcHandler::Resume},
       {"get", &CdcHandler::Get},       {"position", &CdcHandler::Position},
-      {"list", &CdcHandler::List},     {"maintenance", &CdcHandler::Maintenance}};
+      {"list", &CdcHandler::List},     {"maintenance", &CdcHandler::Maintenance},
+      {"verify", &CdcHandler::Verify}};
   for (const auto& [name, fn] : kTable) {
     if (type != name) continue;
     Result<json> out = (this->*fn)(data);
@@ -143,6 +146,9 @@ Result<json> CdcHandler::Get(const json& data) {
   json view = task::ToApiJson(t);
   view["channels"] = task::LagJson(tasks_->Lag(id));  // ours: checkpoint and lag per channel
   task::AddHealthJson(tasks_->Health(id), &view);     // ours: collections set aside, skips
+  if (verifier_ != nullptr) {
+    if (auto v = verifier_->Get(id); v.ok()) view["verify"] = verify::JobSummaryJson(*v);
+  }
   // Upstream answers under "task"; its usage doc shows "Task": give both.
   return json{{"task", view}, {"Task", view}};
 }
@@ -174,6 +180,25 @@ Result<json> CdcHandler::Maintenance(const json& data) {
         "'params' expected type 'map[string]interface {}', got unconvertible type"));
   }
   return json{{"State", RunMaintenance(op, params)}};
+}
+
+// Starts a verify of the task (or answers the one running), or with "action": "status" only
+// answers the running or last one; "wait": true waits for it up to wait_seconds.
+Result<json> CdcHandler::Verify(const json& data) {
+  ASSIGN_OR_RETURN(verify::VerifyApiRequest req, Decoded(verify::DecodeVerifyRequest(data)));
+  const std::string& id = req.request.task_id;
+  if (id.empty()) return InvalidArgumentError("task_id is empty");
+  if (verifier_ == nullptr) {
+    return FailedPreconditionError("this server cannot verify (no verifier configured)");
+  }
+  Result<verify::JobView> job =
+      req.status_only ? verifier_->Get(id) : verifier_->Start(req.request);
+  RETURN_IF_ERROR(job.status());
+  if (req.wait && job->state == verify::JobState::kRunning) {
+    job = verifier_->Wait(id, req.wait_for);
+    RETURN_IF_ERROR(job.status());
+  }
+  return json{{"verify", verify::JobJson(*job)}};
 }
 
 }  // namespace cdc::api

@@ -8,6 +8,10 @@
 #include "nlohmann/json.hpp"
 #include "task/task_manager.h"
 
+namespace cdc::verify {
+class Verifier;
+}
+
 namespace cdc::api {
 
 class CdcHandler {
@@ -22,8 +26,12 @@ class CdcHandler {
   // `method` is the HTTP method; anything but POST answers 405.
   Reply Handle(const std::string& method, const std::string& body);
 
-  // The request types in the order upstream's message lists them.
+  // The request types in the order upstream's message lists them (then ours: verify).
   static const char* const kTypes[];
+
+  // Serves `verify` (and the `verify` summary in `get`); borrowed, set before serving. Without
+  // it, verify answers that this server cannot verify.
+  void set_verifier(verify::Verifier* verifier) { verifier_ = verifier; }
 
  private:
   Result<nlohmann::json> Create(const nlohmann::json& data);
@@ -34,8 +42,10 @@ class CdcHandler {
   Result<nlohmann::json> List(const nlohmann::json& data);
   Result<nlohmann::json> Position(const nlohmann::json& data);
   Result<nlohmann::json> Maintenance(const nlohmann::json& data);
+  Result<nlohmann::json> Verify(const nlohmann::json& data);
 
   task::TaskManager* tasks_;
+  verify::Verifier* verifier_ = nullptr;
 };
 
 }  // namespace cdc::api

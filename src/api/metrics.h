@@ -8,13 +8,21 @@
 //   milvus_cdc_channel_lag_messages{task_id,channel}   gauge (ours; unknown lags are left out)
 //   milvus_cdc_channel_lag_ms{task_id,channel}         gauge (ours)
 //   milvus_cdc_channel_checkpoint_time_ms{task_id,channel}  gauge (ours; unix ms)
+//   milvus_cdc_verify_equal{task_id,collection}        gauge (ours): the last verify of the
+//     collection, 1 equal, 0 differs, -1 not decided (unsettled, incomplete, error)
+//   milvus_cdc_verify_time_ms{task_id,collection}      gauge (ours; unix ms that verify ended)
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "task/replicator.h"
+
+namespace cdc::verify {
+class Verifier;
+}
 
 namespace cdc::api {
 
@@ -27,10 +35,16 @@ class Metrics {
   std::string Render(const std::map<std::string, int>& tasks_by_state,
                      const std::map<std::string, std::vector<task::ChannelLag>>& lags = {}) const;
 
+  // Where the verify gauges come from; borrowed, set before serving (none: not rendered).
+  void set_verifier(const verify::Verifier* verifier) { verifier_ = verifier; }
+
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, long long> by_status_;
   std::map<std::pair<std::string, int>, long long> by_code_;
+  const verify::Verifier* verifier_ = nullptr;
+
+  void RenderVerify(std::ostream& out) const;
 };
 
 }  // namespace cdc::api

@@ -32,6 +32,10 @@ class Server {
   int port() const { return port_; }
   void Stop();
 
+  // The /cdc handler and the metrics, to wire optional services (verify) before Start.
+  CdcHandler& handler() { return handler_; }
+  Metrics& metrics() { return metrics_; }
+
  private:
   task::TaskManager* tasks_;
   CdcHandler handler_;

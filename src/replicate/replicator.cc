@@ -83,6 +83,13 @@ ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::str
   };
 }
 
+Selection TaskSelection(const task::TaskInfo& task) {
+  std::vector<std::string> include;
+  for (const auto& name : task.FullCollectionNames())
+    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
+  return Selection(include, task.exclude_collections);
+}
+
 MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store)
     : options_(std::move(options)),
       store_(store),
@@ -148,10 +155,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   }
   PipelineOptions o;
   o.task_id = task.task_id;
-  std::vector<std::string> include;
-  for (const auto& name : task.FullCollectionNames())
-    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
-  o.selection = Selection(include, task.exclude_collections);
+  o.selection = TaskSelection(task);
   o.replicate_channel =
       task.rpc_channel.name.empty() ? options_.replicate_chan : task.rpc_channel.name;
   o.task_start_ts = MsToHybrid(task.create_time_ms);

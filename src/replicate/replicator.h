@@ -53,6 +53,11 @@ struct ReplicatorOptions {
 ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
                                 std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog);
 
+// The collections a task replicates: its collection_infos / db_collections ("*" of database
+// default meaning every database) minus the names other tasks own. The pipeline's rule; verify
+// uses it too.
+Selection TaskSelection(const task::TaskInfo& task);
+
 class MilvusReplicator final : public task::Replicator {
  public:
   MilvusReplicator(ReplicatorOptions options, meta::Store* store);

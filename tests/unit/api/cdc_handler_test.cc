@@ -110,7 +110,7 @@ TEST_F(CdcHandlerTest, ErrorCases) {
               "request_data must be a JSON object");
   ExpectError(Post(R"({"request_type":"frobnicate"})"), 400,
               "invalid 'request_type' param, can be set [create delete pause resume get "
-              "position list maintenance]");
+              "position list maintenance verify]");
   ExpectError(Post("{}"), 400, "invalid 'request_type' param");
   ExpectError(Call("create", {{"milvus_connect_param", {{"connect_timeout", "x"}}}}), 500,
               "fail to decode the create request, error: "
