@@ -1,6 +1,7 @@
 #include "verify/collection_verifier.h"
 
 #include <algorithm>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -138,26 +139,31 @@ Status CollectionVerifier::CompareKeys() {
 }
 
 Status CollectionVerifier::ScanPartition(const std::string& partition) {
-  target::PkPagerOptions o;
-  o.db = db_;
-  o.collection = collection_;
-  o.pk_field = pk_field_;
-  if (!partition.empty()) o.partition_names = {partition};
-  o.page_size = options_.page_size;
-  o.consistency = ReadConsistency::Strong();
-  target::PkPager pager(env_.source, o);
   std::optional<PrimaryKey> after;
-  while (!pager.done()) {
-    ASSIGN_OR_RETURN(target::PkPage page, pager.Next());
+  while (true) {
+    RETURN_IF_ERROR(CatchUp());
+    target::PkPage source, target;
+    RETURN_IF_ERROR(ReadBoth<target::PkPage>([&] { return Page(*env_.source, partition, after); },
+                                             [&] { return Page(*env_.target, partition, after); },
+                                             &source, &target));
+    // Each full page covers the keys up to its last one, a last page every key above: the
+    // range both pages cover ends at the smaller last key of a full page.
     Range range;
     range.partition = partition;
     range.after = after;
-    if (!page.last) range.upto = page.keys.back();
-    if (!page.keys.empty()) after = page.keys.back();
-    TakeSample(page.keys);
-    result_.keys_compared += static_cast<int64_t>(page.keys.size());
+    for (const auto* page : {&source, &target}) {
+      if (!page->last && (!range.upto || page->keys.back() < *range.upto))
+        range.upto = page->keys.back();
+    }
+    for (auto* page : {&source, &target}) {
+      if (range.upto) {
+        std::erase_if(page->keys, [&range](const PrimaryKey& k) { return *range.upto < k; });
+      }
+    }
+    TakeSample(source.keys);
+    result_.keys_compared += static_cast<int64_t>(source.keys.size());
     ++result_.ranges;
-    RETURN_IF_ERROR(CompareRange(&range, page.keys));
+    SetRange(&range, source.keys, target.keys);
     if (!range.last.empty()) {
       if (suspects_.size() < options_.max_suspect_ranges) {
         suspects_.push_back(ranges_.size());
@@ -165,25 +171,23 @@ Status CollectionVerifier::ScanPartition(const std::string& partition) {
         ++suspects_dropped_;
       }
     }
+    const bool done = !range.upto;
+    after = range.upto;
     ranges_.push_back(std::move(range));
     progress_.keys_compared = result_.keys_compared;
     progress_.ranges = result_.ranges;
     progress_.ranges_differing = static_cast<int64_t>(suspects_.size()) + suspects_dropped_;
     Report("keys");
+    if (done) return OkStatus();
   }
-  return OkStatus();
 }
 
-Status CollectionVerifier::CompareRange(Range* range, const std::vector<PrimaryKey>& source_keys) {
-  ASSIGN_OR_RETURN(uint64_t ts, SourceTime());
-  RETURN_IF_ERROR(WaitApplied(ts));
-  ASSIGN_OR_RETURN(RangeRead target, ReadRange(*env_.target, *range, ReadConsistency::AtLeast(ts)));
-  result_.read_ts = ts;
+void CollectionVerifier::SetRange(Range* range, const std::vector<PrimaryKey>& source_keys,
+                                  const std::vector<PrimaryKey>& target_keys) {
   range->source_digest = KeyDigest(source_keys);
-  range->target_digest = KeyDigest(target.keys);
-  range->last = DiffSortedKeys(source_keys, target.keys, kMaxDiffsPerRange);
+  range->target_digest = KeyDigest(target_keys);
+  range->last = DiffSortedKeys(source_keys, target_keys, kMaxDiffsPerRange);
   for (auto& d : range->last) d.partition = range->partition;
-  return OkStatus();
 }
 
 Status CollectionVerifier::Recheck() {
@@ -196,8 +200,12 @@ Status CollectionVerifier::RecheckRange(Range* range) {
   range->confirmed = range->last;
   for (int round = 0; round < options_.rechecks && !range->confirmed.empty(); ++round) {
     RETURN_IF_ERROR(Pause(options_.recheck_delay));
-    ASSIGN_OR_RETURN(RangeRead source, ReadRange(*env_.source, *range, ReadConsistency::Strong()));
-    RETURN_IF_ERROR(CompareRange(range, source.keys));
+    RETURN_IF_ERROR(CatchUp());
+    RangeRead source, target;
+    RETURN_IF_ERROR(ReadBoth<RangeRead>([&] { return ReadRange(*env_.source, *range); },
+                                        [&] { return ReadRange(*env_.target, *range); }, &source,
+                                        &target));
+    SetRange(range, source.keys, target.keys);
     range->confirmed = Persisting(range->confirmed, range->last);
   }
   return OkStatus();
@@ -218,11 +226,11 @@ Status CollectionVerifier::CompareValues() {
       q.collection = collection_;
       q.expr = target::InExpr(pk_field_, keys);
       q.output_fields = {"*"};
-      ASSIGN_OR_RETURN(auto source, env_.source->Query(q));
-      ASSIGN_OR_RETURN(uint64_t ts, SourceTime());
-      RETURN_IF_ERROR(WaitApplied(ts));
-      q.consistency = ReadConsistency::AtLeast(ts);
-      ASSIGN_OR_RETURN(auto target, env_.target->Query(q));
+      RETURN_IF_ERROR(CatchUp());
+      target::QueryResult source, target;
+      RETURN_IF_ERROR(ReadBoth<target::QueryResult>([&] { return env_.source->Query(q); },
+                                                    [&] { return env_.target->Query(q); }, &source,
+                                                    &target));
       ASSIGN_OR_RETURN(auto diffs, CompareRows(source, target, pk_field_, kMaxDiffsPerRange));
       // A sampled key on one side only is the key scan's to find (and re-check).
       std::erase_if(diffs, [](const KeyDiff& d) { return d.kind != KeyDiffKind::kValuesDiffer; });
@@ -246,12 +254,13 @@ Status CollectionVerifier::CompareCount() {
   std::vector<int64_t> gaps;
   for (int read = 0; read <= (first ? 0 : options_.rechecks); ++read) {
     if (!first) RETURN_IF_ERROR(Pause(options_.recheck_delay));
-    ASSIGN_OR_RETURN(result_.source_rows,
-                     env_.source->Count(db_, collection_, "", {}, ReadConsistency::Strong()));
-    ASSIGN_OR_RETURN(uint64_t ts, SourceTime());
-    RETURN_IF_ERROR(WaitApplied(ts));
-    ASSIGN_OR_RETURN(result_.target_rows,
-                     env_.target->Count(db_, collection_, "", {}, ReadConsistency::AtLeast(ts)));
+    RETURN_IF_ERROR(CatchUp());
+    auto count = [this](target::MilvusReader& reader) {
+      return reader.Count(db_, collection_, "", {}, ReadConsistency::Strong());
+    };
+    RETURN_IF_ERROR(ReadBoth<int64_t>([&] { return count(*env_.source); },
+                                      [&] { return count(*env_.target); }, &result_.source_rows,
+                                      &result_.target_rows));
     gaps.push_back(result_.target_rows - result_.source_rows);
     if (gaps.back() == 0) break;
   }
@@ -268,11 +277,14 @@ Status CollectionVerifier::CompareCount() {
     count_unsettled_ = true;  // the gap moved from read to read: rows are being written
     return OkStatus();
   }
+  const bool keys_differ = std::any_of(suspects_.begin(), suspects_.end(),
+                                       [this](size_t i) { return !ranges_[i].confirmed.empty(); });
   result_.differences.push_back(
-      {"row_count",
-       absl::StrCat(result_.source_rows, " on the source, ", result_.target_rows,
-                    " on the target, the same gap in ", gaps.size(), " reads",
-                    gaps.back() > 0 ? " (rows stored twice under one key on the target?)" : "")});
+      {"row_count", absl::StrCat(result_.source_rows, " on the source, ", result_.target_rows,
+                                 " on the target, the same gap in ", gaps.size(), " reads",
+                                 gaps.back() > 0 && !keys_differ
+                                     ? " while the keys are equal: rows stored twice under one key"
+                                     : "")});
   return OkStatus();
 }
 
@@ -308,17 +320,22 @@ Status CollectionVerifier::Finish() {
   } else if (result_.ranges_unsettled > 0 || values_unsettled_ || count_unsettled_) {
     result_.verdict = Verdict::kUnsettled;
     std::vector<std::string> what;
-    if (result_.ranges_unsettled > 0)
-      what.push_back(absl::StrCat(result_.ranges_unsettled, " key ranges"));
+    const int64_t rechecked = result_.ranges_unsettled - suspects_dropped_;
+    if (rechecked > 0)
+      what.push_back(absl::StrCat(rechecked, rechecked == 1 ? " key range" : " key ranges"));
     if (values_unsettled_) what.push_back("sampled rows");
     if (count_unsettled_) what.push_back("count(*)");
-    result_.message = absl::StrCat("the source kept changing while it was read (",
-                                   absl::StrJoin(what, ", "), " differed in other keys in each of ",
-                                   options_.rechecks + 1, " reads, no key every time",
-                                   suspects_dropped_ > 0 ? "; ranges beyond the re-check "
-                                                           "limit were not re-checked"
-                                                         : "",
-                                   "); verify again when writes pause");
+    if (!what.empty()) {
+      result_.message = absl::StrCat(
+          "the source kept changing while it was read: ", absl::StrJoin(what, ", "),
+          " differed in each of ", options_.rechecks + 1, " reads, never in the same keys; ");
+    }
+    if (suspects_dropped_ > 0) {
+      absl::StrAppend(&result_.message, suspects_dropped_,
+                      " more differing key ranges were not re-checked (more than ",
+                      options_.max_suspect_ranges, "); ");
+    }
+    absl::StrAppend(&result_.message, "verify again when writes pause");
   } else {
     result_.verdict = Verdict::kEqual;
   }
@@ -333,6 +350,27 @@ Result<uint64_t> CollectionVerifier::SourceTime() {
     alloc_ts_ = false;  // an older source: the local clock (assumed in sync with the source's)
   }
   return env_.local_ts();
+}
+
+Status CollectionVerifier::CatchUp() {
+  ASSIGN_OR_RETURN(uint64_t ts, SourceTime());
+  RETURN_IF_ERROR(WaitApplied(ts));
+  result_.read_ts = ts;
+  return OkStatus();
+}
+
+Result<target::PkPage> CollectionVerifier::Page(target::MilvusReader& reader,
+                                                const std::string& partition,
+                                                const std::optional<PrimaryKey>& after) {
+  target::PkPagerOptions o;
+  o.db = db_;
+  o.collection = collection_;
+  o.pk_field = pk_field_;
+  if (!partition.empty()) o.partition_names = {partition};
+  o.page_size = options_.page_size;
+  o.after = after;
+  o.consistency = ReadConsistency::Strong();
+  return target::PkPager(&reader, o).Next();
 }
 
 Status CollectionVerifier::WaitApplied(uint64_t ts) {
@@ -358,8 +396,7 @@ Status CollectionVerifier::Pause(std::chrono::milliseconds d) {
 }
 
 Result<CollectionVerifier::RangeRead> CollectionVerifier::ReadRange(target::MilvusReader& reader,
-                                                                    const Range& range,
-                                                                    ReadConsistency consistency) {
+                                                                    const Range& range) {
   target::PkPagerOptions o;
   o.db = db_;
   o.collection = collection_;
@@ -367,7 +404,7 @@ Result<CollectionVerifier::RangeRead> CollectionVerifier::ReadRange(target::Milv
   if (!range.partition.empty()) o.partition_names = {range.partition};
   o.after = range.after;
   o.upto = range.upto;
-  o.consistency = consistency;
+  o.consistency = ReadConsistency::Strong();
   target::PkPager pager(&reader, o);
   RangeRead out;
   while (!pager.done()) {

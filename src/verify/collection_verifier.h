@@ -3,32 +3,37 @@
 // the target, at points both have passed, and says `equal` or what differs.
 //
 // Milvus 2.3 reads at the begin ts of each query (no time travel, target/milvus_reader.h), so
-// the two sides can never be read at one ts. Every comparison therefore reads the source first
-// (Strong), takes a ts of the source's TSO right after it (AllocTimestamp: newer than the
-// source read), waits until the task has applied the source up to that ts (its applied ts,
-// TaskHealth::applied_ts) and then reads the target with that ts as its guarantee ts. The
-// target then holds everything the source read held, plus what the source wrote in between
-// (milliseconds). A difference is thus only a suspect: its range is read again (both sides,
-// same order) `rechecks` times, and only a key that differs the same way in every read is
-// reported; a range that differs each time in other keys is `unsettled` (the source keeps
-// writing there). docs/verify.md has the whole argument.
+// the two sides are never read at one chosen ts. Each comparison therefore (1) takes a ts of
+// the source's TSO (AllocTimestamp: the source's present), (2) waits until the task has
+// applied the source up to it (TaskHealth::applied_ts; bounded by catch_up_timeout), then (3)
+// reads both sides at the same moment (two threads), Strong: the source at its own begin ts,
+// the target at its own begin ts, which a Strong read on a replication target serves only
+// once the replicated time ticks passed it, i.e. once the task applied the source up to that
+// moment. With the two clocks in step both reads see one point in time, give or take the
+// milliseconds between the two requests (plus the skew of the clocks). A difference is thus a
+// suspect only: its range is read again (both sides, same way) `rechecks` times, and only a
+// key that differs the same way in every read is reported; a range that differs each time in
+// other keys is `unsettled` (the source keeps writing there). docs/verify.md has the argument.
 //
-// Steps: metadata (CompareMeta; re-read until equal or settle_timeout), then per partition
-// (the whole collection for a partition-key one) the keys in ranges of page_size source keys:
-// a digest per range on each side, the differing keys of suspect ranges, re-checks; the field
-// values of a sample of rows (every n-th key, re-checked likewise); count(*) on both sides
-// (rows stored twice under one key show only there).
+// Steps: metadata (CompareMeta; re-read until equal or settle_timeout), count(*), then per
+// partition (the whole collection for a partition-key one) the keys in ranges: both sides'
+// next page_size keys, compared up to the smaller last key of a full page (digest per range,
+// the differing keys of suspect ranges, re-checks); the field values of a sample of rows
+// (every n-th key, re-checked likewise); count(*) again if it differed (rows stored twice under
+// one key show only there).
 //
 // Not thread-safe: one verifier per collection, run on one thread. Run() never throws; errors
 // end in Verdict::kError with the reason.
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "target/milvus_reader.h"
+#include "target/pk_pager.h"
 #include "target/primary_key.h"
 #include "verify/meta_diff.h"
 #include "verify/result.h"
@@ -68,6 +73,9 @@ struct VerifyEnv {
   // The local clock as a hybrid ts; used only when the source has no AllocTimestamp.
   std::function<uint64_t()> local_ts;
   std::function<void(const VerifyProgress&)> on_progress;  // optional
+  // Read source and target at the same moment (two threads); false: the source first, then the
+  // target (deterministic, for tests of one thread's fakes).
+  bool concurrent_reads = true;
 };
 
 class CollectionVerifier {
@@ -97,7 +105,9 @@ class CollectionVerifier {
   Status CompareMetadata();
   Status CompareKeys();
   Status ScanPartition(const std::string& partition);
-  Status CompareRange(Range* range, const std::vector<target::PrimaryKey>& source_keys);
+  // Digests and differences of one read of the range on both sides.
+  void SetRange(Range* range, const std::vector<target::PrimaryKey>& source_keys,
+                const std::vector<target::PrimaryKey>& target_keys);
   Status Recheck();
   Status RecheckRange(Range* range);
   Status CompareValues();
@@ -106,9 +116,32 @@ class CollectionVerifier {
 
   Result<uint64_t> SourceTime();
   Status WaitApplied(uint64_t ts);
+  // Waits until the task has applied the source up to its present (a ts of the source's TSO).
+  Status CatchUp();
   Status Pause(std::chrono::milliseconds d);
-  Result<RangeRead> ReadRange(target::MilvusReader& reader, const Range& range,
-                              target::ReadConsistency consistency);
+  // The next page_size keys after `after` of one side (Strong).
+  Result<target::PkPage> Page(target::MilvusReader& reader, const std::string& partition,
+                              const std::optional<target::PrimaryKey>& after);
+  // Every key of the range on one side (Strong), up to twice the query window.
+  Result<RangeRead> ReadRange(target::MilvusReader& reader, const Range& range);
+  // The source read here and the target read on a second thread at the same moment (one after
+  // the other, source first, without env_.concurrent_reads).
+  template <typename T, typename SourceRead, typename TargetRead>
+  Status ReadBoth(SourceRead source_read, TargetRead target_read, T* source, T* target) {
+    if (!env_.concurrent_reads) {
+      ASSIGN_OR_RETURN(*source, source_read());
+      ASSIGN_OR_RETURN(*target, target_read());
+      return OkStatus();
+    }
+    auto pending = std::async(std::launch::async, target_read);
+    Result<T> s = source_read();
+    Result<T> t = pending.get();
+    RETURN_IF_ERROR(s.status());
+    RETURN_IF_ERROR(t.status());
+    *source = std::move(*s);
+    *target = std::move(*t);
+    return OkStatus();
+  }
   void TakeSample(const std::vector<target::PrimaryKey>& keys);
   void Report(const std::string& phase);
   std::vector<std::string> ScanPartitions() const;

@@ -59,6 +59,7 @@ class VerifierTest : public ::testing::Test {
     };
     env.local_ts = [] { return uint64_t{5000}; };
     env.on_progress = [this](const VerifyProgress& p) { phases_.push_back(p.phase); };
+    env.concurrent_reads = concurrent_;
     return CollectionVerifier(env, options_, "default", name, note_).Run();
   }
 
@@ -66,6 +67,7 @@ class VerifierTest : public ::testing::Test {
   VerifyOptions options_;
   std::function<uint64_t()> applied_;  // default: caught up with every source read
   bool running_ = true;
+  bool concurrent_ = false;  // the fakes are changed by hooks: one thread
   int cancel_after_ = -1;
   std::chrono::milliseconds slept_{0};
   std::vector<std::string> phases_;
@@ -123,7 +125,8 @@ TEST_F(VerifierTest, FirstDifferingKeysInOrderUpToTheLimit) {
   EXPECT_EQ(r.keys[2].key, K(302));
   ASSERT_FALSE(r.differences.empty());
   EXPECT_EQ(r.differences.back().aspect, "row_count");
-  EXPECT_THAT(r.differences.back().detail, HasSubstr("1000 on the source, 900 on the target"));
+  EXPECT_EQ(r.differences.back().detail,
+            "1000 on the source, 900 on the target, the same gap in 3 reads");
 }
 
 TEST_F(VerifierTest, AWriteBetweenTheTwoReadsIsNotADifference) {
@@ -208,7 +211,7 @@ TEST_F(VerifierTest, RowsStoredTwiceShowInCountOnly) {
   ASSERT_EQ(r.differences.size(), 1u);
   EXPECT_EQ(r.differences[0].aspect, "row_count");
   EXPECT_THAT(r.differences[0].detail, HasSubstr("200 on the source, 203 on the target"));
-  EXPECT_THAT(r.differences[0].detail, HasSubstr("stored twice"));
+  EXPECT_THAT(r.differences[0].detail, HasSubstr("while the keys are equal: rows stored twice"));
 }
 
 TEST_F(VerifierTest, ACountGapThatMovesIsUnsettled) {
@@ -326,6 +329,51 @@ TEST_F(VerifierTest, NoteIsKept) {
   Both("c1", 1);
   note_ = "set aside: the target refused it";
   EXPECT_EQ(Run("c1").note, "set aside: the target refused it");
+}
+
+}  // namespace
+}  // namespace cdc::verify
+
+namespace cdc::verify {
+namespace {
+
+TEST_F(VerifierTest, BothSidesReadAtOnceOnTwoThreads) {
+  concurrent_ = true;
+  Both("c1", 1000, {"_default", "p1"});
+  target_.collections["c1"].rows.erase(K(640));
+  auto r = Run("c1");
+  EXPECT_EQ(r.verdict, Verdict::kDiffers);
+  ASSERT_EQ(r.keys.size(), 1u);
+  EXPECT_EQ(r.keys[0].key, K(640));
+  EXPECT_EQ(r.keys[0].partition, "_default");
+  EXPECT_EQ(r.keys_compared, 1000);
+}
+
+}  // namespace
+}  // namespace cdc::verify
+
+namespace cdc::verify {
+namespace {
+
+TEST_F(VerifierTest, RangesBeyondTheRecheckLimitAreNotConfirmed) {
+  Both("c1", 1000);
+  target_.collections["c1"].rows.erase(K(50));
+  target_.collections["c1"].rows.erase(K(650));
+  options_.max_suspect_ranges = 1;
+  auto r = Run("c1");
+  EXPECT_EQ(r.verdict, Verdict::kDiffers);  // the first range, re-checked
+  ASSERT_EQ(r.keys.size(), 1u);
+  EXPECT_EQ(r.keys[0].key, K(50));
+  EXPECT_EQ(r.ranges_differing, 1);
+  EXPECT_EQ(r.ranges_unsettled, 1);
+  target_.collections["c1"].rows[K(50)] = source_.collections["c1"].rows[K(50)];
+  r = Run("c1");
+  EXPECT_EQ(r.verdict, Verdict::kDiffers);  // the count differs the same way three times
+  options_.max_suspect_ranges = 0;
+  target_.collections["c1"].extra_count = 1;  // count(*) equal again
+  r = Run("c1");
+  EXPECT_EQ(r.verdict, Verdict::kUnsettled);
+  EXPECT_THAT(r.message, HasSubstr("1 more differing key ranges were not re-checked"));
 }
 
 }  // namespace
