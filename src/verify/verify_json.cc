@@ -1,40 +1,26 @@
 #include "verify/verify_json.h"
 
 #include "absl/strings/str_cat.h"
+#include "task/task_json.h"
 
 namespace cdc::verify {
 namespace {
 
 using json = nlohmann::json;
 
+// Go's names of JSON types, as upstream's decoder words a wrong type (task/task_json.h).
 std::string TypeName(const json& v) {
   if (v.is_string()) return "string";
   if (v.is_boolean()) return "bool";
-  if (v.is_number()) return "number";
-  if (v.is_array()) return "array";
-  if (v.is_object()) return "object";
-  return "null";
+  if (v.is_number()) return "float64";
+  if (v.is_array()) return "[]interface {}";
+  if (v.is_object()) return "map[string]interface {}";
+  return "invalid";
 }
 
 Status WrongType(const std::string& key, const std::string& want, const json& v) {
-  return InvalidArgumentError(
-      absl::StrCat("'", key, "' expected type '", want, "', got ", TypeName(v)));
-}
-
-Status GetString(const json& data, const char* key, std::string* out) {
-  auto it = data.find(key);
-  if (it == data.end() || it->is_null()) return OkStatus();
-  if (!it->is_string()) return WrongType(key, "string", *it);
-  *out = it->get<std::string>();
-  return OkStatus();
-}
-
-Status GetBool(const json& data, const char* key, bool* out) {
-  auto it = data.find(key);
-  if (it == data.end() || it->is_null()) return OkStatus();
-  if (!it->is_boolean()) return WrongType(key, "bool", *it);
-  *out = it->get<bool>();
-  return OkStatus();
+  return InvalidArgumentError(absl::StrCat("'", key, "' expected type '", want,
+                                           "', got unconvertible type '", TypeName(v), "'"));
 }
 
 Status GetInt(const json& data, const char* key, int64_t min, int64_t max, int64_t* out) {
@@ -105,7 +91,7 @@ Result<VerifyApiRequest> DecodeVerifyRequest(const json& data) {
   VerifyApiRequest out;
   if (data.is_null()) return out;
   if (!data.is_object()) return WrongType("request_data", "struct", data);
-  RETURN_IF_ERROR(GetString(data, "task_id", &out.request.task_id));
+  ASSIGN_OR_RETURN(out.request.task_id, task::DecodeStringField(data, "task_id"));
   if (auto it = data.find("collections"); it != data.end() && !it->is_null()) {
     if (!it->is_array()) return WrongType("collections", "[]string", *it);
     for (const auto& c : *it) {
@@ -113,14 +99,14 @@ Result<VerifyApiRequest> DecodeVerifyRequest(const json& data) {
       out.request.collections.push_back(c.get<std::string>());
     }
   }
-  std::string action = "start";
-  RETURN_IF_ERROR(GetString(data, "action", &action));
+  ASSIGN_OR_RETURN(std::string action, task::DecodeStringField(data, "action"));
+  if (action.empty()) action = "start";
   if (action != "start" && action != "status") {
     return InvalidArgumentError("'action' must be \"start\" (the default) or \"status\", got \"" +
                                 action + "\"");
   }
   out.status_only = action == "status";
-  RETURN_IF_ERROR(GetBool(data, "wait", &out.wait));
+  ASSIGN_OR_RETURN(out.wait, task::DecodeBoolField(data, "wait"));
   int64_t wait_seconds = out.wait_for.count();
   RETURN_IF_ERROR(GetInt(data, "wait_seconds", 1, kMaxWaitSeconds, &wait_seconds));
   out.wait_for = std::chrono::seconds(wait_seconds);

@@ -9,28 +9,13 @@ import threading
 import time
 import urllib.request
 
-import pytest
 from pymilvus import (Collection, CollectionSchema, DataType, FieldSchema, Partition,
                       utility)
 from pymilvus.grpc_gen import common_pb2, milvus_pb2, msg_pb2, schema_pb2
 
 from seed import DIM, FLAT_L2, rows, schema
+from test_replication import eventually, loaded_source_collection
 from wire import milvus_stub
-
-WAIT = 120  # seconds for replication to bring a collection's rows to the target
-
-
-def eventually(check, what, timeout=WAIT):
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last is True:
-                return
-        except Exception as e:  # not there yet
-            last = e
-        time.sleep(1)
-    pytest.fail(f"{what} not seen within {timeout} s (last: {last!r})")
 
 
 def count(alias, name):
@@ -156,9 +141,7 @@ def test_verify_answers_equal_for_replicated_collections(replicating, cdc_server
 def test_verify_while_rows_are_written_never_reports_a_difference(replicating, cdc_server,
                                                                    source, target, names):
     name = names("verify_busy")
-    c = Collection(name, schema(), using=source)
-    c.create_index("vec", FLAT_L2)
-    c.load()
+    c = loaded_source_collection(source, name)
     c.insert(rows(range(2000)))
     replicated(source, target, name, 2000)
     stop, written = threading.Event(), [2000]
@@ -228,9 +211,7 @@ def inject_row(stack, name, key):
 def test_verify_names_a_row_the_source_never_had(replicating, cdc_server, stack, source,
                                                   target, names):
     name = names("verify_extra")
-    c = Collection(name, schema(), using=source)
-    c.create_index("vec", FLAT_L2)
-    c.load()
+    c = loaded_source_collection(source, name)
     c.insert(rows(range(300)))
     replicated(source, target, name, 300)
     inject_row(stack, name, 1_000_000)

@@ -92,7 +92,8 @@ TEST_F(VerifyHandlerTest, WithoutAVerifierOrTaskIdItSaysWhy) {
   r = Call("verify", {{"task_id", id}, {"wait", "yes"}});
   EXPECT_EQ(r["code"], 500);
   EXPECT_EQ(r["message"],
-            "fail to decode the verify request, error: 'wait' expected type 'bool', got string");
+            "fail to decode the verify request, error: 'wait' expected type 'bool', got "
+            "unconvertible type 'string'");
   r = Call("verify", {{"task_id", "nope"}});
   EXPECT_EQ(r["code"], 400);
   r = Call("verify", {{"task_id", id}, {"action", "status"}});

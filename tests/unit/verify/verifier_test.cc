@@ -96,10 +96,13 @@ class VerifierJobTest : public ::testing::Test {
 
 TEST_F(VerifierJobTest, RefusesWhatCannotBeVerified) {
   auto v = Make();
-  auto r = v->Start({.task_id = "nope"});
+  auto other = Request();
+  other.task_id = "nope";
+  auto r = v->Start(other);
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   tasks_.Add("paused", task::TaskState::kPaused);
-  r = v->Start({.task_id = "paused"});
+  other.task_id = "paused";
+  r = v->Start(other);
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("is Paused"));
   r = v->Start(Request({"default.not_selected"}));
@@ -238,9 +241,12 @@ TEST(VerifyJsonTest, DecodesTheRequestNamingBadKeys) {
     auto d = DecodeVerifyRequest(nlohmann::json::parse(text));
     return d.ok() ? std::string("ok") : std::string(d.status().message());
   };
-  EXPECT_EQ(bad(R"({"collections":"a.b"})"), "'collections' expected type '[]string', got string");
-  EXPECT_EQ(bad(R"({"collections":[1]})"), "'collections[]' expected type 'string', got number");
-  EXPECT_EQ(bad(R"({"wait":"yes"})"), "'wait' expected type 'bool', got string");
+  EXPECT_EQ(bad(R"({"collections":"a.b"})"),
+            "'collections' expected type '[]string', got unconvertible type 'string'");
+  EXPECT_EQ(bad(R"({"collections":[1]})"),
+            "'collections[]' expected type 'string', got unconvertible type 'float64'");
+  EXPECT_EQ(bad(R"({"wait":"yes"})"),
+            "'wait' expected type 'bool', got unconvertible type 'string'");
   EXPECT_THAT(bad(R"({"wait_seconds":600})"), HasSubstr("'wait_seconds' must be a whole number "
                                                         "from 1 to 60"));
   EXPECT_THAT(bad(R"({"action":"stop"})"), HasSubstr("'action' must be"));
