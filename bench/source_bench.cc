@@ -91,8 +91,8 @@ Row RawConsume(const std::string& brokers, const std::string& topic, int dim, si
 Row ReaderConsume(const std::string& brokers, const std::string& topic, int dim, uint64_t last_ts) {
   source::KafkaReaderOptions o;
   o.brokers = brokers;
-  o.channel = topic;
-  o.group = source::MakeGroupName("bench", topic);
+  o.reader.channel = topic;
+  o.reader.owner = "bench";
   source::KafkaChannelReader reader(o);
   auto t0 = Clock::now();
   double c0 = CpuSeconds();

@@ -19,8 +19,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "source/pulsar/consumer.h"
-#include "source/pulsar/producer.h"
+#include "mocks/pulsar_producer.h"
+#include "pulsar/consumer.h"
 #include "source/pulsar/pulsar_config.h"
 #include "source/pulsar/pulsar_reader.h"
 #include "tools/sim/scenario.h"
@@ -41,17 +41,17 @@ struct Measured {
 
 double Secs(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-Measured ConsumeOurs(const source::pulsar::ClientOptions& client, const std::string& topic,
+Measured ConsumeOurs(const cdc::pulsar::ClientOptions& client, const std::string& topic,
                      uint64_t want, uint32_t queue) {
   Measured r;
   r.client = "cpp-client";
-  source::pulsar::ConsumerOptions co;
+  cdc::pulsar::ConsumerOptions co;
   co.topic = topic;
   co.subscription = "bench-cpp-" + std::to_string(getpid());
   co.start_earliest = true;
   co.receiver_queue = queue;
   auto t0 = Clock::now();
-  auto c = source::pulsar::Consumer::Subscribe(client, co);
+  auto c = cdc::pulsar::Consumer::Subscribe(client, co);
   if (!c.ok()) {
     r.note = std::string(c.status().message());
     return r;
@@ -72,14 +72,14 @@ Measured ConsumeOurs(const source::pulsar::ClientOptions& client, const std::str
   return r;
 }
 
-Measured ConsumeReader(const source::pulsar::ClientOptions& client, const std::string& channel,
+Measured ConsumeReader(const cdc::pulsar::ClientOptions& client, const std::string& channel,
                        uint64_t end_ts, uint32_t queue) {
   Measured r;
   r.client = "cpp-reader";
   source::PulsarReaderOptions o;
   o.client = client;
-  o.channel = channel;
-  o.subscription = "bench-reader-" + std::to_string(getpid());
+  o.reader.channel = channel;
+  o.reader.owner = "bench-" + std::to_string(getpid());
   o.receiver_queue = queue;
   source::PulsarChannelReader reader(o);
   auto t0 = Clock::now();
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     std::cerr << "no Pulsar: pass --url or run scripts/e2e-env.sh up pulsar\n";
     return 2;
   }
-  source::pulsar::ClientOptions client;
+  cdc::pulsar::ClientOptions client;
   client.service_url = url;
   client.max_frame_size = 64 << 20;
 
@@ -167,14 +167,14 @@ int main(int argc, char** argv) {
   s.rows_per_insert = rows;
   s.inserts_per_tick = 10;
   const std::string channel = "cdc-bench-" + std::to_string(getpid());
-  const std::string topic = source::pulsar::MilvusTopic("public", "default", channel);
+  const std::string topic = source::PulsarTopic("public", "default", channel);
   auto payloads = sim::BuildScenario(s);
   uint64_t total_bytes = 0;
   for (const auto& p : payloads) total_bytes += p.bytes.size();
   std::cerr << "writing " << payloads.size() << " messages (" << total_bytes / 1e6 << " MB) to "
             << topic << "\n";
   {
-    auto p = source::pulsar::Producer::Create(client, topic);
+    auto p = testing::PulsarProducer::Create(client, topic);
     if (!p.ok()) {
       std::cerr << p.status() << "\n";
       return 1;

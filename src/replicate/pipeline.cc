@@ -249,8 +249,13 @@ Status Pipeline::Impl::Init() {
   }
   RETURN_IF_ERROR(checkpoints_.Load());
   RETURN_IF_ERROR(LoadSync());
-  loop_.applied = checkpoints_.Watermark();
-  applied_out_->store(std::max(applied_out_->load(), loop_.applied));
+  applied_out_->store(std::max(applied_out_->load(), checkpoints_.Watermark()));
+  // Rounds start from where the channels are read (the smallest row), not from the highest
+  // row: a collection behind the others (replayed by initial sync, set aside) catches up
+  // through them, each collection skipping what it has; ticks at or below what a target
+  // channel had are ignored by it. Holding rounds back to the highest row would buffer the
+  // whole history in memory.
+  loop_.applied = 0;
   RETURN_IF_ERROR(ddl_->Restore(checkpoints_.pending_json()));
 
   RETURN_IF_ERROR(deps_.catalog->Sync());

@@ -8,94 +8,19 @@
 #include "common/hybrid_time.h"
 #include "replicate/checkpoint.h"
 #include "replicate/checkpointer.h"
-#include "source/kafka/kafka_reader.h"
-#include "source/pulsar/pulsar_reader.h"
+#include "replicate/initial_sync.h"
+#include "replicate/start_point.h"
 #include "target/grpc_client.h"
 #include "target/task_options.h"
 
 namespace cdc::replicate {
 
-namespace {
-// Lag counting for a Pulsar source, over the broker's admin API; null for a Kafka source.
-std::shared_ptr<source::pulsar::PulsarBacklog> MakePulsarBacklog(
-    const source::pulsar::PulsarSourceSettings& s) {
-  if (s.address.empty()) return nullptr;
-  source::pulsar::AdminSettings a;
-  a.web_url = source::pulsar::AdminUrl(s.web_address, s.web_port);
-  if (auto c = source::pulsar::ClientOptionsFromSettings(s); c.ok()) a.token = c->auth_data;
-  if (!s.tenant.empty()) a.tenant = s.tenant;
-  if (!s.name_space.empty()) a.name_space = s.name_space;
-  return std::make_shared<source::pulsar::PulsarBacklog>(std::move(a));
-}
-}  // namespace
-
-ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
-                                std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog) {
-  const size_t queued_bytes = std::max<size_t>(options.read_buffer_bytes / 4, 1 << 20);
-  // librdkafka's own prefetch per consumer (queued.max.messages.kbytes): a sixteenth of the
-  // buffer, 1..16 MB (16 MB for the default 256 MB). It is held by every channel of every task
-  // however little of it the task keeps, so it sets the memory of many tasks under a backlog,
-  // and librdkafka 2.0 refetches a full queue only after a pause, so it also bounds how fast a
-  // backlog is read (bench: 30 MB/s at 4 MB, 60 MB/s at 16 MB with a 64 MB buffer). A key of the
-  // same name in the Kafka config wins.
-  const int prefetch_kbytes =
-      static_cast<int>(std::clamp<size_t>(options.read_buffer_bytes / 16 / 1024, 1024, 16384));
-  if (!options.pulsar.address.empty()) {
-    auto client = source::pulsar::ClientOptionsFromSettings(options.pulsar);
-    auto settings = options.pulsar;
-    return [client, settings, task_id, queued_bytes, pulsar_backlog](
-               const std::string& channel,
-               source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
-      if (!client.ok()) return client.status();
-      source::PulsarReaderOptions po;
-      po.client = *client;
-      if (!settings.tenant.empty()) po.tenant = settings.tenant;
-      if (!settings.name_space.empty()) po.name_space = settings.name_space;
-      po.channel = channel;
-      po.kind = kind;
-      po.subscription = source::MakeGroupName(task_id, channel);
-      po.max_queued_bytes = queued_bytes;
-      po.backlog = pulsar_backlog;
-      return std::unique_ptr<source::ChannelReader>(
-          std::make_unique<source::PulsarChannelReader>(std::move(po)));
-    };
-  }
-  auto brokers = options.kafka_brokers;
-  auto config = options.kafka_config;
-  return [brokers, config, task_id, queued_bytes, prefetch_kbytes](
-             const std::string& channel,
-             source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
-    if (brokers.empty()) {
-      return InvalidArgumentError(
-          "neither sourceConfig.pulsar.address nor sourceConfig.kafka.address is set; "
-          "milvus-cdc reads the source's channels from Pulsar or Kafka");
-    }
-    source::KafkaReaderOptions ko;
-    ko.brokers = brokers;
-    ko.channel = channel;
-    ko.kind = kind;
-    ko.group = source::MakeGroupName(task_id, channel);
-    ko.config = config;
-    ko.max_queued_bytes = queued_bytes;
-    ko.queued_max_kbytes = prefetch_kbytes;
-    return std::unique_ptr<source::ChannelReader>(
-        std::make_unique<source::KafkaChannelReader>(std::move(ko)));
-  };
-}
-
-Selection TaskSelection(const task::TaskInfo& task) {
-  std::vector<std::string> include;
-  for (const auto& name : task.FullCollectionNames())
-    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
-  return Selection(include, task.exclude_collections);
-}
-
-MilvusReplicator::MilvusReplicator(ReplicatorOptions options, meta::Store* store)
+MilvusReplicator::MilvusReplicator(ReplicatorOptions options, source::Broker* broker,
+                                   meta::Store* store)
     : options_(std::move(options)),
+      broker_(broker),
       store_(store),
       catalog_(options_.source_etcd, options_.catalog),
-      backlog_(options_.kafka_brokers, options_.kafka_config),
-      pulsar_backlog_(MakePulsarBacklog(options_.pulsar)),
       notifier_([this] { NotifierLoop(); }) {}
 
 MilvusReplicator::~MilvusReplicator() {
@@ -147,6 +72,94 @@ void MilvusReplicator::NotifierLoop() {
   }
 }
 
+Selection TaskSelection(const task::TaskInfo& task) {
+  std::vector<std::string> include;
+  for (const auto& name : task.FullCollectionNames())
+    include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
+  return Selection(include, task.exclude_collections);
+}
+
+namespace {
+
+std::string ReplicateChannelOf(const task::TaskInfo& task, const ReplicatorOptions& options) {
+  return task.rpc_channel.name.empty() ? options.replicate_chan : task.rpc_channel.name;
+}
+
+}  // namespace
+
+Status MilvusReplicator::FixStart(const task::TaskInfo& task) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.fix_start_timeout;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  SourceCatalogView view(&catalog_, options_.fix_start_timeout);
+  // Every collection created before the positions are read is in the list (its channels are
+  // read from the start), and every one created after is new to the task.
+  RETURN_IF_ERROR(Annotate(view.Sync(), "read the source catalog"));
+  ASSIGN_OR_RETURN(auto before, view.ListCollections());
+  const std::string replicate_channel = ReplicateChannelOf(task, options_);
+  const auto dml = SourceDmlChannels(replicate_channel, options_.source_channel_num, before);
+  LatestPositionsFn latest =
+      [this](
+          const std::vector<std::string>& channels,
+          std::chrono::milliseconds timeout) -> Result<std::map<std::string, source::MsgPosition>> {
+    ASSIGN_OR_RETURN(auto v, broker_->LatestPositions(channels, timeout));
+    std::map<std::string, source::MsgPosition> out;
+    for (size_t i = 0; i < v.size() && i < channels.size(); ++i) out[channels[i]] = v[i];
+    return out;
+  };
+  std::vector<SeedCollection> seeds;
+  if (task.initial_sync) {
+    ASSIGN_OR_RETURN(seeds, InitialSyncSeeds(task, before, left()));
+  }
+  Status s =
+      replicate::FixStart(store_, task.task_id, replicate_channel, dml, latest, left(), seeds);
+  if (s.ok()) {
+    spdlog::info("task {}: start fixed on {} DML channels and {}{}", task.task_id, dml.size(),
+                 replicate_channel,
+                 seeds.empty() ? "" : fmt::format(", {} collection(s) to copy", seeds.size()));
+  }
+  return s;
+}
+
+Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
+    const task::TaskInfo& task, const std::vector<CollectionMeta>& existing,
+    std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(source::Catalog * catalog, catalog_.Get());
+  const Selection selection = TaskSelection(task);
+  // Collections created after the task are read from their create message anyway.
+  const uint64_t task_ts = MsToHybrid(task.create_time_ms);
+  std::vector<SeedCollection> seeds;
+  std::vector<source::MsgPosition> firsts;  // each seed's create position per channel
+  std::vector<size_t> owner;
+  for (const auto& c : existing) {
+    if (!selection.Selected(c.db_name, c.name) || c.create_ts > task_ts) continue;
+    SeedCollection seed;
+    seed.meta = c;
+    ASSIGN_OR_RETURN(auto indexes, catalog->Indexes(c.id));
+    ASSIGN_OR_RETURN(auto load, catalog->LoadState(c.id));
+    seed.requests = SeedRequests(c, indexes, load, task_ts);
+    auto rows = catalog->EstimatedRows(c.id);
+    seed.rows_estimated = rows.ok() ? *rows : 0;
+    for (const auto& ch : c.pchannels) {
+      auto id = c.start_msg_ids.find(ch);
+      source::MsgPosition p;
+      p.set_channel_name(ch);
+      if (id != c.start_msg_ids.end()) p.set_msgid(id->second);
+      firsts.push_back(p);
+      owner.push_back(seeds.size());
+    }
+    seed.replay = !c.pchannels.empty() && c.start_msg_ids.size() >= c.pchannels.size();
+    seeds.push_back(std::move(seed));
+  }
+  ASSIGN_OR_RETURN(auto held, broker_->Holds(firsts, timeout));
+  for (size_t i = 0; i < held.size() && i < owner.size(); ++i)
+    if (!held[i]) seeds[owner[i]].replay = false;
+  return seeds;
+}
+
 Status MilvusReplicator::Start(const task::TaskInfo& task) {
   if (!task.kafka.address.empty() && task.milvus.Empty()) {
     return UnimplementedError("task " + task.task_id +
@@ -156,8 +169,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   PipelineOptions o;
   o.task_id = task.task_id;
   o.selection = TaskSelection(task);
-  o.replicate_channel =
-      task.rpc_channel.name.empty() ? options_.replicate_chan : task.rpc_channel.name;
+  o.replicate_channel = ReplicateChannelOf(task, options_);
   o.task_start_ts = MsToHybrid(task.create_time_ms);
   o.idle_tick = options_.time_tick_interval;
   o.max_buffered_bytes = options_.read_buffer_bytes;
@@ -173,7 +185,17 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
     return std::unique_ptr<target::Client>(std::move(c));
   };
   std::string id = task.task_id;
-  d.make_reader = MakeReaderFactory(options_, id, pulsar_backlog_);
+  // Each reader queues a quarter of the task's read buffer on top of what the pipeline holds.
+  const size_t queued_bytes = std::max<size_t>(options_.read_buffer_bytes / 4, 1 << 20);
+  d.make_reader = [broker = broker_, id, queued_bytes](const std::string& channel,
+                                                       source::ChannelKind kind) {
+    source::ReaderOptions r;
+    r.channel = channel;
+    r.kind = kind;
+    r.owner = id;
+    r.max_queued_bytes = queued_bytes;
+    return broker->OpenReader(r);
+  };
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
   if (options_.crash_after_ack_for_tests) {
@@ -257,9 +279,7 @@ std::vector<task::ChannelLag> MilvusReplicator::Lag(const std::string& task_id) 
   const int64_t now_ms = NowMs();
   for (const auto& [ch, pos] : saved) {
     task::ChannelLag lag{ch, source::DescribePosition(pos), pos.timestamp(), -1, -1};
-    lag.lag_messages = pulsar_backlog_
-                           ? pulsar_backlog_->MessagesAfter(pos, std::chrono::milliseconds(500))
-                           : backlog_.MessagesAfter(pos, std::chrono::milliseconds(500));
+    lag.lag_messages = broker_->MessagesAfter(pos, std::chrono::milliseconds(500));
     if (lag.lag_messages == 0) {
       lag.lag_ms = 0;
     } else if (pos.timestamp() > 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // replicate::MilvusReplicator: task::Replicator that runs one replicate::Pipeline per Running
-// task, reading the source through Kafka and its catalog through etcd (shared by all tasks),
+// task, reading the source's channels through a source::Broker and its catalog through etcd
+// (both shared by all tasks),
 // writing to the task's target Milvus and checkpointing into the meta store.
 //
 // Threads: Start/Stop from the task manager (never concurrently for one task). Reasons and
@@ -19,9 +20,8 @@
 #include "meta/store.h"
 #include "replicate/pipeline.h"
 #include "replicate/source_catalog_view.h"
-#include "source/kafka/kafka_backlog.h"
-#include "source/pulsar/pulsar_backlog.h"
-#include "source/pulsar/pulsar_config.h"
+#include "replicate/start_point.h"
+#include "source/broker.h"
 #include "task/replicator.h"
 
 namespace cdc::replicate {
@@ -29,10 +29,6 @@ namespace cdc::replicate {
 struct ReplicatorOptions {
   etcd::ClientOptions source_etcd;
   source::CatalogOptions catalog;
-  std::string kafka_brokers;
-  std::map<std::string, std::string> kafka_config;  // extra librdkafka keys
-  // sourceConfig.pulsar: Pulsar is used when its address is set, otherwise Kafka (as upstream).
-  source::pulsar::PulsarSourceSettings pulsar;
   std::string replicate_chan;  // the source's replicate-msg channel
   // The targets' own replicate-msg channel, used by the readiness probe.
   std::string target_replicate_chan = "by-dev-replicate-msg";
@@ -45,13 +41,11 @@ struct ReplicatorOptions {
   // Test hook (milvus-cdc --test-crash-after-ack): exit at once, like kill -9, after the target
   // acknowledged a round's data and before its checkpoint. Never in production.
   bool crash_after_ack_for_tests = false;
+  // The source's DML channel count (rootCoord.dmlChannelNum; sourceConfig.channelNum).
+  int source_channel_num = 16;
+  // How long create waits for the source's queue and catalog while it fixes a task's start.
+  std::chrono::milliseconds fix_start_timeout{15000};
 };
-
-// Channel readers for a task: Pulsar when options.pulsar.address is set, otherwise Kafka.
-// Subscriptions / consumer groups are named "cdc-<task_id>-<channel>". Pulsar readers count
-// their lag with `pulsar_backlog` (may be null: unknown).
-ReaderFactory MakeReaderFactory(const ReplicatorOptions& options, const std::string& task_id,
-                                std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog);
 
 // The collections a task replicates: its collection_infos / db_collections ("*" of database
 // default meaning every database) minus the names other tasks own. The pipeline's rule; verify
@@ -60,29 +54,38 @@ Selection TaskSelection(const task::TaskInfo& task);
 
 class MilvusReplicator final : public task::Replicator {
  public:
-  MilvusReplicator(ReplicatorOptions options, meta::Store* store);
+  // `broker` (the source queue) and `store` are not owned and outlive the replicator.
+  MilvusReplicator(ReplicatorOptions options, source::Broker* broker, meta::Store* store);
   ~MilvusReplicator() override;
 
   void Attach(task::TaskEvents* events) override;
+  // Reads where every source channel ends now (source::Broker::LatestPositions) and stores it
+  // as the task's start (replicate/start_point.h); with initial_sync, also the collections it
+  // copies and how (replayed from the queue when it still holds their first message).
+  Status FixStart(const task::TaskInfo& task) override;
   Status Start(const task::TaskInfo& task) override;
   Status Stop(const std::string& task_id) override;
 
   // Per source channel checkpoint and lag of a running task (empty if not running).
   std::vector<ChannelProgress> Progress(const std::string& task_id) const;
   // Running pipelines answer from their readers; other tasks (paused, or not started yet)
-  // from their stored checkpoint and the broker's latest offsets (KafkaBacklog, bounded).
+  // from their stored checkpoint and Broker::MessagesAfter (bounded).
   std::vector<task::ChannelLag> Lag(const std::string& task_id) override;
   task::TaskHealth Health(const std::string& task_id) override;
 
  private:
+  // The selected collections that exist at the task's create, each with its indexes, load
+  // state, estimated rows and whether the queue still holds it from its first message.
+  Result<std::vector<SeedCollection>> InitialSyncSeeds(const task::TaskInfo& task,
+                                                       const std::vector<CollectionMeta>& existing,
+                                                       std::chrono::milliseconds timeout);
   void Notify(std::string task_id, std::string reason, bool failure);
   void NotifierLoop();
 
   ReplicatorOptions options_;
+  source::Broker* broker_;
   meta::Store* store_;
   SharedSourceCatalog catalog_;
-  source::KafkaBacklog backlog_;
-  std::shared_ptr<source::pulsar::PulsarBacklog> pulsar_backlog_;  // Pulsar sources only
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

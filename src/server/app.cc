@@ -4,6 +4,7 @@
 
 #include "meta/factory.h"
 #include "replicate/replicator.h"
+#include "source/broker_factory.h"
 #include "spdlog/spdlog.h"
 #include "target/dial.h"
 #include "target/grpc_reader.h"
@@ -37,7 +38,42 @@ Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   return meta::CreateStore(o);
 }
 
-// The replication pipeline's view of the source (etcd catalog, Pulsar or Kafka channels) from
+// The source queue from sourceConfig: Pulsar when pulsar.address is set, otherwise Kafka.
+source::BrokerOptions BrokerOptionsFrom(const config::Config& c) {
+  source::BrokerOptions o;
+  o.kafka.brokers = c.source.kafka.address;
+  o.kafka.config = c.source.kafka.consumer;
+  if (!c.source.kafka.sasl_username.empty()) {
+    o.kafka.config["sasl.username"] = c.source.kafka.sasl_username;
+    o.kafka.config["sasl.password"] = c.source.kafka.sasl_password;
+    o.kafka.config["sasl.mechanisms"] = c.source.kafka.sasl_mechanisms;
+    o.kafka.config["security.protocol"] = c.source.kafka.security_protocol;
+  }
+  o.pulsar.address = c.source.pulsar.address;
+  o.pulsar.tenant = c.source.pulsar.tenant;
+  o.pulsar.name_space = c.source.pulsar.name_space;
+  o.pulsar.auth_plugin = c.source.pulsar.auth_plugin;
+  o.pulsar.auth_params = c.source.pulsar.auth_params;
+  o.pulsar.max_message_size = c.source.pulsar.max_message_size;
+  o.pulsar.web_address = c.source.pulsar.web_address;
+  o.pulsar.web_port = c.source.pulsar.web_port;
+  return o;
+}
+
+// The source queue, or (for a sourceConfig mistake) a stand-in that fails every task with the key
+// to fix: the server serves its API either way.
+std::unique_ptr<source::Broker> OpenBroker(const config::Config& c) {
+  auto broker = source::CreateBroker(BrokerOptionsFrom(c));
+  if (broker.ok()) {
+    spdlog::info("source queue: {}", (*broker)->Describe());
+    return std::move(*broker);
+  }
+  spdlog::warn("source queue: {}; tasks cannot start until it is fixed",
+               std::string(broker.status().message()));
+  return source::UnusableBroker(broker.status());
+}
+
+// The replication pipeline's view of the source (etcd catalog, replicate channel, buffers) from
 // sourceConfig.
 replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   replicate::ReplicatorOptions o;
@@ -55,23 +91,8 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   }
   if (!etcd.root_path.empty()) o.catalog.root_path = etcd.root_path;
   if (!etcd.meta_sub_path.empty()) o.catalog.meta_sub_path = etcd.meta_sub_path;
-  o.kafka_brokers = c.source.kafka.address;
-  o.kafka_config = c.source.kafka.consumer;
-  if (!c.source.kafka.sasl_username.empty()) {
-    o.kafka_config["sasl.username"] = c.source.kafka.sasl_username;
-    o.kafka_config["sasl.password"] = c.source.kafka.sasl_password;
-    o.kafka_config["sasl.mechanisms"] = c.source.kafka.sasl_mechanisms;
-    o.kafka_config["security.protocol"] = c.source.kafka.security_protocol;
-  }
-  o.pulsar.address = c.source.pulsar.address;
-  o.pulsar.tenant = c.source.pulsar.tenant;
-  o.pulsar.name_space = c.source.pulsar.name_space;
-  o.pulsar.auth_plugin = c.source.pulsar.auth_plugin;
-  o.pulsar.auth_params = c.source.pulsar.auth_params;
-  o.pulsar.max_message_size = c.source.pulsar.max_message_size;
-  o.pulsar.web_address = c.source.pulsar.web_address;
-  o.pulsar.web_port = c.source.pulsar.web_port;
   o.replicate_chan = c.source.replicate_chan;
+  if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;
   o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
   // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).
   if (c.retry.retry_times > 0 && c.retry.init_back_off > 0 && c.retry.max_back_off > 0) {
@@ -155,7 +176,9 @@ Status App::Start() {
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
   const std::string target_chan = ropts.target_replicate_chan;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
-  replicator_ = std::make_unique<replicate::MilvusReplicator>(std::move(ropts), store_.get());
+  broker_ = OpenBroker(config_);
+  replicator_ =
+      std::make_unique<replicate::MilvusReplicator>(std::move(ropts), broker_.get(), store_.get());
   task::ManagerOptions opts;
   opts.max_task_num = config_.max_task_num;
   opts.limits.max_name_length = config_.max_name_length;
@@ -182,6 +205,7 @@ void App::Stop() {
   if (tasks_) tasks_->StopAll();  // replicators flush their checkpoints
   tasks_.reset();
   replicator_.reset();
+  broker_.reset();
   probe_.reset();
   store_.reset();
 }

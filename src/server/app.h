@@ -1,7 +1,8 @@
 #pragma once
 // server::App: builds the process in dependency order and tears it down in reverse:
-//   config -> logging -> meta store -> replicator + target probe -> task manager (recover) ->
-//   verifier (reads the source's proxy, sourceConfig.milvus, only when a verify runs) -> HTTP API.
+//   config -> logging -> meta store -> source queue (Broker) -> replicator + target probe ->
+//   task manager (recover) -> verifier (reads the source's proxy, sourceConfig.milvus, only
+//   when a verify runs) -> HTTP API.
 // Start fails with the first component's Status (nothing is left running); Stop is idempotent
 // and called from the main thread after SIGTERM/SIGINT. Not thread-safe.
 // The source's etcd and queue are not contacted here: the server serves the API even if they
@@ -12,6 +13,7 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "meta/store.h"
+#include "source/broker.h"
 #include "task/replicator.h"
 #include "task/target_probe.h"
 #include "task/task_manager.h"
@@ -33,6 +35,7 @@ class App {
  private:
   config::Config config_;
   std::unique_ptr<meta::Store> store_;
+  std::unique_ptr<source::Broker> broker_;  // used by replicator_
   std::unique_ptr<task::Replicator> replicator_;
   bool crash_after_ack_for_tests_ = false;
   std::unique_ptr<task::TargetProbe> probe_;

@@ -10,10 +10,12 @@
 // reader resumes from where it stopped. Bad messages are counted and reported in
 // Pack::errors and stats(), never dropped silently.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "source/collection_filter.h"
@@ -25,11 +27,13 @@ namespace cdc::source {
 struct StartPosition {
   enum class Kind { kEarliest, kLatest, kPosition };
   Kind kind = Kind::kLatest;
-  // kPosition: a saved position (pack end position, or a collection's start position from
-  // the catalog, whose msgID is the MQ id and timestamp the create ts). Seek is inclusive;
-  // messages with ts <= position.timestamp are skipped until the first tick at or after it,
-  // which the seek consumes (as Milvus's Seek does); messages kept on the way join the next
-  // pack. Resuming from a pack's end position therefore reproduces the following packs.
+  // kPosition: a saved position (pack end position, a collection's start position from the
+  // catalog, whose msgID is the MQ id and timestamp the create ts, or Broker::LatestPositions).
+  // Seek is inclusive; an empty msgID is the channel's first message. Messages with
+  // ts <= position.timestamp are skipped until the first tick at or after it, which the seek
+  // consumes (as Milvus's Seek does); messages kept on the way join the next pack (so with
+  // timestamp 0 nothing is skipped). Resuming from a pack's end position therefore reproduces
+  // the following packs.
   MsgPosition position;
 
   static StartPosition Earliest() { return {Kind::kEarliest, {}}; }
@@ -41,6 +45,22 @@ enum class ChannelKind {
   kDml,        // time-tick stream: packs between ticks
   kReplicate,  // the replicate-msg channel: one request per pack
 };
+
+// How a reader is opened (every backend; Broker::OpenReader).
+struct ReaderOptions {
+  std::string channel;  // physical channel = topic base name, e.g. "by-dev-rootcoord-dml_0"
+  ChannelKind kind = ChannelKind::kDml;
+  // Who reads, e.g. the task id: the reader's subscription (Pulsar) or consumer group (Kafka) is
+  // SubscriptionName(owner, channel), also written as msgGroup into end positions.
+  std::string owner = "reader";
+  size_t max_queued_packs = 16;
+  size_t max_queued_bytes = 16 << 20;  // payload bytes of queued packs (one pack always fits)
+  std::shared_ptr<const CollectionFilter> filter;  // as SetFilter(); may be null
+};
+
+// "cdc-<owner>-<channel>": unique per task and channel, recognisable in broker tooling
+// (upstream names its subscriptions "cdc-<uuid>-8444-<vchannel>-<isMain>").
+std::string SubscriptionName(std::string_view owner, std::string_view channel);
 
 struct ReaderStats {
   uint64_t messages = 0;      // decoded messages (ticks included)

@@ -109,4 +109,29 @@ std::optional<Pack> SingleMessagePacker::AddError(std::string error) {
   return pack;
 }
 
+ChannelPacker::ChannelPacker(ChannelKind kind, std::string channel, std::string group,
+                             std::optional<MsgPosition> resume_from,
+                             std::shared_ptr<const CollectionFilter> filter) {
+  if (kind == ChannelKind::kDml) {
+    dml_ = std::make_unique<Packer>(std::move(channel), std::move(group), std::move(resume_from),
+                                    std::move(filter));
+  } else {
+    single_ = std::make_unique<SingleMessagePacker>(std::move(channel), std::move(resume_from));
+  }
+}
+
+std::optional<Pack> ChannelPacker::Add(Message msg) {
+  return dml_ ? dml_->Add(std::move(msg)) : single_->Add(std::move(msg));
+}
+
+std::optional<Pack> ChannelPacker::AddError(std::string error) {
+  if (!dml_) return single_->AddError(std::move(error));
+  dml_->AddError(std::move(error));
+  return std::nullopt;
+}
+
+uint64_t ChannelPacker::skipped() const { return dml_ ? dml_->skipped() : single_->skipped(); }
+
+uint64_t ChannelPacker::filtered() const { return dml_ ? dml_->filtered() : 0; }
+
 }  // namespace cdc::source

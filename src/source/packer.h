@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "source/channel_reader.h"
 #include "source/collection_filter.h"
 #include "source/pack.h"
 
@@ -75,6 +76,26 @@ class SingleMessagePacker {
   std::string channel_;
   uint64_t skip_ts_ = 0;
   uint64_t skipped_ = 0;
+};
+
+// The packer a channel kind needs behind one interface: Packer for a DML channel,
+// SingleMessagePacker for the replicate channel. Not thread-safe (one reader thread).
+class ChannelPacker {
+ public:
+  ChannelPacker(ChannelKind kind, std::string channel, std::string group,
+                std::optional<MsgPosition> resume_from,
+                std::shared_ptr<const CollectionFilter> filter);
+
+  std::optional<Pack> Add(Message msg);
+  // A message that is reported, not packed: in the next pack's errors (DML) or a pack of its own
+  // (replicate channel).
+  std::optional<Pack> AddError(std::string error);
+  uint64_t skipped() const;
+  uint64_t filtered() const;
+
+ private:
+  std::unique_ptr<Packer> dml_;
+  std::unique_ptr<SingleMessagePacker> single_;
 };
 
 }  // namespace cdc::source

@@ -185,8 +185,18 @@ def pytest_configure(config):
                             "only these")
 
 
+# After the other files (in this order), before the outage_shared tests: a collection the
+# session's task cannot replicate (today: any with a dynamic field, issue 12) holds back every
+# later change of that task, so a failure there must not take the other tests with it.
+LATE = ("test_schemas.py", "test_randomized.py")
+
+
 def pytest_collection_modifyitems(items):
     first = [i for i in items
              if i.get_closest_marker("outage_own") or i.get_closest_marker("own_task")]
     last = [i for i in items if i.get_closest_marker("outage_shared")]
-    items[:] = first + [i for i in items if i not in first and i not in last] + last
+    late = sorted((i for i in items if os.path.basename(str(i.fspath)) in LATE and
+                   i not in first and i not in last),
+                  key=lambda i: LATE.index(os.path.basename(str(i.fspath))))
+    items[:] = first + [i for i in items if i not in first and i not in last and
+                        i not in late] + late + last

@@ -49,15 +49,55 @@ Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset
   return OkStatus();
 }
 
-Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
-  int64_t low = -1, high = -1;
-  rd_kafka_resp_err_t e =
-      rd_kafka_query_watermark_offsets(rk, topic.c_str(), 0, &low, &high, timeout_ms);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return UnavailableError(absl::StrCat("query the latest offset of kafka topic ", topic,
-                                         " partition 0: ", rd_kafka_err2str(e)));
+std::vector<Result<int64_t>> QueryOffsets(rd_kafka_t* rk, const std::vector<std::string>& topics,
+                                          int64_t which, int timeout_ms) {
+  const char* what = which == RD_KAFKA_OFFSET_BEGINNING ? "first" : "latest";
+  std::vector<Result<int64_t>> out;
+  if (topics.empty()) return out;
+  rd_kafka_topic_partition_list_t* parts =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics)
+    rd_kafka_topic_partition_list_add(parts, t.c_str(), 0)->offset = which;
+  const rd_kafka_resp_err_t all = rd_kafka_offsets_for_times(rk, parts, timeout_ms);
+  for (size_t i = 0; i < topics.size(); ++i) {
+    const rd_kafka_topic_partition_t* p =
+        rd_kafka_topic_partition_list_find(parts, topics[i].c_str(), 0);
+    const rd_kafka_resp_err_t e =
+        all != RD_KAFKA_RESP_ERR_NO_ERROR && all != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION
+            ? all
+            : (p != nullptr ? p->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION);
+    const std::string why = absl::StrCat("query the ", what, " offset of kafka topic ", topics[i],
+                                         " partition 0: ", rd_kafka_err2str(e));
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && p != nullptr) {
+      out.emplace_back(p->offset);
+    } else if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+               e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+      out.emplace_back(NotFoundError(why));
+    } else if (e == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+      out.emplace_back(
+          DeadlineExceededError(absl::StrCat(why, " (no answer in ", timeout_ms, " ms)")));
+    } else {
+      out.emplace_back(UnavailableError(why));
+    }
   }
-  return high;
+  rd_kafka_topic_partition_list_destroy(parts);
+  return out;
+}
+
+Result<std::set<std::string>> ListTopics(rd_kafka_t* rk, int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return UnavailableError(absl::StrCat("list kafka topics: ", rd_kafka_err2str(e)));
+  }
+  std::set<std::string> out;  // listed = exists (its leader may still be unavailable)
+  for (int i = 0; i < md->topic_cnt; ++i) out.insert(md->topics[i].topic);
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
+Result<int64_t> QueryHighWatermark(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  return QueryOffsets(rk, {topic}, RD_KAFKA_OFFSET_END, timeout_ms).front();
 }
 
 }  // namespace cdc::source

@@ -3,81 +3,60 @@
 //
 // Milvus writes every channel to partition 0 of a topic named after the channel; the reader
 // assigns that partition (no group rebalancing, no offset commits: positions are ours) and
-// seeks to the start offset. One background thread polls, decodes headers and packs; packs
-// wait in a queue of at most `max_queued_packs` and `max_queued_bytes`, and librdkafka's
-// prefetch is capped by `queued_max_kbytes`, so a large backlog is not pulled into memory.
+// seeks to the start offset. Its thread (ReaderCore) polls and hands messages to the shared
+// core, which decodes, packs and queues them (at most max_queued_packs / max_queued_bytes);
+// librdkafka's prefetch is capped by `queued_max_kbytes`, so a large backlog is not pulled into
+// memory. Positions: msgID = the offset as 8 little-endian bytes (position.h).
 // Broker errors: retried with exponential backoff (100 ms .. 5 s) while the reason is shown in
 // stats().reason; reading continues from the next unread offset. The topic's high watermark
 // (stats().latest_offset, MessagesAfter) is asked of the broker about once a second.
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <string>
 
-#include "source/channel_reader.h"
-#include "source/pack_queue.h"
-#include "source/packer.h"
+#include "source/kafka/kafka_client.h"
+#include "source/reader_core.h"
 
 namespace cdc::source {
 
 struct KafkaReaderOptions {
-  std::string brokers;  // bootstrap.servers, e.g. "127.0.0.1:9092"
-  std::string channel;  // topic = physical channel, e.g. "by-dev-rootcoord-dml_0"
-  ChannelKind kind = ChannelKind::kDml;
-  // Consumer group id; also written as msgGroup into end positions. Upstream names its
-  // subscriptions "cdc-<uuid>-8444-<vchannel>-<isMain>"; MakeGroupName() gives our form.
-  std::string group;
+  ReaderOptions reader;  // channel = topic; the consumer group is SubscriptionName(owner, ...)
+  std::string brokers;   // bootstrap.servers, e.g. "127.0.0.1:9092"
   std::map<std::string, std::string> config;  // extra librdkafka keys (SASL, TLS, ...)
-  size_t max_queued_packs = 16;
-  size_t max_queued_bytes = 16 << 20;  // payload bytes of queued packs (one pack always fits)
-  int queued_max_kbytes = 16384;
+  int queued_max_kbytes = 16384;              // librdkafka's prefetch per consumer
 };
 
-// "cdc-<reader_id>-<channel>": unique per reader, recognisable in broker tooling.
-std::string MakeGroupName(std::string_view reader_id, std::string_view channel);
-
-class KafkaChannelReader final : public ChannelReader {
+class KafkaChannelReader final : public ReaderCore {
  public:
   explicit KafkaChannelReader(KafkaReaderOptions options);
   ~KafkaChannelReader() override;
 
-  Status Start(const StartPosition& start) override;
-  Result<std::optional<Pack>> Next(std::chrono::milliseconds timeout) override;
-  ReaderStats stats() const override;
   // Kafka offsets are contiguous: latest_offset - (offset of `position` + 1), at least 0.
   int64_t MessagesAfter(const MsgPosition& position) const override;
-  void Close() override;
-  const std::string& channel() const override { return options_.channel; }
 
  private:
   struct Client;
-  void Run();
-  void HandleMessage(void* rkmessage);
+  Status Open(const StartPosition& start) override;
+  void Run() override;
+  void Release() override;
+  // While the consumer is behind, keep the channel's end current (the backlog grows then).
+  void WhileQueueFull() override { RefreshLatest(); }
+
+  // Handles an error event of the consumer: reason, backoff, re-assign when the topic is back.
+  void HandleError(rd_kafka_resp_err_t err, const std::string& what,
+                   std::chrono::milliseconds* backoff);
+  void HandleMessage(rd_kafka_message_t* m);
   void ProbeTopic();
-  // Refreshes stats_.latest_offset from the broker (bounded wait); reader thread only.
+  // Refreshes stats().latest_offset from the broker (bounded wait); reader thread only.
   void RefreshLatest();
   int64_t ResumeOffset() const;
-  void Push(Pack pack);
-  void SetReason(std::string reason);
-  bool SleepInterruptible(std::chrono::milliseconds d);
 
-  KafkaReaderOptions options_;
+  const KafkaReaderOptions options_;
   // Shared with every Message handed out: librdkafka cannot be destroyed while any of its
   // messages is alive, so the last Message (or the reader) frees it.
   std::shared_ptr<Client> client_;
-  std::unique_ptr<Packer> packer_;
-  std::unique_ptr<SingleMessagePacker> single_;
   int64_t start_offset_ = 0;
   bool probe_failed_ = false;  // reader thread only
-
-  PackQueue queue_;
-  mutable std::mutex mu_;  // guards the fields below
-  std::condition_variable cv_;
-  ReaderStats stats_;
-  bool stop_ = false;
-  bool started_ = false;
-  std::thread thread_;
 };
 
 }  // namespace cdc::source

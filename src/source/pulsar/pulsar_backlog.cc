@@ -8,13 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "source/pulsar_id.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::source {
 
-Result<LedgerView> ParseInternalStats(std::string_view json) {
+Result<PulsarLedgerView> ParsePulsarInternalStats(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("ledgers") || !j["ledgers"].is_array())
     return InvalidArgumentError("pulsar internalStats: no ledgers list");
-  LedgerView out;
+  PulsarLedgerView out;
   for (const auto& l : j["ledgers"]) {
     if (!l.is_object() || !l.value("ledgerId", nlohmann::json()).is_number_integer())
       return InvalidArgumentError("pulsar internalStats: a ledger without ledgerId");
@@ -27,7 +27,7 @@ Result<LedgerView> ParseInternalStats(std::string_view json) {
   return out;
 }
 
-int64_t EntriesAfter(const LedgerView& view, int64_t ledger, int64_t entry) {
+int64_t PulsarEntriesAfter(const PulsarLedgerView& view, int64_t ledger, int64_t entry) {
   int64_t n = 0;
   for (const auto& [id, entries] : view) {
     if (id > ledger) n += entries;
@@ -36,7 +36,7 @@ int64_t EntriesAfter(const LedgerView& view, int64_t ledger, int64_t entry) {
   return n;
 }
 
-std::string AdminUrl(const std::string& web_address, int web_port) {
+std::string PulsarAdminUrl(const std::string& web_address, int web_port) {
   if (web_address.empty()) return "";
   std::string url = web_address.find("://") == std::string::npos
                         ? absl::StrCat("http://", web_address)
@@ -77,7 +77,7 @@ void PulsarBacklog::RefreshLocked(const std::string& channel, std::chrono::milli
     error = httplib::to_string(res.error());
   } else if (res->status != 200) {
     error = absl::StrCat("HTTP ", res->status);
-  } else if (auto parsed = ParseInternalStats(res->body); !parsed.ok()) {
+  } else if (auto parsed = ParsePulsarInternalStats(res->body); !parsed.ok()) {
     error = std::string(parsed.status().message());
   } else {
     v.ledgers = std::move(*parsed);
@@ -96,7 +96,7 @@ int64_t PulsarBacklog::CountLocked(const MsgPosition& position) const {
   if (!id.ok()) return -1;
   auto it = views_.find(position.channel_name());
   if (it == views_.end() || !it->second.ok) return -1;
-  return EntriesAfter(it->second.ledgers, id->ledger, id->entry);
+  return PulsarEntriesAfter(it->second.ledgers, id->ledger, id->entry);
 }
 
 int64_t PulsarBacklog::MessagesAfter(const MsgPosition& position,
@@ -112,4 +112,4 @@ int64_t PulsarBacklog::CachedMessagesAfter(const MsgPosition& position) const {
   return CountLocked(position);
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::source

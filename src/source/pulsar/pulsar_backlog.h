@@ -19,17 +19,17 @@
 #include "common/status.h"
 #include "source/position.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::source {
 
 // A topic's ledgers in order: (ledger id, entries written to it).
-using LedgerView = std::vector<std::pair<int64_t, int64_t>>;
+using PulsarLedgerView = std::vector<std::pair<int64_t, int64_t>>;
 
 // Parses the JSON of internalStats; the open (last) ledger counts currentLedgerEntries.
-Result<LedgerView> ParseInternalStats(std::string_view json);
+Result<PulsarLedgerView> ParsePulsarInternalStats(std::string_view json);
 // Entries after entry `entry` of ledger `ledger` (a position's entry counts as consumed).
-int64_t EntriesAfter(const LedgerView& view, int64_t ledger, int64_t entry);
+int64_t PulsarEntriesAfter(const PulsarLedgerView& view, int64_t ledger, int64_t entry);
 
-struct AdminSettings {
+struct PulsarAdminSettings {
   std::string web_url;  // http(s)://host:port of the broker's admin API; empty = unknown
   std::string token;    // token auth (secret), sent as a bearer token
   std::string tenant = "public";
@@ -38,11 +38,11 @@ struct AdminSettings {
 
 // http://host:port from sourceConfig.pulsar.webAddress / webPort (a URL or host[:port] in
 // webAddress; webPort when it carries no port); empty when webAddress is unset.
-std::string AdminUrl(const std::string& web_address, int web_port);
+std::string PulsarAdminUrl(const std::string& web_address, int web_port);
 
 class PulsarBacklog {
  public:
-  explicit PulsarBacklog(AdminSettings settings) : settings_(std::move(settings)) {}
+  explicit PulsarBacklog(PulsarAdminSettings settings) : settings_(std::move(settings)) {}
 
   // Entries of the position's channel after it, refreshing the view when stale; -1 when the
   // position is not a Pulsar one, no admin URL is set or the broker does not answer in time.
@@ -54,16 +54,16 @@ class PulsarBacklog {
 
  private:
   struct View {
-    LedgerView ledgers;
+    PulsarLedgerView ledgers;
     bool ok = false;
     std::chrono::steady_clock::time_point at;
   };
   void RefreshLocked(const std::string& channel, std::chrono::milliseconds timeout);
   int64_t CountLocked(const MsgPosition& position) const;
 
-  const AdminSettings settings_;
+  const PulsarAdminSettings settings_;
   mutable std::mutex mu_;
   std::map<std::string, View> views_;
 };
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::source

@@ -10,9 +10,9 @@
 #include "absl/strings/strip.h"
 #include "source/position.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::source {
 
-std::string MilvusTopic(std::string_view tenant, std::string_view name_space,
+std::string PulsarTopic(std::string_view tenant, std::string_view name_space,
                         std::string_view channel) {
   return absl::StrCat("persistent://", tenant.empty() ? "public" : AbslView(tenant), "/",
                       name_space.empty() ? "default" : AbslView(name_space), "/",
@@ -65,10 +65,10 @@ Result<std::string> TokenFrom(std::string_view params) {
 
 }  // namespace
 
-Result<ClientOptions> ClientOptionsFromSettings(const PulsarSourceSettings& s) {
-  ClientOptions o;
+Result<pulsar::ClientOptions> PulsarClientOptions(const PulsarSourceSettings& s) {
+  pulsar::ClientOptions o;
   o.service_url = s.address;
-  auto eps = ParseServiceUrl(s.address);
+  auto eps = pulsar::ParseServiceUrl(s.address);
   if (!eps.ok()) return Annotate(eps.status(), "sourceConfig.pulsar.address");
   const std::string plugin = absl::AsciiStrToLower(absl::StripAsciiWhitespace(s.auth_plugin));
   if (!plugin.empty()) {
@@ -87,9 +87,9 @@ Result<ClientOptions> ClientOptionsFromSettings(const PulsarSourceSettings& s) {
                                                s.max_message_size,
                                                "' is not a size in bytes between 1 and 2^31"));
     }
-    o.max_frame_size = static_cast<size_t>(n) + kFrameOverhead;
+    o.max_frame_size = static_cast<size_t>(n) + pulsar::kFrameOverhead;
   }
   return o;
 }
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::source

@@ -5,9 +5,9 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "source/pulsar/connection.h"
+#include "pulsar/connection.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::source {
 
 struct PulsarSourceSettings {
   std::string address;           // sourceConfig.pulsar.address
@@ -21,11 +21,11 @@ struct PulsarSourceSettings {
 };
 
 // The topic Milvus writes `channel` to: persistent://{tenant}/{namespace}/{channel}.
-std::string MilvusTopic(std::string_view tenant, std::string_view name_space,
+std::string PulsarTopic(std::string_view tenant, std::string_view name_space,
                         std::string_view channel);
 
 // InvalidArgument naming the key (sourceConfig.pulsar.*) for a bad URL, auth plugin, auth
 // parameters or size. The token never appears in messages.
-Result<ClientOptions> ClientOptionsFromSettings(const PulsarSourceSettings& s);
+Result<pulsar::ClientOptions> PulsarClientOptions(const PulsarSourceSettings& s);
 
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::source

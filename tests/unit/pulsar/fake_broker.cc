@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace cdc::source::pulsar::testing {
+namespace cdc::pulsar::testing {
 namespace {
 
 using proto::BaseCommand;
@@ -153,4 +153,4 @@ void FakeBroker::Handle(int fd) {
   }
 }
 
-}  // namespace cdc::source::pulsar::testing
+}  // namespace cdc::pulsar::testing

@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "source/pulsar/frame.h"
+#include "pulsar/frame.h"
 
-namespace cdc::source::pulsar::testing {
+namespace cdc::pulsar::testing {
 
 struct FakeMessage {
   std::string payload;
@@ -45,4 +45,4 @@ class FakeBroker {
   std::thread thread_;
 };
 
-}  // namespace cdc::source::pulsar::testing
+}  // namespace cdc::pulsar::testing

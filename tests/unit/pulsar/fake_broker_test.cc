@@ -5,9 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "source/pulsar/consumer.h"
+#include "pulsar/consumer.h"
 
-namespace cdc::source::pulsar {
+namespace cdc::pulsar {
 namespace {
 
 using ::testing::HasSubstr;
@@ -91,4 +91,4 @@ TEST(FakeBroker, AnswersPingAndReportsCorruptEntries) {
 }
 
 }  // namespace
-}  // namespace cdc::source::pulsar
+}  // namespace cdc::pulsar

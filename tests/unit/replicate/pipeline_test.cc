@@ -869,5 +869,26 @@ TEST_F(PipelineTest, InitialSyncThatCannotCopyRowsSetsTheCollectionAsideAndKeeps
   EXPECT_THAT(row->positions_json, HasSubstr("\"way\":\"copy\""));
 }
 
+TEST_F(PipelineTest, InitialSyncReplaysALongHistoryWithinTheBufferBound) {
+  max_buffered_bytes_ = 1;  // full as soon as anything is buffered
+  CreateCollection(Ts(2000));
+  for (int i = 0; i < 60; ++i) {
+    Insert(i % 2, Ts(2010 + i * 10), 1 + i, i * 10, 10);
+    Tick(Ts(2015 + i * 10));
+  }
+  ASSERT_TRUE(FixStartNow({SeedC1(/*replay=*/true)}));
+  Insert(1, Ts(5010), 100, 1000, 5);
+  Tick(Ts(5020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(5020)));
+  for (int i = 0; i < 500 && TargetPks().size() < 605u; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 605u);
+  for (const auto& [pk, n] : pks) EXPECT_EQ(n, 1) << pk;
+  // The history went through rounds, a pack or two buffered at a time, not all at once.
+  EXPECT_GE(target_.CallsOf("ReplicateMessage").size(), 30u);
+}
+
 }  // namespace
 }  // namespace cdc::replicate

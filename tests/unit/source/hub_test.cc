@@ -1,12 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "mocks/memory_channel_reader.h"
 #include "source/channel_hub.h"
-#include "source/memory_reader.h"
 #include "source/vchannel.h"
 #include "tools/sim/messages.h"
 
 namespace cdc::source {
 namespace {
+using cdc::testing::MemoryChannelReader;
 using namespace std::chrono_literals;
 const char* kChan = "by-dev-rootcoord-dml_0";
 
