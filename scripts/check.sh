@@ -6,8 +6,18 @@
 #                                    or the given ones, using build/compile_commands.json
 #   scripts/check.sh asan [ARGS...]  Debug build in build-asan with -fsanitize=address,undefined,
 #                                    then `ctest -L unit ARGS`; stops at the first report
+#   scripts/check.sh asan-it [ARGS...]
+#                                    the asan build, then unit and integration tests
+#                                    (`ctest -L 'unit|integration' ARGS`) against real servers
+#                                    (scripts/e2e-env.sh up, plus pulsar; stopped afterwards
+#                                    unless they were already running)
 #   scripts/check.sh tsan [ARGS...]  Debug build in build-tsan with -fsanitize=thread, then
 #                                    `ctest -L unit ARGS`
+#   scripts/check.sh fuzz [TARGET] [RUNS]
+#                                    libFuzzer build in build-fuzz (clang, ASan+UBSan), then each
+#                                    target of tests/fuzz (or TARGET) for RUNS executions
+#                                    (default 20000), at most CDC_FUZZ_SECONDS (600) each
+#   scripts/check.sh fuzz-corpus     rewrites tests/fuzz/corpus/ from tests/data/golden
 #
 # Builds run under `nice -n 10` with ccache (the CPU is shared) and CDC_JOBS jobs (default 2).
 # Sanitizer options and suppressions (third-party code only) are in scripts/sanitizers/.
@@ -30,6 +40,58 @@ sanitizer_env() {
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$supp/tsan.supp"
+}
+
+FUZZ_BUILD=$ROOT/build-fuzz
+FUZZ_TARGETS=(http_request stored_task milvus_message pulsar_frame position catalog config)
+
+# Configures (once) and builds the fuzz targets only, with clang and libFuzzer.
+build_fuzz() {
+  local cxx=${CDC_FUZZ_CXX:-clang++-14}
+  if ! command -v "$cxx" >/dev/null; then
+    echo "check.sh fuzz: $cxx not found; run scripts/install-deps.sh or set CDC_FUZZ_CXX" >&2
+    exit 2
+  fi
+  export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/milvus-cdc/ccache} CCACHE_BASEDIR=$ROOT
+  export CCACHE_NOHASHDIR=1
+  if [[ ! -f $FUZZ_BUILD/build.ninja ]]; then
+    cmake -S "$ROOT" -B "$FUZZ_BUILD" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCDC_FUZZ=ON \
+      -DCDC_BUILD_TESTS=OFF -DCDC_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" >/dev/null
+  fi
+  nice -n 10 cmake --build "$FUZZ_BUILD" --target cdc_fuzz -- -j"$JOBS"
+}
+
+# Runs one target for $2 executions on a copy of its seed corpus (new inputs go to
+# .cache/fuzz/<target>/corpus, crashes to .cache/fuzz/<target>/); prints one summary line.
+run_fuzzer() {
+  local name=$1 runs=$2
+  local work=$ROOT/.cache/fuzz/$name
+  local bin=$FUZZ_BUILD/fuzz/${name}_fuzzer
+  mkdir -p "$work/corpus"
+  local args=(-runs="$runs" -max_total_time="${CDC_FUZZ_SECONDS:-600}" -timeout=10
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/")
+  [[ -f $ROOT/tests/fuzz/dict/$name.dict ]] && args+=(-dict="$ROOT/tests/fuzz/dict/$name.dict")
+  # Text inputs up to 64 KiB: length and nesting bugs need more than libFuzzer's default 4 KiB.
+  case $name in http_request | stored_task | config) args+=(-max_len=65536) ;; esac
+  local start=$SECONDS rc=0
+  nice -n 10 "$bin" "${args[@]}" "$work/corpus" "$ROOT/tests/fuzz/corpus/$name" \
+    >"$work/log" 2>&1 || rc=$?
+  local done_runs cov
+  done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$work/log" | tail -1)
+  if ((rc != 0)); then
+    echo "== fuzz $name: FAILED after $((SECONDS - start)) s (exit $rc); log $work/log"
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*invariant broken)|Test unit written' \
+      "$work/log" | head -20
+    echo "   reproduce: $bin <the test unit above>"
+    return 1
+  fi
+  echo "== fuzz $name: ${done_runs:-?} runs in $((SECONDS - start)) s, ${cov:-no coverage line}, ok"
+}
+
+build_asan() {
+  build_variant "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCDC_SANITIZE=ON -DCDC_BUILD_BENCH=OFF
 }
 
 run_unit() {
@@ -69,10 +131,24 @@ case $mode in
     echo "== clang-tidy: clean"
     ;;
   asan)
-    build_variant "$ROOT/build-asan" -DCMAKE_BUILD_TYPE=Debug -DCDC_SANITIZE=ON \
-      -DCDC_BUILD_BENCH=OFF
+    build_asan
     echo "== unit tests under ASan+UBSan"
     run_unit "$ROOT/build-asan" "$@"
+    ;;
+  asan-it)
+    build_asan
+    env_dir=${CDC_ENV_DIR:-$ROOT/.cache/env}
+    if [[ ! -f $env_dir/env.sh ]]; then
+      trap 'bash "$ROOT/scripts/e2e-env.sh" down || true' EXIT
+    fi
+    bash "$ROOT/scripts/e2e-env.sh" up
+    bash "$ROOT/scripts/e2e-env.sh" up pulsar
+    # shellcheck disable=SC1091
+    source "$env_dir/env.sh"
+    echo "== unit and integration tests under ASan+UBSan"
+    sanitizer_env
+    # One at a time: the integration tests share the servers.
+    (cd "$ROOT/build-asan" && nice -n 10 ctest -L 'unit|integration' --output-on-failure "$@")
     ;;
   tsan)
     build_variant "$ROOT/build-tsan" -DCMAKE_BUILD_TYPE=Debug -DCDC_BUILD_BENCH=OFF \
@@ -81,8 +157,33 @@ case $mode in
     echo "== unit tests under TSan"
     run_unit "$ROOT/build-tsan" "$@"
     ;;
+  fuzz)
+    targets=("${FUZZ_TARGETS[@]}")
+    if [[ $# -gt 0 && ! $1 =~ ^[0-9]+$ && $1 != all ]]; then
+      if [[ ! " ${FUZZ_TARGETS[*]} " == *" $1 "* ]]; then
+        echo "check.sh fuzz: unknown target '$1'; one of: ${FUZZ_TARGETS[*]}" >&2
+        exit 2
+      fi
+      targets=("$1")
+      shift
+    elif [[ ${1:-} == all ]]; then
+      shift
+    fi
+    runs=${1:-20000}
+    build_fuzz
+    sanitizer_env
+    export ASAN_OPTIONS="$ASAN_OPTIONS:abort_on_error=1"
+    failed=0
+    for t in "${targets[@]}"; do run_fuzzer "$t" "$runs" || failed=1; done
+    exit $failed
+    ;;
+  fuzz-corpus)
+    build_fuzz
+    rm -rf "$ROOT/tests/fuzz/corpus"
+    "$FUZZ_BUILD/fuzz/make_corpus" "$ROOT" "$ROOT/tests/fuzz/corpus"
+    ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -13,6 +13,9 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client mariadb-server
   clang-format clang-tidy
+  # libFuzzer and the sanitizer runtimes of clang-14 (clang-tidy brings clang-14 itself):
+  # scripts/check.sh fuzz
+  libclang-rt-14-dev
   python3-venv python3-pip xz-utils curl procps psmisc
   openjdk-17-jre-headless maven
 )

@@ -17,17 +17,32 @@ using json = nlohmann::json;
 
 namespace {
 
+// Nesting allowed in a body (requests need 6 levels). Copying and printing a JSON value recurse
+// once per level: a body of a few hundred KB nested deeper overflowed the stack.
+constexpr int kMaxBodyDepth = 100;
+struct TooDeep {};
+
 // The body as JSON; a syntax error says where it is, e.g. "malformed JSON: parse error at line
 // 1, column 17: syntax error while parsing value - unexpected end of input; ...".
 Result<json> ParseBody(const std::string& body) {
   try {
-    return json::parse(body);
-  } catch (const json::parse_error& e) {
+    return json::parse(body, [](int depth, json::parse_event_t, json&) {
+      if (depth >= kMaxBodyDepth) throw TooDeep();  // depth counts from 0
+      return true;
+    });
+  } catch (const TooDeep&) {
+    return InvalidArgumentError("malformed JSON: nested deeper than " +
+                                std::to_string(kMaxBodyDepth) + " levels");
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     std::string what = e.what();
     // Drop the library's tag, "[json.exception.parse_error.101] ".
     if (auto end = what.find("] "); what.rfind("[json.exception.", 0) == 0 && end != what.npos) {
       what.erase(0, end + 2);
     }
+    // The text quotes the bytes last read, which need not be UTF-8: replace those (U+FFFD) so
+    // the answer can be serialised (it was a 500 "internal error" instead of this 400).
+    what = json::parse(json(what).dump(-1, ' ', false, json::error_handler_t::replace))
+               .get<std::string>();
     return InvalidArgumentError("malformed JSON: " + what);
   }
 }

@@ -19,7 +19,8 @@ std::string Text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) {
     double d = v.get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) {
+    // In range first: converting 1e300 to int64 is undefined behaviour.
+    if (d >= -0x1p63 && d < 0x1p63 && d == static_cast<double>(static_cast<int64_t>(d))) {
       return std::to_string(static_cast<int64_t>(d));
     }
   }

@@ -4,6 +4,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "pulsar/frame.h"
 
@@ -68,6 +70,13 @@ Result<Entry> UnpackEntry(const ::pulsar::proto::MessageMetadata& md,
   Entry e;
   e.owner = std::move(owner);
   if (md.compression() != ::pulsar::proto::NONE) {
+    if (md.uncompressed_size() > kMaxUncompressedEntrySize) {
+      return absl::DataLossError(absl::StrCat(
+          "entry of ", payload.size(), " bytes claims ", md.uncompressed_size(),
+          " bytes uncompressed, more than the ", kMaxUncompressedEntrySize >> 20,
+          " MiB milvus-cdc unpacks (Milvus splits its messages at the Pulsar maxMessageSize); "
+          "the entry is corrupt"));
+    }
     ASSIGN_OR_RETURN(std::string plain,
                      Decompress(md.compression(), payload, md.uncompressed_size()));
     auto buf = std::make_shared<const std::string>(std::move(plain));
@@ -81,7 +90,8 @@ Result<Entry> UnpackEntry(const ::pulsar::proto::MessageMetadata& md,
   const int32_t n = md.num_messages_in_batch();
   if (n < 0) return absl::DataLossError(absl::StrCat("batch of ", n, " messages"));
   e.batch_size = n;
-  e.messages.reserve(static_cast<size_t>(n));
+  // Each message takes at least 4 bytes: a corrupt count must not size the allocation.
+  e.messages.reserve(std::min(static_cast<size_t>(n), payload.size() / 4));
   std::string_view rest = payload;
   for (int32_t i = 0; i < n; ++i) {
     if (rest.size() < 4) {

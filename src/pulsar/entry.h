@@ -23,8 +23,13 @@ struct Entry {
   int32_t batch_size = 0;                    // messages in the batch (0: not batched)
 };
 
+// Largest uncompressed entry UnpackEntry allocates. Milvus splits its messages at the Pulsar
+// maxMessageSize (5 MiB by default) and does not batch, so an entry claiming more is corrupt.
+inline constexpr uint32_t kMaxUncompressedEntrySize = 256u << 20;
+
 // `payload` views `owner`. Errors name the cause: Unimplemented for compression SNAPPY,
-// encryption or chunking; DataLoss for a payload that does not decompress or split.
+// encryption or chunking; DataLoss for a payload that does not decompress or split, or that
+// claims more than kMaxUncompressedEntrySize uncompressed.
 Result<Entry> UnpackEntry(const ::pulsar::proto::MessageMetadata& metadata,
                           std::shared_ptr<const std::string> owner, std::string_view payload);
 

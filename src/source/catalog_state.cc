@@ -68,6 +68,19 @@ void CatalogState::ApplyOne(const KvChange& c) {
     Error(absl::StrCat("catalog key '", c.key, "' (rev ", c.revision, "): ", AbslView(why)));
   };
   int64_t a = 0, b = 0;
+  // The CollectionInfo of collection `b` (the key's id); false, recorded, if the value is not.
+  // Views are keyed by the value's id, so a value of another collection cannot be used.
+  auto parse_collection = [&](etcdpb::CollectionInfo* ci) {
+    if (!ci->ParseFromString(c.value)) {
+      bad("value is not a CollectionInfo");
+      return false;
+    }
+    if (ci->id() != b) {
+      bad(absl::StrCat("value is the CollectionInfo of collection ", ci->id(), ", not of ", b));
+      return false;
+    }
+    return true;
+  };
   if (parts.size() >= 1 && parts[0] == "database") {
     if (parts.size() == 3 && parts[1] == "db-info") {
       if (!ParseId(parts[2], &a)) return bad("database id is not a number");
@@ -84,7 +97,7 @@ void CatalogState::ApplyOne(const KvChange& c) {
         return;
       }
       etcdpb::CollectionInfo ci;
-      if (!ci.ParseFromString(c.value)) return bad("value is not a CollectionInfo");
+      if (!parse_collection(&ci)) return;
       raw_.colls[b] = {a, ci};
       raw_.legacy.erase(b);
       return;
@@ -99,7 +112,7 @@ void CatalogState::ApplyOne(const KvChange& c) {
       return;
     }
     etcdpb::CollectionInfo ci;
-    if (!ci.ParseFromString(c.value)) return bad("value is not a CollectionInfo");
+    if (!parse_collection(&ci)) return;
     if (raw_.colls.count(b) && !raw_.legacy.count(b)) return;  // the database key wins
     raw_.colls[b] = {ci.db_id() ? ci.db_id() : kDefaultDatabaseId, ci};
     raw_.legacy.insert(b);

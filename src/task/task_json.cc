@@ -229,6 +229,15 @@ const json& OrNull(const json& obj, const char* key) {
   return it == obj.end() ? kNull : *it;
 }
 
+// A stored unix-ms time (ours, informational): 0 unless a number in the int64 range (converting
+// 1e300 to int64 is undefined behaviour).
+int64_t TimeMs(const json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (!v.is_number_float()) return 0;
+  const double d = v.get<double>();
+  return d >= -0x1p63 && d < 0x1p63 ? static_cast<int64_t>(d) : 0;
+}
+
 }  // namespace
 
 json ToStoredJson(const TaskInfo& t) {
@@ -310,12 +319,8 @@ Result<TaskInfo> FromStoredJson(const std::string& text) {
   if (s.ok()) s = GetBool(j, "InitialSync", "", &t.initial_sync);
   if (s.ok()) s = GetInt(j, "State", "", &t.state);
   if (s.ok()) s = GetStr(j, "Reason", "", &t.reason);
-  if (s.ok() && j.contains("CreateTime") && j["CreateTime"].is_number()) {
-    t.create_time_ms = j["CreateTime"].get<int64_t>();
-  }
-  if (s.ok() && j.contains("StateTime") && j["StateTime"].is_number()) {
-    t.state_time_ms = j["StateTime"].get<int64_t>();
-  }
+  if (s.ok()) t.create_time_ms = TimeMs(OrNull(j, "CreateTime"));
+  if (s.ok()) t.state_time_ms = TimeMs(OrNull(j, "StateTime"));
   if (!s.ok()) return bad(s);
   if (t.task_id.empty()) return InternalError("decode stored task info: TaskID is empty");
   return t;

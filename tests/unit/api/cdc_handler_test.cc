@@ -104,6 +104,29 @@ TEST_F(CdcHandlerTest, ErrorCases) {
               "column 3: syntax error");
   ExpectError(Post("{\"request_type\":\n \"get\","), 400, "at line 2, column 8");
   ExpectError(Post(""), 400, "malformed JSON: parse error at line 1, column 1");
+  // Found by the http_request fuzz target: the error quotes bytes that are not UTF-8; the
+  // answer must still serialise (it threw, and the server answered 500 "internal error").
+  json bad_utf8 = Post("{\"request_type\"\xc6\xdd\x93\x96");
+  ExpectError(bad_utf8, 400, "malformed JSON: parse error at line 1, column 16");
+  EXPECT_NO_THROW(bad_utf8.dump());
+  // Found by the http_request fuzz target: a number beyond double threw out_of_range, which
+  // escaped the handler (the server answered 500 "internal error").
+  ExpectError(
+      Post(R"({"request_type":"create","request_data":{"buffer_config":{"period":1e309}}})"), 400,
+      "malformed JSON: number overflow parsing '1e309'");
+  // Found by running deep bodies through the http_request fuzz target: copying request_data
+  // recursed once per level and a deeply nested body overflowed the stack (the server crashed).
+  const int deep = 200000;
+  ExpectError(Post(R"({"request_type":"get","request_data":{"task_id":"x","x":)" +
+                   std::string(deep, '[') + std::string(deep, ']') + "}}"),
+              400, "malformed JSON: nested deeper than 100 levels");
+  const std::string levels100 = std::string(98, '[') + std::string(98, ']');
+  ExpectError(
+      Post(R"({"request_type":"get","request_data":{"task_id":"x","x":)" + levels100 + "}}"), 400,
+      "not found: [x]");  // 100 levels: the top object, request_data, 98 arrays
+  ExpectError(
+      Post(R"({"request_type":"get","request_data":{"task_id":"x","x":[)" + levels100 + "]}}"), 400,
+      "nested deeper than 100 levels");
   ExpectError(Post("[1]"), 400, "fail to unmarshal the request");
   ExpectError(Post(R"({"request_type":5})"), 400, "request_type must be a string");
   ExpectError(Post(R"({"request_type":"get","request_data":"x"})"), 400,
@@ -179,6 +202,13 @@ TEST_F(CdcHandlerTest, Maintenance) {
   EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"loud\"");
   r = Call("maintenance", {{"operation", "set_log_level"}});
   EXPECT_EQ(r["data"]["State"], "log_level is required");
+  // Found with the http_request fuzz target: 1e300 was converted to int64 (undefined behaviour;
+  // UBSan stops here under scripts/check.sh asan without the fix).
+  r = Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", 1e300}}}});
+  EXPECT_EQ(r["data"]["State"], "parse log level failed: unrecognized level: \"1e+300\"");
+  r = Call("maintenance",
+           {{"operation", "reset_log_msg"}, {"params", {{"count", 3.0}, {"duration", -0x1p63}}}});
+  EXPECT_EQ(r["data"]["State"], "reset log msg count to 3, duration to -9223372036854775808");
   r = Call("maintenance", {{"operation", "dance"}});
   EXPECT_EQ(r["data"]["State"], "unsupported operation: dance");
   (void)Call("maintenance", {{"operation", "set_log_level"}, {"params", {{"log_level", "info"}}}});

@@ -226,5 +226,26 @@ TEST(Entry, UnsupportedAndCorrupt) {
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("truncated"));
 }
 
+// Found with the pulsar_frame fuzz target: sizes in a corrupt entry's metadata sized
+// allocations before anything was checked (4 GiB for uncompressed_size 0xffffffff, 48 GiB of
+// reserve for num_messages_in_batch 2^31-1: bad_alloc, the process ended).
+TEST(Entry, CorruptSizesAreErrorsNotAllocations) {
+  auto owner = std::make_shared<const std::string>(8, '\0');
+  proto::MessageMetadata md = Meta();
+  md.set_compression(proto::LZ4);
+  md.set_uncompressed_size(0xffffffffu);
+  auto e = UnpackEntry(md, owner, *owner);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(e.status().message()),
+              HasSubstr("entry of 8 bytes claims 4294967295 bytes uncompressed, more than the "
+                        "256 MiB milvus-cdc unpacks"));
+
+  md = Meta();
+  md.set_num_messages_in_batch(0x7fffffff);
+  e = UnpackEntry(md, owner, *owner);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(e.status().message()), HasSubstr("batch message 0 of 2147483647"));
+}
+
 }  // namespace
 }  // namespace cdc::pulsar

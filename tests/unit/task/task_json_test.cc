@@ -73,6 +73,19 @@ TEST(TaskJsonTest, StoredGarbageIsInternal) {
   EXPECT_EQ(FromStoredJson("{}").status().code(), StatusCode::kInternal);
 }
 
+// Found with the stored_task fuzz target: a CreateTime of 1e300 was converted to int64
+// (undefined behaviour; UBSan stops here under scripts/check.sh asan without the fix).
+TEST(TaskJsonTest, StoredTimesOutOfRangeAreZero) {
+  auto t = FromStoredJson(R"({"TaskID":"a","CreateTime":1e300,"StateTime":-1e19})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->create_time_ms, 0);
+  EXPECT_EQ(t->state_time_ms, 0);
+  t = FromStoredJson(R"({"TaskID":"a","CreateTime":1700000000000,"StateTime":1.7e12})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->create_time_ms, 1700000000000);
+  EXPECT_EQ(t->state_time_ms, 1700000000000);
+}
+
 TEST(TaskJsonTest, ApiViewMasksSecrets) {
   json j = ToApiJson(Sample());
   std::string text = j.dump();
