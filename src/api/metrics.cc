@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/hybrid_time.h"
 #include "verify/verifier.h"
 
 namespace cdc::api {
@@ -46,7 +47,7 @@ std::string Metrics::Render(
        [](const task::ChannelLag& c) { return c.lag_ms; }},
       {"milvus_cdc_channel_checkpoint_time_ms", "Unix ms of the channel's stored checkpoint.",
        [](const task::ChannelLag& c) {
-         return c.checkpoint_ts ? static_cast<int64_t>(c.checkpoint_ts >> 18) : int64_t{-1};
+         return c.checkpoint_ts ? HybridToMs(c.checkpoint_ts) : int64_t{-1};
        }},
   };
   for (const auto& g : gauges) {
