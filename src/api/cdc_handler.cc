@@ -8,6 +8,8 @@
 #include "api/request_log.h"
 #include "spdlog/spdlog.h"
 #include "task/task_json.h"
+#include "verify/verifier.h"
+#include "verify/verify_json.h"
 
 namespace cdc::api {
 
@@ -48,7 +50,7 @@ Result<json> ParseBody(const std::string& body) {
 }  // namespace
 
 const char* const CdcHandler::kTypes[] = {"create",   "delete", "pause",       "resume", "get",
-                                          "position", "list",   "maintenance", nullptr};
+                                          "position", "list",   "maintenance", "verify", nullptr};
 
 CdcHandler::Reply CdcHandler::Handle(const std::string& method, const std::string& body) {
   auto parsed = Parse(method, body);
@@ -61,7 +63,9 @@ bool CdcHandler::IsReadOnly(const std::string& type) {
 }
 
 bool CdcHandler::IsSlow(const std::string& type) {
-  return type == "create" || type == "delete" || type == "pause" || type == "resume";
+  // verify may wait up to its wait_seconds for the job's answer.
+  return type == "create" || type == "delete" || type == "pause" || type == "resume" ||
+         type == "verify";
 }
 
 std::variant<CdcHandler::Request, CdcHandler::Reply> CdcHandler::Parse(
@@ -116,7 +120,8 @@ CdcHandler::Reply CdcHandler::Execute(const Request& req) {
       {"create", &CdcHandler::Create}, {"delete", &CdcHandler::Delete},
       {"pause", &CdcHandler::Pause},   {"resume", &CdcHandler::Resume},
       {"get", &CdcHandler::Get},       {"position", &CdcHandler::Position},
-      {"list", &CdcHandler::List},     {"maintenance", &CdcHandler::Maintenance}};
+      {"list", &CdcHandler::List},     {"maintenance", &CdcHandler::Maintenance},
+      {"verify", &CdcHandler::Verify}};
   for (const auto& [name, fn] : kTable) {
     if (type != name) continue;
     Result<json> out = (this->*fn)(data);
@@ -178,6 +183,9 @@ Result<json> CdcHandler::Get(const json& data) {
   json view = task::ToApiJson(t);
   view["channels"] = task::LagJson(tasks_->Lag(id));  // ours: checkpoint and lag per channel
   task::AddHealthJson(tasks_->Health(id), &view);     // ours: collections set aside, skips
+  if (verifier_ != nullptr) {
+    if (auto v = verifier_->Get(id); v.ok()) view["verify"] = verify::JobSummaryJson(*v);
+  }
   // Upstream answers under "task"; its usage doc shows "Task": give both.
   return json{{"task", view}, {"Task", view}};
 }
@@ -209,6 +217,25 @@ Result<json> CdcHandler::Maintenance(const json& data) {
         "'params' expected type 'map[string]interface {}', got unconvertible type"));
   }
   return json{{"State", RunMaintenance(op, params)}};
+}
+
+// Starts a verify of the task (or answers the one running), or with "action": "status" only
+// answers the running or last one; "wait": true waits for it up to wait_seconds.
+Result<json> CdcHandler::Verify(const json& data) {
+  ASSIGN_OR_RETURN(verify::VerifyApiRequest req, Decoded(verify::DecodeVerifyRequest(data)));
+  const std::string& id = req.request.task_id;
+  if (id.empty()) return InvalidArgumentError("task_id is empty");
+  if (verifier_ == nullptr) {
+    return FailedPreconditionError("this server cannot verify (no verifier configured)");
+  }
+  Result<verify::JobView> job =
+      req.status_only ? verifier_->Get(id) : verifier_->Start(req.request);
+  RETURN_IF_ERROR(job.status());
+  if (req.wait && job->state == verify::JobState::kRunning) {
+    job = verifier_->Wait(id, req.wait_for);
+    RETURN_IF_ERROR(job.status());
+  }
+  return json{{"verify", verify::JobJson(*job)}};
 }
 
 }  // namespace cdc::api

@@ -9,6 +9,10 @@
 #include "nlohmann/json.hpp"
 #include "task/task_manager.h"
 
+namespace cdc::verify {
+class Verifier;
+}
+
 namespace cdc::api {
 
 class CdcHandler {
@@ -35,12 +39,16 @@ class CdcHandler {
 
   // get, list, position, verify: allowed to a read-only token.
   static bool IsReadOnly(const std::string& type);
-  // create, delete, pause, resume: may wait (store writes, the target probe, replicator
-  // start/stop); run apart from the quick ones.
+  // create, delete, pause, resume, verify: may wait (store writes, the target probe,
+  // replicator start/stop, a verify job's answer); run apart from the quick ones.
   static bool IsSlow(const std::string& type);
 
-  // The request types in the order upstream's message lists them.
+  // The request types in the order upstream's message lists them (then ours: verify).
   static const char* const kTypes[];
+
+  // Serves `verify` (and the `verify` summary in `get`); borrowed, set before serving. Without
+  // it, verify answers that this server cannot verify.
+  void set_verifier(verify::Verifier* verifier) { verifier_ = verifier; }
 
  private:
   Result<nlohmann::json> Create(const nlohmann::json& data);
@@ -51,8 +59,10 @@ class CdcHandler {
   Result<nlohmann::json> List(const nlohmann::json& data);
   Result<nlohmann::json> Position(const nlohmann::json& data);
   Result<nlohmann::json> Maintenance(const nlohmann::json& data);
+  Result<nlohmann::json> Verify(const nlohmann::json& data);
 
   task::TaskManager* tasks_;
+  verify::Verifier* verifier_ = nullptr;
 };
 
 }  // namespace cdc::api

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/hybrid_time.h"
+#include "verify/verifier.h"
 
 namespace cdc::api {
 namespace {
@@ -60,6 +61,7 @@ std::string Metrics::Render(
       }
     }
   }
+  RenderVerify(out);
   out << "# HELP milvus_cdc_task_num Number of tasks by state.\n"
       << "# TYPE milvus_cdc_task_num gauge\n";
   for (const auto& [state, n] : tasks_by_state) {
@@ -98,6 +100,27 @@ std::string Metrics::RenderApi(size_t open_connections) const {
     out << "milvus_cdc_api_rejected_total{reason=\"" << Esc(reason) << "\"} " << n << "\n";
   }
   return out.str();
+}
+
+void Metrics::RenderVerify(std::ostream& out) const {
+  if (verifier_ == nullptr) return;
+  const auto gauges = verifier_->Gauges();
+  out << "# HELP milvus_cdc_verify_equal Last verify of the collection: 1 equal, 0 differs, -1 "
+         "not decided (unsettled, incomplete, error).\n"
+      << "# TYPE milvus_cdc_verify_equal gauge\n";
+  for (const auto& g : gauges) {
+    const int v = g.verdict == verify::Verdict::kEqual     ? 1
+                  : g.verdict == verify::Verdict::kDiffers ? 0
+                                                           : -1;
+    out << "milvus_cdc_verify_equal{task_id=\"" << Esc(g.task_id) << "\",collection=\""
+        << Esc(g.collection) << "\"} " << v << "\n";
+  }
+  out << "# HELP milvus_cdc_verify_time_ms Unix ms when the collection's last verify ended.\n"
+      << "# TYPE milvus_cdc_verify_time_ms gauge\n";
+  for (const auto& g : gauges) {
+    out << "milvus_cdc_verify_time_ms{task_id=\"" << Esc(g.task_id) << "\",collection=\""
+        << Esc(g.collection) << "\"} " << g.finished_ms << "\n";
+  }
 }
 
 }  // namespace cdc::api

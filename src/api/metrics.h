@@ -12,13 +12,21 @@
 //   milvus_cdc_api_rejected_total{reason}               counter (ours; connection_limit,
 //     header_timeout, body_timeout, too_large, bad_request, busy, unauthorized, forbidden,
 //     rate_limited)
+//   milvus_cdc_verify_equal{task_id,collection}        gauge (ours): the last verify of the
+//     collection, 1 equal, 0 differs, -1 not decided (unsettled, incomplete, error)
+//   milvus_cdc_verify_time_ms{task_id,collection}      gauge (ours; unix ms that verify ended)
 #include <map>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "task/replicator.h"
+
+namespace cdc::verify {
+class Verifier;
+}
 
 namespace cdc::api {
 
@@ -35,12 +43,17 @@ class Metrics {
   void CountRejected(const std::string& reason);
   // The HTTP layer's metrics: open connections and the rejections so far.
   std::string RenderApi(size_t open_connections) const;
+  // Where the verify gauges come from; borrowed, set before serving (none: not rendered).
+  void set_verifier(const verify::Verifier* verifier) { verifier_ = verifier; }
 
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, long long> by_status_;
   std::map<std::pair<std::string, int>, long long> by_code_;
   std::map<std::string, long long> rejected_;
+  const verify::Verifier* verifier_ = nullptr;
+
+  void RenderVerify(std::ostream& out) const;
 };
 
 }  // namespace cdc::api

@@ -48,6 +48,10 @@ class Server {
   int port() const { return listener_ ? listener_->port() : 0; }
   void Stop();
 
+  // The /cdc handler and the metrics, to wire optional services (verify) before Start.
+  CdcHandler& handler() { return handler_; }
+  Metrics& metrics() { return metrics_; }
+
  private:
   void OnRequest(HttpRequest req, Responder respond);
   void ServeCdc(const HttpRequest& req, Role role, const Responder& respond);

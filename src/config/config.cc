@@ -81,6 +81,30 @@ Status ReadKafka(YamlReader& r, KafkaConfig* k, std::vector<std::string>* w) {
   return OkStatus();
 }
 
+Status ReadSourceMilvus(YamlReader& r, MilvusSourceConfig* m, std::vector<std::string>* w) {
+  RETURN_IF_ERROR(r.Str("uri", &m->uri));
+  RETURN_IF_ERROR(r.Str("token", &m->token, /*secret=*/true));
+  RETURN_IF_ERROR(r.Int("connect_timeout", &m->connect_timeout, 1, 3600));
+  RETURN_IF_ERROR(WithSub(r, "dial_config", [&](YamlReader& d) {
+    RETURN_IF_ERROR(d.Str("server_name", &m->server_name));
+    RETURN_IF_ERROR(d.Str("server_pem_path", &m->server_pem_path));
+    RETURN_IF_ERROR(d.Str("ca_pem_path", &m->ca_pem_path));
+    RETURN_IF_ERROR(d.Str("client_pem_path", &m->client_pem_path));
+    RETURN_IF_ERROR(d.Str("client_key_path", &m->client_key_path));
+    d.CollectUnknown(w);
+    return OkStatus();
+  }));
+  r.CollectUnknown(w);
+  if (m->uri.empty() &&
+      (!m->token.empty() || !m->server_name.empty() || !m->server_pem_path.empty() ||
+       !m->ca_pem_path.empty() || !m->client_pem_path.empty() || !m->client_key_path.empty())) {
+    return InvalidArgumentError(
+        "config key sourceConfig.milvus.uri is missing or empty; set it to the source Milvus' "
+        "proxy, e.g. http://127.0.0.1:19530 (the other sourceConfig.milvus keys need it)");
+  }
+  return OkStatus();
+}
+
 Status ReadSource(YamlReader& r, SourceConfig* s, std::vector<std::string>* w) {
   RETURN_IF_ERROR(r.StrList("etcdAddress", &s->etcd_address));
   RETURN_IF_ERROR(r.Str("etcdRootPath", &s->etcd_root_path));
@@ -95,6 +119,8 @@ Status ReadSource(YamlReader& r, SourceConfig* s, std::vector<std::string>* w) {
   RETURN_IF_ERROR(
       WithSub(r, "pulsar", [&](YamlReader& p) { return ReadPulsar(p, &s->pulsar, w); }));
   RETURN_IF_ERROR(WithSub(r, "kafka", [&](YamlReader& k) { return ReadKafka(k, &s->kafka, w); }));
+  RETURN_IF_ERROR(
+      WithSub(r, "milvus", [&](YamlReader& m) { return ReadSourceMilvus(m, &s->milvus, w); }));
   r.CollectUnknown(w);
   return OkStatus();
 }

@@ -115,6 +115,22 @@ struct MetaStoreConfig {
   EtcdConfig EffectiveEtcd() const;
 };
 
+// sourceConfig.milvus (ours): the source Milvus' proxy, which verify (and initial sync) query.
+// The same keys as a task's milvus_connect_param. Optional: without `uri` nothing queries the
+// source and verify answers that it needs this section.
+struct MilvusSourceConfig {
+  std::string uri;              // uri: http://host:port, https://host:port or host:port
+  std::string token;            // token (secret): user:password or an API key
+  int connect_timeout = 10;     // connect_timeout: seconds to wait for the connection
+  std::string server_name;      // dial_config.server_name
+  std::string server_pem_path;  // dial_config.server_pem_path
+  std::string ca_pem_path;      // dial_config.ca_pem_path
+  std::string client_pem_path;  // dial_config.client_pem_path
+  std::string client_key_path;  // dial_config.client_key_path
+
+  bool Configured() const { return !uri.empty(); }
+};
+
 struct SourceConfig {
   EtcdConfig etcd;                        // etcd (defaults: 127.0.0.1:2379, by-dev, meta)
   std::vector<std::string> etcd_address;  // etcdAddress (deprecated, wins over etcd)
@@ -130,6 +146,7 @@ struct SourceConfig {
   std::string replicate_chan;  // replicateChan (required), e.g. by-dev-replicate-msg
   PulsarConfig pulsar;         // pulsar
   KafkaConfig kafka;           // kafka
+  MilvusSourceConfig milvus;   // milvus (ours)
 
   // etcd settings after the deprecated flat-key fallback (upstream
   // GetEtcdServerConfigFromSourceConfig).

@@ -72,14 +72,14 @@ void MilvusReplicator::NotifierLoop() {
   }
 }
 
-namespace {
-
-Selection SelectionOf(const task::TaskInfo& task) {
+Selection TaskSelection(const task::TaskInfo& task) {
   std::vector<std::string> include;
   for (const auto& name : task.FullCollectionNames())
     include.push_back(name == "default.*" ? "*.*" : name);  // "*" means every database
   return Selection(include, task.exclude_collections);
 }
+
+namespace {
 
 std::string ReplicateChannelOf(const task::TaskInfo& task, const ReplicatorOptions& options) {
   return task.rpc_channel.name.empty() ? options.replicate_chan : task.rpc_channel.name;
@@ -128,7 +128,7 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
     const task::TaskInfo& task, const std::vector<CollectionMeta>& existing,
     std::chrono::milliseconds timeout) {
   ASSIGN_OR_RETURN(source::Catalog * catalog, catalog_.Get());
-  const Selection selection = SelectionOf(task);
+  const Selection selection = TaskSelection(task);
   // Collections created after the task are read from their create message anyway.
   const uint64_t task_ts = MsToHybrid(task.create_time_ms);
   std::vector<SeedCollection> seeds;
@@ -168,7 +168,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   }
   PipelineOptions o;
   o.task_id = task.task_id;
-  o.selection = SelectionOf(task);
+  o.selection = TaskSelection(task);
   o.replicate_channel = ReplicateChannelOf(task, options_);
   o.task_start_ts = MsToHybrid(task.create_time_ms);
   o.idle_tick = options_.time_tick_interval;
@@ -247,13 +247,16 @@ std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_
 
 task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   PipelineHealth h;
+  uint64_t applied = 0;
   {
     std::lock_guard l(mu_);
     auto it = pipelines_.find(task_id);
     if (it == pipelines_.end()) return {};
     h = it->second->Health();
+    applied = it->second->applied_ts();
   }
   task::TaskHealth out;
+  out.applied_ts = applied;
   for (const auto& c : h.collections)
     out.collections.push_back({c.name, c.state, c.reason, c.since_ms});
   for (const auto& s : h.initial_sync)

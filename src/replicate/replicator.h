@@ -47,6 +47,11 @@ struct ReplicatorOptions {
   std::chrono::milliseconds fix_start_timeout{15000};
 };
 
+// The collections a task replicates: its collection_infos / db_collections ("*" of database
+// default meaning every database) minus the names other tasks own. The pipeline's rule; verify
+// uses it too.
+Selection TaskSelection(const task::TaskInfo& task);
+
 class MilvusReplicator final : public task::Replicator {
  public:
   // `broker` (the source queue) and `store` are not owned and outlive the replicator.

@@ -1,13 +1,17 @@
 #include "server/app.h"
 
 #include <optional>
+#include <mutex>
 
 #include "meta/factory.h"
 #include "replicate/replicator.h"
 #include "source/broker_factory.h"
 #include "spdlog/spdlog.h"
+#include "target/dial.h"
+#include "target/grpc_reader.h"
 #include "target/readiness_probe.h"
 #include "task/sealed_store.h"
+#include "target/task_options.h"
 
 namespace cdc::server {
 namespace {
@@ -138,14 +142,78 @@ api::ServerOptions ApiOptionsFrom(const config::Config& c) {
   return o;
 }
 
+// The source's proxy from sourceConfig.milvus (the keys of a task's milvus_connect_param).
+target::ConnectOptions SourceMilvusOptions(const config::MilvusSourceConfig& m) {
+  target::ConnectOptions o;
+  o.uri = m.uri;
+  o.token = m.token;
+  o.connect_timeout_s = m.connect_timeout;
+  o.server_name = m.server_name;
+  o.server_pem_path = m.server_pem_path;
+  o.ca_pem_path = m.ca_pem_path;
+  o.client_pem_path = m.client_pem_path;
+  o.client_key_path = m.client_key_path;
+  o.names = {"source", "sourceConfig.milvus"};
+  return o;
+}
+
+// Verify's view of the tasks: the manager, and the pipeline's selection rule.
+class ManagerTaskView final : public verify::TaskView {
+ public:
+  explicit ManagerTaskView(task::TaskManager* tasks) : tasks_(tasks) {}
+  Result<task::TaskInfo> Get(const std::string& id) override { return tasks_->Get(id); }
+  task::TaskHealth Health(const std::string& id) override { return tasks_->Health(id); }
+  bool Selected(const task::TaskInfo& task, const std::string& db,
+                const std::string& collection) override {
+    return replicate::TaskSelection(task).Selected(db, collection);
+  }
+
+ private:
+  task::TaskManager* tasks_;
+};
+
+// Readers for verify: one connection to the source's proxy, made at the first verify (the
+// server starts without it) and kept; a task's target connected per verify.
+verify::ReaderFactory VerifyReaders(const config::Config& c, const std::string& target_chan) {
+  verify::ReaderFactory f;
+  if (c.source.milvus.Configured()) {
+    struct Source {
+      std::mutex mu;
+      std::shared_ptr<target::MilvusReader> reader;
+    };
+    auto source = std::make_shared<Source>();
+    auto opts = SourceMilvusOptions(c.source.milvus);
+    f.source = [source, opts]() -> Result<std::shared_ptr<target::MilvusReader>> {
+      std::lock_guard l(source->mu);
+      if (!source->reader) {
+        ASSIGN_OR_RETURN(auto r, target::ConnectGrpcReader(opts));
+        source->reader = std::move(r);
+      }
+      return source->reader;
+    };
+  }
+  f.target =
+      [target_chan](const task::TaskInfo& t) -> Result<std::shared_ptr<target::MilvusReader>> {
+    ASSIGN_OR_RETURN(auto r,
+                     target::ConnectGrpcReader(target::OptionsForTask(t.milvus, target_chan)));
+    return std::shared_ptr<target::MilvusReader>(std::move(r));
+  };
+  return f;
+}
+
 }  // namespace
 
 Status App::Start() {
+  if (config_.source.milvus.Configured()) {
+    RETURN_IF_ERROR(Annotate(
+        target::CheckConnectOptions(SourceMilvusOptions(config_.source.milvus)), "load config"));
+  }
   ASSIGN_OR_RETURN(store_, OpenStore(config_));
   spdlog::info("meta store: {}", store_->Describe());
   RETURN_IF_ERROR(SealStore(config_, &store_));
   auto ropts = ReplicatorOptionsFrom(config_);
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
+  const std::string target_chan = ropts.target_replicate_chan;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
   broker_ = OpenBroker(config_);
   replicator_ =
@@ -157,7 +225,12 @@ Status App::Start() {
   tasks_ = std::make_unique<task::TaskManager>(store_.get(), replicator_.get(), probe_.get(),
                                                std::move(opts));
   RETURN_IF_ERROR(Annotate(tasks_->Recover(), "load tasks from " + store_->Describe()));
+  task_view_ = std::make_unique<ManagerTaskView>(tasks_.get());
+  verifier_ =
+      std::make_unique<verify::Verifier>(task_view_.get(), VerifyReaders(config_, target_chan));
   api_ = std::make_unique<api::Server>(tasks_.get(), ApiOptionsFrom(config_));
+  api_->handler().set_verifier(verifier_.get());
+  api_->metrics().set_verifier(verifier_.get());
   RETURN_IF_ERROR(api_->Start(config_.ListenHost(), config_.ListenPort()));
   return OkStatus();
 }
@@ -165,6 +238,9 @@ Status App::Start() {
 void App::Stop() {
   if (api_) api_->Stop();  // no new requests
   api_.reset();
+  if (verifier_) verifier_->Stop();  // its jobs read the tasks
+  verifier_.reset();
+  task_view_.reset();
   if (tasks_) tasks_->StopAll();  // replicators flush their checkpoints
   tasks_.reset();
   replicator_.reset();

@@ -1,7 +1,8 @@
 #pragma once
 // server::App: builds the process in dependency order and tears it down in reverse:
 //   config -> logging -> meta store -> source queue (Broker) -> replicator + target probe ->
-//   task manager (recover) -> HTTP API.
+//   task manager (recover) -> verifier (reads the source's proxy, sourceConfig.milvus, only
+//   when a verify runs) -> HTTP API.
 // Start fails with the first component's Status (nothing is left running); Stop is idempotent
 // and called from the main thread after SIGTERM/SIGINT. Not thread-safe.
 // The source's etcd and queue are not contacted here: the server serves the API even if they
@@ -16,6 +17,7 @@
 #include "task/replicator.h"
 #include "task/target_probe.h"
 #include "task/task_manager.h"
+#include "verify/verifier.h"
 
 namespace cdc::server {
 
@@ -38,6 +40,8 @@ class App {
   bool crash_after_ack_for_tests_ = false;
   std::unique_ptr<task::TargetProbe> probe_;
   std::unique_ptr<task::TaskManager> tasks_;
+  std::unique_ptr<verify::TaskView> task_view_;
+  std::unique_ptr<verify::Verifier> verifier_;
   std::unique_ptr<api::Server> api_;
 };
 

@@ -1,10 +1,19 @@
 #pragma once
-// target::ConnectOptions: how to reach one target Milvus (upstream `milvus_connect_param`; a
-// task's parameters become these through target::OptionsForTask). Plain values, copyable.
+// target::ConnectOptions: how to reach one Milvus: a task's target (upstream
+// `milvus_connect_param`, through target::OptionsForTask) or the source's proxy
+// (`sourceConfig.milvus`). Plain values, copyable.
 #include <cstdint>
 #include <string>
 
 namespace cdc::target {
+
+// How messages name a Milvus and the settings the user fixes: a task's target (the default) or
+// the source's proxy (`{"source", "sourceConfig.milvus"}`), e.g. "connect to milvus source
+// H:P: ...; check sourceConfig.milvus.uri".
+struct PeerNames {
+  std::string role = "target";
+  std::string settings = "milvus_connect_param";
+};
 
 struct ConnectOptions {
   // "http://host:port", "https://host:port" or plain "host:port" (http); parsed by
@@ -32,6 +41,8 @@ struct ConnectOptions {
   // ReplicateMessage call on it writes nothing and answers with its latest position; it is the
   // readiness probe. Default: by-dev-replicate-msg.
   std::string replicate_channel = "by-dev-replicate-msg";
+  // Names used in messages. Default: a task's target (`milvus_connect_param`).
+  PeerNames names;
 };
 
 }  // namespace cdc::target

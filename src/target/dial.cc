@@ -14,19 +14,22 @@
 namespace cdc::target {
 namespace {
 
-constexpr char kDialConfig[] = "milvus_connect_param.dial_config.";
+// "milvus_connect_param.dial_config." (or the source's settings) + key.
+std::string DialKey(const ConnectOptions& opts, const char* key) {
+  return absl::StrCat(opts.names.settings, ".dial_config.", key);
+}
 
 // The file's text; InvalidArgument naming the dial_config key unless it holds a PEM block.
-Result<std::string> ReadPem(const std::string& path, const char* key) {
+Result<std::string> ReadPem(const ConnectOptions& opts, const std::string& path, const char* key) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return InvalidArgumentError(absl::StrCat("read ", kDialConfig, key, "=", path,
+    return InvalidArgumentError(absl::StrCat("read ", DialKey(opts, key), "=", path,
                                              ": cannot open the file; check the path"));
   }
   std::stringstream ss;
   ss << in.rdbuf();
   if (!absl::StrContains(ss.str(), "-----BEGIN ")) {
-    return InvalidArgumentError(absl::StrCat("read ", kDialConfig, key, "=", path,
+    return InvalidArgumentError(absl::StrCat("read ", DialKey(opts, key), "=", path,
                                              ": not a PEM file (no -----BEGIN line)"));
   }
   return ss.str();
@@ -35,20 +38,21 @@ Result<std::string> ReadPem(const std::string& path, const char* key) {
 Result<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const ConnectOptions& opts,
                                                                  grpc::ChannelArguments* args) {
   if (opts.client_pem_path.empty() != opts.client_key_path.empty()) {
-    return InvalidArgumentError(absl::StrCat(
-        kDialConfig, "client_pem_path and client_key_path must be set together for mutual TLS"));
+    return InvalidArgumentError(absl::StrCat(DialKey(opts, "client_pem_path"),
+                                             " and client_key_path must be set "
+                                             "together for mutual TLS"));
   }
   grpc::SslCredentialsOptions ssl;
   if (!opts.ca_pem_path.empty()) {
-    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts.ca_pem_path, "ca_pem_path"));
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(opts, opts.ca_pem_path, "ca_pem_path"));
   }
   if (!opts.server_pem_path.empty()) {
-    ASSIGN_OR_RETURN(std::string server, ReadPem(opts.server_pem_path, "server_pem_path"));
+    ASSIGN_OR_RETURN(std::string server, ReadPem(opts, opts.server_pem_path, "server_pem_path"));
     ssl.pem_root_certs += server;
   }
   if (!opts.client_pem_path.empty()) {
-    ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(opts.client_pem_path, "client_pem_path"));
-    ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(opts.client_key_path, "client_key_path"));
+    ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(opts, opts.client_pem_path, "client_pem_path"));
+    ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(opts, opts.client_key_path, "client_key_path"));
   }
   if (!opts.server_name.empty()) args->SetSslTargetNameOverride(opts.server_name);
   return grpc::SslCredentials(ssl);
@@ -82,31 +86,39 @@ bool HandshakeRejected(const std::string& last_error) {
 
 // What to check, from gRPC's description of the failed connection.
 std::string Hint(const ConnectOptions& opts, bool tls, const std::string& last_error) {
+  const std::string& role = opts.names.role;
+  const std::string check_uri =
+      absl::StrCat("check ", opts.names.settings, ".uri and that the ", role, " Milvus runs");
   if (!tls) {
-    return "check milvus_connect_param.uri and that the target Milvus runs; if it uses TLS "
-           "(common.security.tlsMode 1 or 2) use an https:// uri and dial_config";
+    return absl::StrCat(check_uri,
+                        "; if it uses TLS (common.security.tlsMode 1 or 2) use an https:// uri "
+                        "and dial_config");
   }
   switch (ClassifyTls(last_error)) {
     case TlsFailure::kName:
-      return "the name checked (dial_config.server_name, else the uri's host) is not in the "
-             "target's certificate; set dial_config.server_name to a name it holds";
+      return absl::StrCat(
+          "the name checked (dial_config.server_name, else the uri's host) is "
+          "not in the ",
+          role, "'s certificate; set dial_config.server_name to a name it holds");
     case TlsFailure::kUntrusted:
-      return absl::StrCat("the target's certificate is not signed by a CA in ",
+      return absl::StrCat("the ", role, "'s certificate is not signed by a CA in ",
                           !opts.ca_pem_path.empty() || !opts.server_pem_path.empty()
                               ? "dial_config.ca_pem_path / server_pem_path"
                               : "the system's trusted CAs (set dial_config.ca_pem_path)");
     case TlsFailure::kClosedByTarget:
-      return "the target closed the TLS connection; with common.security.tlsMode 2 it needs a "
-             "client certificate its CA signed: check dial_config.client_pem_path and "
-             "client_key_path";
+      return absl::StrCat("the ", role,
+                          " closed the TLS connection; with common.security.tlsMode 2 it needs "
+                          "a client certificate its CA signed: check "
+                          "dial_config.client_pem_path and client_key_path");
     case TlsFailure::kPlainText:
     case TlsFailure::kHandshake:
-      return "the TLS handshake failed; if the target does not use TLS (common.security.tlsMode "
-             "0) use an http:// uri without dial_config";
+      return absl::StrCat("the TLS handshake failed; if the ", role,
+                          " does not use TLS (common.security.tlsMode 0) use an http:// uri "
+                          "without dial_config");
     case TlsFailure::kOther:
       break;
   }
-  return "check milvus_connect_param.uri and that the target Milvus runs";
+  return check_uri;
 }
 
 // gRPC's reason for the failed connection: a call that does not wait for the channel fails
@@ -142,13 +154,24 @@ bool WaitConnected(const std::shared_ptr<grpc::Channel>& channel, bool tls,
   return true;
 }
 
+bool UsesTls(const ConnectOptions& opts, const Address& address) {
+  return address.https || !opts.server_pem_path.empty() || !opts.ca_pem_path.empty() ||
+         !opts.client_pem_path.empty();
+}
+
 }  // namespace
+
+Status CheckConnectOptions(const ConnectOptions& opts) {
+  ASSIGN_OR_RETURN(Address address, ParseAddress(opts.uri, 19530, opts.names.settings + ".uri"));
+  if (!UsesTls(opts, address)) return OkStatus();
+  grpc::ChannelArguments args;
+  return TlsCredentials(opts, &args).status();
+}
 
 Result<DialedChannel> Dial(const ConnectOptions& opts) {
   DialedChannel d;
-  ASSIGN_OR_RETURN(d.address, ParseAddress(opts.uri, 19530, "milvus_connect_param.uri"));
-  d.tls = d.address.https || !opts.server_pem_path.empty() || !opts.ca_pem_path.empty() ||
-          !opts.client_pem_path.empty();
+  ASSIGN_OR_RETURN(d.address, ParseAddress(opts.uri, 19530, opts.names.settings + ".uri"));
+  d.tls = UsesTls(opts, d.address);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
@@ -167,9 +190,9 @@ Result<DialedChannel> Dial(const ConnectOptions& opts) {
   const std::string why = HandshakeRejected(last)
                               ? "TLS handshake refused"
                               : absl::StrCat("not connected within ", timeout_s, "s");
-  return UnavailableError(
-      absl::StrCat("connect to milvus target ", d.address.HostPort(), d.tls ? " (TLS)" : "", ": ",
-                   why, last.empty() ? "" : " (" + last + ")", "; ", Hint(opts, d.tls, last)));
+  return UnavailableError(absl::StrCat(
+      "connect to milvus ", opts.names.role, " ", d.address.HostPort(), d.tls ? " (TLS)" : "", ": ",
+      why, last.empty() ? "" : " (" + last + ")", "; ", Hint(opts, d.tls, last)));
 }
 
 }  // namespace cdc::target

@@ -1,5 +1,6 @@
 #pragma once
-// target::Dial: opens the gRPC channel to a target Milvus described by ConnectOptions: the
+// target::Dial: opens the gRPC channel to a Milvus (a target, or the source's proxy) described
+// by ConnectOptions: the
 // address (target/address.h), plain text or TLS (one TLS setup for every caller), and a bounded
 // wait for the connection. Thread-safe; blocks the caller up to connect_timeout_s.
 #include <grpcpp/channel.h>
@@ -24,9 +25,14 @@ struct DialedChannel {
 // neither is), the client certificate client_pem_path + client_key_path (mutual TLS; both or
 // neither), and server_name the name the target's certificate must carry (default: the uri's
 // host).
-// Errors: InvalidArgument naming the milvus_connect_param key (bad uri, unreadable or non-PEM
-// file, half a client key pair); Unavailable when the target is not connected within
-// connect_timeout_s, with gRPC's last error (e.g. the TLS handshake failure) and what to check.
+// Errors: InvalidArgument naming the key (opts.names.settings, e.g. milvus_connect_param: bad
+// uri, unreadable or non-PEM file, half a client key pair); Unavailable when it is not connected
+// within connect_timeout_s, with gRPC's last error (e.g. the TLS handshake failure) and what to
+// check.
 Result<DialedChannel> Dial(const ConnectOptions& opts);
+
+// The checks of Dial that need no connection: the uri and the dial_config files (readable PEM,
+// client pair complete). InvalidArgument naming the key (e.g. at startup for a config file).
+Status CheckConnectOptions(const ConnectOptions& opts);
 
 }  // namespace cdc::target

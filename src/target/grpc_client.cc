@@ -1,29 +1,14 @@
 #include "target/grpc_client.h"
 
-#include <grpcpp/grpcpp.h>
-
-#include <algorithm>
-#include <chrono>
-#include <thread>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "milvus/milvus.grpc.pb.h"
-#include "target/dial.h"
-#include "target/status_map.h"
+#include "target/grpc_connection.h"
 
 namespace cdc::target {
 namespace {
 
 namespace commonpb = ::milvus::proto::common;
-using Stub = milvuspb::MilvusService::Stub;
-
-const commonpb::Status& StatusOf(const commonpb::Status& s) { return s; }
-template <typename Resp>
-const commonpb::Status& StatusOf(const Resp& r) {
-  return r.status();
-}
+using Stub = GrpcConnection::Stub;
 
 void SetReplicateBase(commonpb::MsgBase* base, commonpb::MsgType type, uint64_t ts) {
   base->set_msg_type(type);
@@ -34,34 +19,16 @@ void SetReplicateBase(commonpb::MsgBase* base, commonpb::MsgType type, uint64_t 
 }  // namespace
 
 struct GrpcClient::Impl {
-  ConnectOptions opts;
-  std::string host_port;
-  std::string authorization;  // base64 token, never logged
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<Stub> stub;
-  std::atomic<bool> cancelled{false};
+  std::shared_ptr<GrpcConnection> conn;
 
   std::string Where(const std::string& call, const std::string& object) const {
-    return absl::StrCat("milvus target ", host_port, ": ", call, object.empty() ? "" : " ", object);
+    return conn->Where(call, object);
   }
-
   template <typename Req, typename Resp>
   Status Call(const std::string& where, const std::string& db,
               grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
               Resp* resp) {
-    auto backoff = std::chrono::milliseconds(200);
-    for (int attempt = 1;; ++attempt) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opts.rpc_timeout_s));
-      if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
-      if (!db.empty()) ctx.AddMetadata("dbname", db);
-      resp->Clear();
-      grpc::Status gs = (stub.get()->*method)(&ctx, req, resp);
-      Status s = gs.ok() ? FromMilvusStatus(where, StatusOf(*resp)) : FromGrpcStatus(where, gs);
-      if (s.ok() || !IsRetryable(s) || attempt >= opts.max_attempts || cancelled.load()) return s;
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-    }
+    return conn->Call(where, db, method, req, resp);
   }
 
   // A DDL call answered by a bare common.Status.
@@ -76,24 +43,16 @@ struct GrpcClient::Impl {
 
 Result<std::unique_ptr<GrpcClient>> ConnectGrpcClient(const ConnectOptions& opts) {
   auto impl = std::make_unique<GrpcClient::Impl>();
-  impl->opts = opts;
-  if (impl->opts.connect_timeout_s <= 0) impl->opts.connect_timeout_s = 10;
-  if (impl->opts.rpc_timeout_s <= 0) impl->opts.rpc_timeout_s = 30;
-  if (impl->opts.max_attempts <= 0) impl->opts.max_attempts = 1;
-  if (!opts.token.empty()) impl->authorization = absl::Base64Escape(opts.token);
-  ASSIGN_OR_RETURN(DialedChannel d, Dial(impl->opts));
-  impl->host_port = d.address.HostPort();
-  impl->channel = std::move(d.channel);
-  impl->stub = milvuspb::MilvusService::NewStub(impl->channel);
+  ASSIGN_OR_RETURN(impl->conn, GrpcConnection::Open(opts));
   return std::make_unique<GrpcClient>(std::move(impl));
 }
 
 GrpcClient::GrpcClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GrpcClient::~GrpcClient() = default;
 
-void GrpcClient::Cancel() { impl_->cancelled = true; }
+void GrpcClient::Cancel() { impl_->conn->Cancel(); }
 
-std::string GrpcClient::Describe() const { return "milvus target " + impl_->host_port; }
+std::string GrpcClient::Describe() const { return impl_->conn->Describe(); }
 
 Result<std::string> GrpcClient::GetVersion() {
   milvuspb::GetVersionRequest req;
@@ -105,11 +64,12 @@ Result<std::string> GrpcClient::GetVersion() {
 Result<std::string> GrpcClient::CheckReplicationReady() {
   milvuspb::ReplicateMessageRequest req;
   req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
-  req.set_channel_name(impl_->opts.replicate_channel);
+  const std::string& channel = impl_->conn->options().replicate_channel;
+  req.set_channel_name(channel);
   milvuspb::ReplicateMessageResponse resp;
-  Status s = impl_->Call(impl_->Where("replication readiness probe (ReplicateMessage)",
-                                      "channel=" + impl_->opts.replicate_channel),
-                         "", &Stub::ReplicateMessage, req, &resp);
+  Status s = impl_->Call(
+      impl_->Where("replication readiness probe (ReplicateMessage)", "channel=" + channel), "",
+      &Stub::ReplicateMessage, req, &resp);
   if (s.ok()) return resp.position();
   // The proxy refuses replication (1900, kFailedPrecondition) before anything else, so any
   // other answer from Milvus itself means it accepts replication: e.g. 65535 "Failed to get
@@ -136,13 +96,8 @@ Result<std::string> GrpcClient::ReplicateMessage(const milvuspb::ReplicateMessag
 
 Result<CollectionInfo> GrpcClient::DescribeCollection(const std::string& db,
                                                       const std::string& collection) {
-  milvuspb::DescribeCollectionRequest req;
-  req.set_db_name(db);
-  req.set_collection_name(collection);
-  milvuspb::DescribeCollectionResponse resp;
-  RETURN_IF_ERROR(impl_->Call(
-      impl_->Where("DescribeCollection", absl::StrCat("db=", db, " collection=", collection)), db,
-      &Stub::DescribeCollection, req, &resp));
+  ASSIGN_OR_RETURN(milvuspb::DescribeCollectionResponse resp,
+                   DescribeCollectionOn(*impl_->conn, db, collection));
   CollectionInfo info;
   info.id = resp.collectionid();
   info.name = resp.collection_name().empty() ? collection : resp.collection_name();
@@ -156,25 +111,11 @@ Result<CollectionInfo> GrpcClient::DescribeCollection(const std::string& db,
 
 Result<std::vector<PartitionInfo>> GrpcClient::ShowPartitions(const std::string& db,
                                                               const std::string& collection) {
-  milvuspb::ShowPartitionsRequest req;
-  req.set_db_name(db);
-  req.set_collection_name(collection);
-  milvuspb::ShowPartitionsResponse resp;
-  RETURN_IF_ERROR(impl_->Call(
-      impl_->Where("ShowPartitions", absl::StrCat("db=", db, " collection=", collection)), db,
-      &Stub::ShowPartitions, req, &resp));
-  std::vector<PartitionInfo> out;
-  for (int i = 0; i < resp.partition_names_size() && i < resp.partitionids_size(); ++i)
-    out.push_back({resp.partition_names(i), resp.partitionids(i)});
-  return out;
+  return ShowPartitionsOn(*impl_->conn, db, collection);
 }
 
 Result<std::vector<std::string>> GrpcClient::ListDatabases() {
-  milvuspb::ListDatabasesRequest req;
-  milvuspb::ListDatabasesResponse resp;
-  RETURN_IF_ERROR(
-      impl_->Call(impl_->Where("ListDatabases", ""), "", &Stub::ListDatabases, req, &resp));
-  return std::vector<std::string>(resp.db_names().begin(), resp.db_names().end());
+  return ListDatabasesOn(*impl_->conn);
 }
 
 Status GrpcClient::CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,

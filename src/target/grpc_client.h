@@ -1,12 +1,11 @@
 #pragma once
 // target::GrpcClient: target::Client over the Milvus gRPC API (MilvusService).
 //
-// Owns one gRPC channel. Every call carries a deadline (rpc_timeout_s), the `authorization`
-// metadata (base64 of the token, as Milvus expects for both `user:password` and API keys) and,
-// for per-database calls, the `dbname` metadata. Retryable failures are retried up to
-// max_attempts times with exponential backoff (200 ms doubling, at most 2 s) before the error
-// is returned. Thread-safe.
-#include <atomic>
+// Owns one target::GrpcConnection (target/grpc_connection.h): every call carries a deadline
+// (rpc_timeout_s), the `authorization` metadata (base64 of the token, as Milvus expects for
+// both `user:password` and API keys) and, for per-database calls, the `dbname` metadata.
+// Retryable failures are retried up to max_attempts times with exponential backoff (200 ms
+// doubling, at most 2 s) before the error is returned. Thread-safe.
 #include <memory>
 #include <string>
 

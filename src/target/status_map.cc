@@ -38,6 +38,8 @@ StatusCode CodeFor(int code, bool retriable, const std::string& reason) {
     case 1700:  // field not found
       return StatusCode::kNotFound;
     case kMilvusDenyReplicate:
+    case 101:  // collection not loaded
+    case 201:  // partition not loaded
       return StatusCode::kFailedPrecondition;
     case 1400:
       return StatusCode::kUnauthenticated;
@@ -83,7 +85,8 @@ StatusCode LegacyCodeFor(int error_code, const std::string& reason) {
 
 }  // namespace
 
-Status FromMilvusStatus(const std::string& where, const ::milvus::proto::common::Status& st) {
+Status FromMilvusStatus(const std::string& where, const ::milvus::proto::common::Status& st,
+                        const PeerNames& names) {
   if (st.code() == 0 && st.error_code() == 0) return OkStatus();
   const int base = st.code() & (kMilvusRetryableFlag - 1);
   const bool retriable = st.retriable() || (st.code() & kMilvusRetryableFlag) != 0;
@@ -93,24 +96,25 @@ Status FromMilvusStatus(const std::string& where, const ::milvus::proto::common:
                                  " (milvus code ", base != 0 ? base : st.error_code(), ")");
   if (base == kMilvusDenyReplicate) absl::StrAppend(&msg, kTtMsgHint);
   if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied)
-    absl::StrAppend(&msg, "; check the token in milvus_connect_param");
+    absl::StrAppend(&msg, "; check the token in ", names.settings);
   return Status(code, msg);
 }
 
-Status FromGrpcStatus(const std::string& where, const grpc::Status& st) {
+Status FromGrpcStatus(const std::string& where, const grpc::Status& st, const PeerNames& names) {
   if (st.ok()) return OkStatus();
   const auto code = static_cast<StatusCode>(st.error_code());
   std::string msg = absl::StrCat(where, ": ", st.error_message());
   switch (code) {
     case StatusCode::kUnavailable:
-      absl::StrAppend(&msg, "; check that the target Milvus runs and milvus_connect_param.uri");
+      absl::StrAppend(&msg, "; check that the ", names.role, " Milvus runs and ", names.settings,
+                      ".uri");
       break;
     case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:
-      absl::StrAppend(&msg, "; check the token in milvus_connect_param");
+      absl::StrAppend(&msg, "; check the token in ", names.settings);
       break;
     case StatusCode::kUnimplemented:
-      absl::StrAppend(&msg, "; the target must be Milvus 2.3.2 or later");
+      absl::StrAppend(&msg, "; the ", names.role, " must be Milvus 2.3.2 or later");
       break;
     default:
       break;

@@ -57,6 +57,12 @@ struct TaskHealth {
   std::vector<CollectionHealth> collections;
   std::vector<CollectionSync> initial_sync;
   std::map<std::string, uint64_t> skipped;  // kind -> count of messages/requests not applied
+  // Hybrid ts (source clock) up to which the task's data reached the target: every Insert and
+  // Delete, create and drop at or below it was applied and the target's channels were ticked
+  // past it (collections set aside excepted; index, load and flush requests are applied beside
+  // and may follow later). 0 while not running or before the first round. Verify waits for it
+  // to pass the time of a source read before it trusts a difference.
+  uint64_t applied_ts = 0;
 };
 
 // Where a task stands on one source channel (`get`, `list`, `position`, /metrics).

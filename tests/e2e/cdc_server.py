@@ -98,6 +98,14 @@ def source_mq_config(stack):
 """
 
 
+def source_milvus_config(stack):
+    """The sourceConfig.milvus lines: the source's proxy, which verify queries."""
+    return f"""  milvus:
+    uri: http://{stack["source"]}
+    connect_timeout: 10
+"""
+
+
 def write_config(path, port, stack, meta_root):
     """A cdc.yaml with the upstream keys, pointing at the test stack's etcd and the source's
     queue (stack["source_mq"], default kafka)."""
@@ -117,7 +125,7 @@ sourceConfig:
   readChanLen: 10
   defaultPartitionName: _default
   replicateChan: {stack["source_prefix"]}-replicate-msg
-{source_mq_config(stack)}maxNameLength: 256
+{source_mq_config(stack)}{source_milvus_config(stack)}maxNameLength: 256
 """
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

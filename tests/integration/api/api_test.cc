@@ -112,7 +112,7 @@ TEST_P(ApiIntegrationTest, EveryErrorCaseAnswersClearlyAndServerStaysUp) {
   ExpectError(json::parse(bb), 400, "fail to unmarshal the request, error: malformed JSON");
   ExpectError(cdc_->Call("explode", json::object()), 400,
               "invalid 'request_type' param, can be set [create delete pause resume get "
-              "position list maintenance]");
+              "position list maintenance verify]");
   ExpectError(cdc_->Call("get", json::object()), 400, "task_id is empty");
   ExpectError(cdc_->Call("get", {{"task_id", "nope"}}), 400, "not found: [nope]");
   ExpectError(cdc_->Call("delete", {{"task_id", "nope"}}), 400,

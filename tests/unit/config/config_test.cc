@@ -333,3 +333,58 @@ TEST(ConfigTest, ApiBadValuesNameTheKey) {
 
 }  // namespace
 }  // namespace cdc::config
+
+namespace cdc::config {
+namespace {
+
+TEST(ConfigTest, SourceMilvusIsOptional) {
+  auto c = LoadString(kMinimal);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->source.milvus.Configured());
+  EXPECT_EQ(c->source.milvus.connect_timeout, 10);
+}
+
+TEST(ConfigTest, SourceMilvusKeys) {
+  auto c = Load(
+      "  milvus:\n"
+      "    uri: https://source:19530\n"
+      "    token: root:Milvus\n"
+      "    connect_timeout: 3\n"
+      "    dial_config:\n"
+      "      server_name: milvus.local\n"
+      "      server_pem_path: /p/server.pem\n"
+      "      ca_pem_path: /p/ca.pem\n"
+      "      client_pem_path: /p/client.pem\n"
+      "      client_key_path: /p/client.key\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& m = c->source.milvus;
+  EXPECT_TRUE(m.Configured());
+  EXPECT_EQ(m.uri, "https://source:19530");
+  EXPECT_EQ(m.token, "root:Milvus");
+  EXPECT_EQ(m.connect_timeout, 3);
+  EXPECT_EQ(m.server_name, "milvus.local");
+  EXPECT_EQ(m.server_pem_path, "/p/server.pem");
+  EXPECT_EQ(m.ca_pem_path, "/p/ca.pem");
+  EXPECT_EQ(m.client_pem_path, "/p/client.pem");
+  EXPECT_EQ(m.client_key_path, "/p/client.key");
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+}
+
+TEST(ConfigTest, SourceMilvusErrorsNameTheKey) {
+  ExpectInvalid(Load("  milvus:\n    token: root:Milvus\n"), "sourceConfig.milvus.uri");
+  ExpectInvalid(Load("  milvus:\n    uri: h:1\n    connect_timeout: 0\n"),
+                "sourceConfig.milvus.connect_timeout");
+  ExpectInvalid(Load("  milvus:\n    uri: h:1\n    connect_timeout: soon\n"),
+                "sourceConfig.milvus.connect_timeout");
+  auto secret = Load("  milvus:\n    uri: h:1\n    token: [s3cret]\n");
+  ASSERT_FALSE(secret.ok());
+  EXPECT_THAT(std::string(secret.status().message()), HasSubstr("sourceConfig.milvus.token"));
+  EXPECT_THAT(std::string(secret.status().message()), Not(HasSubstr("s3cret")));
+  auto unknown = Load("  milvus:\n    uri: h:1\n    dial_config:\n      ca_pem: x\n");
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  ASSERT_EQ(unknown->warnings.size(), 1u);
+  EXPECT_THAT(unknown->warnings[0], HasSubstr("sourceConfig.milvus.dial_config.ca_pem"));
+}
+
+}  // namespace
+}  // namespace cdc::config

@@ -48,6 +48,11 @@ void FakeMilvus::set_tt_msg_enabled(bool v) {
   tt_msg_enabled_ = v;
 }
 
+void FakeMilvus::set_query_handler(QueryHandler h) {
+  std::lock_guard l(mu_);
+  query_handler_ = std::move(h);
+}
+
 void FakeMilvus::FailNext(const std::string& method, int times, Failure f) {
   std::lock_guard l(mu_);
   for (int i = 0; i < times; ++i) failures_[method].push_back(f);
@@ -201,6 +206,7 @@ grpc::Status FakeMilvus::DescribeCollection(grpc::ServerContext* ctx,
   }
   resp->set_collectionid(it->second.id);
   resp->set_collection_name(req->collection_name());
+  resp->mutable_schema()->ParseFromString(it->second.schema);
   resp->set_shards_num(it->second.shards);
   for (const auto& v : it->second.vchannels) resp->add_virtual_channel_names(v);
   for (const auto& p : it->second.pchannels) resp->add_physical_channel_names(p);
@@ -253,11 +259,88 @@ grpc::Status FakeMilvus::ShowPartitions(grpc::ServerContext* ctx,
     BEGIN(#Name, resp);                                                        \
     return gs;                                                                 \
   }
-SIMPLE_RPC(CreateIndex, CreateIndexRequest)
 SIMPLE_RPC(DropIndex, DropIndexRequest)
 SIMPLE_RPC(LoadPartitions, LoadPartitionsRequest)
 SIMPLE_RPC(ReleasePartitions, ReleasePartitionsRequest)
 #undef SIMPLE_RPC
+
+grpc::Status FakeMilvus::CreateIndex(grpc::ServerContext* ctx, const mpb::CreateIndexRequest* req,
+                                     cpb::Status* resp) {
+  BEGIN("CreateIndex", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found");
+  } else {
+    it->second.indexes[req->index_name().empty() ? req->field_name() : req->index_name()] = *req;
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::DescribeIndex(grpc::ServerContext* ctx,
+                                       const mpb::DescribeIndexRequest* req,
+                                       mpb::DescribeIndexResponse* resp) {
+  BEGIN("DescribeIndex", resp->mutable_status());
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp->mutable_status(), 100,
+         "collection not found[collection=" + req->collection_name() + "]");
+  } else if (it->second.indexes.empty()) {
+    Fail(resp->mutable_status(), 700, "index not found[collection=" + req->collection_name() + "]");
+  }
+  if (resp->status().code() != 0) return gs;
+  for (const auto& [name, ci] : it->second.indexes) {
+    auto* d = resp->add_index_descriptions();
+    d->set_index_name(name);
+    d->set_field_name(ci.field_name());
+    for (const auto& kv : ci.extra_params()) *d->add_params() = kv;
+    d->set_state(cpb::Finished);
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::GetLoadState(grpc::ServerContext* ctx, const mpb::GetLoadStateRequest* req,
+                                      mpb::GetLoadStateResponse* resp) {
+  BEGIN("GetLoadState", resp->mutable_status());
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    resp->set_state(cpb::LoadStateNotExist);
+  } else {
+    resp->set_state(it->second.loaded ? cpb::LoadStateLoaded : cpb::LoadStateNotLoad);
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::ShowCollections(grpc::ServerContext* ctx,
+                                         const mpb::ShowCollectionsRequest* req,
+                                         mpb::ShowCollectionsResponse* resp) {
+  BEGIN("ShowCollections", resp->mutable_status());
+  const std::string prefix = Db(ctx, req->db_name()) + "/";
+  for (const auto& [key, c] : collections_) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    resp->add_collection_names(key.substr(prefix.size()));
+    resp->add_collection_ids(c.id);
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::Query(grpc::ServerContext* ctx, const mpb::QueryRequest* req,
+                               mpb::QueryResults* resp) {
+  BEGIN("Query", resp->mutable_status());
+  if (!query_handler_) {
+    Fail(resp->mutable_status(), 65535, "no query handler in this test");
+    return gs;
+  }
+  *resp = query_handler_(*req);
+  return gs;
+}
+
+grpc::Status FakeMilvus::AllocTimestamp(grpc::ServerContext* ctx,
+                                        const mpb::AllocTimestampRequest* req,
+                                        mpb::AllocTimestampResponse* resp) {
+  BEGIN("AllocTimestamp", resp->mutable_status());
+  resp->set_timestamp(++last_ts_);
+  return gs;
+}
 
 grpc::Status FakeMilvus::LoadCollection(grpc::ServerContext* ctx,
                                         const mpb::LoadCollectionRequest* req, cpb::Status* resp) {

@@ -4,11 +4,13 @@
 // integration and e2e tests use a real target.
 //
 // Holds databases, collections (with vchannels `fake-dml_{i}_{id}v{i}` on pchannels
-// `fake-dml_{i}`), partitions and load state. ReplicateMessage answers 1900 while
+// `fake-dml_{i}`), partitions, indexes and load state; queries are answered by a handler the
+// test sets. ReplicateMessage answers 1900 while
 // tt_msg_enabled is true (a normal instance). Failures can be injected per call name.
 // Thread-safe (gRPC calls arrive on server threads).
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,7 +44,10 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
     std::map<std::string, int64_t> partitions;
     bool loaded = false;
     std::string schema;  // serialized CollectionSchema as received
+    std::map<std::string, ::milvus::proto::milvus::CreateIndexRequest> indexes;  // by index name
   };
+  using QueryHandler = std::function<::milvus::proto::milvus::QueryResults(
+      const ::milvus::proto::milvus::QueryRequest&)>;
 
   FakeMilvus();
   ~FakeMilvus() override;
@@ -55,6 +60,8 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   std::string Address() const { return address_; }
 
   void set_tt_msg_enabled(bool v);
+  // Answers Query calls (none: every query fails with code 65535).
+  void set_query_handler(QueryHandler h);
   // The next `times` calls of `method` fail with `f`.
   void FailNext(const std::string& method, int times, Failure f);
 
@@ -89,6 +96,12 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   FAKE_RPC(CreateDatabase, CreateDatabaseRequest, ::milvus::proto::common::Status)
   FAKE_RPC(DropDatabase, DropDatabaseRequest, ::milvus::proto::common::Status)
   FAKE_RPC(ListDatabases, ListDatabasesRequest, ::milvus::proto::milvus::ListDatabasesResponse)
+  FAKE_RPC(ShowCollections, ShowCollectionsRequest,
+           ::milvus::proto::milvus::ShowCollectionsResponse)
+  FAKE_RPC(DescribeIndex, DescribeIndexRequest, ::milvus::proto::milvus::DescribeIndexResponse)
+  FAKE_RPC(GetLoadState, GetLoadStateRequest, ::milvus::proto::milvus::GetLoadStateResponse)
+  FAKE_RPC(Query, QueryRequest, ::milvus::proto::milvus::QueryResults)
+  FAKE_RPC(AllocTimestamp, AllocTimestampRequest, ::milvus::proto::milvus::AllocTimestampResponse)
 #undef FAKE_RPC
 
  private:
@@ -109,6 +122,8 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   std::map<std::string, int64_t> channel_offsets_;
   std::set<std::string> databases_{"default"};
   std::map<std::string, Collection> collections_;  // key db + "/" + name
+  QueryHandler query_handler_;
+  uint64_t last_ts_ = uint64_t{1} << 40;  // AllocTimestamp
 };
 
 }  // namespace cdc::testing
