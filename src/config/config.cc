@@ -209,6 +209,12 @@ Status ReadTop(YamlReader& r, Config* c) {
   RETURN_IF_ERROR(
       WithSub(r, "sourceConfig", [&](YamlReader& s) { return ReadSource(s, &c->source, w); }));
   RETURN_IF_ERROR(WithSub(r, "api", [&](YamlReader& s) { return ReadApi(s, &c->api, w); }));
+  RETURN_IF_ERROR(WithSub(r, "initialSync", [&](YamlReader& s) {
+    RETURN_IF_ERROR(s.Str("way", &c->initial_sync.way));
+    RETURN_IF_ERROR(s.Int("queryBatchRows", &c->initial_sync.query_batch_rows, 1, 16384));
+    s.CollectUnknown(w);
+    return OkStatus();
+  }));
   r.CollectUnknown(w);
   return OkStatus();
 }
@@ -238,6 +244,11 @@ Status Required(const std::string& value, const std::string& key, const std::str
 }
 
 Status Validate(Config& c) {
+  if (c.initial_sync.way != "auto" && c.initial_sync.way != "query") {
+    return InvalidArgumentError("config key initialSync.way: got '" + c.initial_sync.way +
+                                "', expected auto (replay from the source's queue where it "
+                                "still holds a collection) or query");
+  }
   // address: host:port.
   if (c.ListenPort() <= 0) {
     return InvalidArgumentError("config key address: got '" + c.address +

@@ -153,6 +153,13 @@ struct SourceConfig {
   EtcdConfig EffectiveEtcd() const;
 };
 
+// initialSync (ours): how create's "initial_sync": true copies existing collections
+// (docs/initial-sync.md).
+struct InitialSyncConfig {
+  std::string way = "auto";     // way: auto (replay from the queue where it can) | query
+  int query_batch_rows = 4000;  // queryBatchRows: rows per page of the query way
+};
+
 struct Config {
   std::string address = "0.0.0.0:8444";  // address: host:port of the HTTP API
   int max_task_num = 100;                // maxTaskNum
@@ -168,6 +175,7 @@ struct Config {
   MetaStoreConfig meta_store;            // metaStoreConfig
   SourceConfig source;                   // sourceConfig
   ApiConfig api;                         // api (ours)
+  InitialSyncConfig initial_sync;        // initialSync (ours)
 
   // Non-fatal findings (unknown keys), one line each, safe to log.
   std::vector<std::string> warnings;

@@ -19,6 +19,13 @@ std::string EncodeCopyState(const CopyState& s) {
                       {"rows_estimated", s.rows_estimated},
                       {"started_ms", s.started_ms}};
   if (!s.last_pk.empty()) j["last_pk"] = nlohmann::json::parse(s.last_pk, nullptr, false);
+  if (s.way == CopyState::Way::kCopy) {
+    j["partition"] = s.partition;
+    j["rows_done"] = s.rows_done;
+    j["upsert_until"] = s.upsert_until;
+    j["copy_ts_base"] = s.copy_ts_base;
+    j["emissions"] = s.emissions;
+  }
   return j.dump();
 }
 
@@ -34,6 +41,11 @@ Result<CopyState> DecodeCopyState(const std::string& json) {
   s.rows_estimated = j.value("rows_estimated", int64_t{0});
   s.started_ms = j.value("started_ms", int64_t{0});
   if (j.contains("last_pk") && !j["last_pk"].is_null()) s.last_pk = j["last_pk"].dump();
+  s.partition = j.value("partition", std::string());
+  s.rows_done = j.value("rows_done", false);
+  s.upsert_until = j.value("upsert_until", uint64_t{0});
+  s.copy_ts_base = j.value("copy_ts_base", uint64_t{0});
+  s.emissions = j.value("emissions", int64_t{0});
   return s;
 }
 
@@ -52,6 +64,16 @@ const CopyState* SyncTracker::Find(int64_t id) const {
   return it == states_.end() ? nullptr : &it->second;
 }
 
+CopyState* SyncTracker::Mutable(int64_t id) {
+  auto it = states_.find(id);
+  return it == states_.end() ? nullptr : &it->second;
+}
+
+bool SyncTracker::UpsertsAt(int64_t id, uint64_t ts) const {
+  const CopyState* s = Find(id);
+  return s != nullptr && s->way == CopyState::Way::kCopy && s->rows_done && ts <= s->upsert_until;
+}
+
 bool SyncTracker::Copying(int64_t id) const {
   const CopyState* s = Find(id);
   return s != nullptr && !s->done;
@@ -59,14 +81,17 @@ bool SyncTracker::Copying(int64_t id) const {
 
 void SyncTracker::Replayed(int64_t id, int64_t rows, uint64_t ts) {
   auto it = states_.find(id);
-  if (it == states_.end() || it->second.done || ts > it->second.start_ts) return;
+  if (it == states_.end() || it->second.done || it->second.way != CopyState::Way::kReplay ||
+      ts > it->second.start_ts)
+    return;
   it->second.rows_copied += rows;
 }
 
 std::vector<int64_t> SyncTracker::Advance(uint64_t w, const std::function<bool(int64_t)>& healthy) {
   std::vector<int64_t> changed;
   for (auto& [id, s] : states_) {
-    if (s.done || s.way != CopyState::Way::kReplay || w < s.start_ts || !healthy(id)) continue;
+    if (s.done || w < s.start_ts || !healthy(id)) continue;
+    if (s.way == CopyState::Way::kCopy && (!s.rows_done || w < s.upsert_until)) continue;
     s.done = true;
     changed.push_back(id);
   }

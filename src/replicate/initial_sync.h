@@ -37,7 +37,17 @@ struct CopyState {
   int64_t rows_copied = 0;     // rows sent so far (replayed inserts, or copied)
   int64_t rows_estimated = 0;  // what the source held at the start (datacoord's count)
   int64_t started_ms = 0;      // wall clock when it began, for the ETA
-  std::string last_pk;         // kCopy: the last primary key copied, as JSON (resume point)
+  // kCopy (replicate/copy_step.cc): rows are read page by page, per partition, in primary-key
+  // order, and sent stamped `copy_ts_base + emissions` (below every change the stream brings
+  // after the start); then the stream is replayed from the start with every Insert at or
+  // below `upsert_until` preceded by a Delete of its keys, so a row copied and also streamed
+  // is never doubled.
+  std::string last_pk;        // the last primary key copied in `partition`, as JSON
+  std::string partition;      // the partition being copied ("" before the first)
+  bool rows_done = false;     // every partition copied; the stream replays with upserts
+  uint64_t upsert_until = 0;  // the source's ts once the last page was read
+  uint64_t copy_ts_base = 0;  // the copies' timestamps start above this
+  int64_t emissions = 0;      // pages sent so far (each one its own timestamp)
 };
 
 std::string EncodeCopyState(const CopyState& s);
@@ -62,10 +72,15 @@ class SyncTracker {
   bool Copying(int64_t id) const;
   // A replayed Insert of `rows` rows at `ts`: counted while it is history (ts <= start_ts).
   void Replayed(int64_t id, int64_t rows, uint64_t ts);
-  // After a round at `w`: replays of collections that are `healthy` and reached their start
-  // are done. Returns the collections whose state changed.
+  // After a round at `w`: replays (and copies whose rows are all sent) of collections that
+  // are `healthy` and reached their start (and the end of their upserts) are done. Returns the
+  // collections whose state changed.
   std::vector<int64_t> Advance(uint64_t w, const std::function<bool(int64_t)>& healthy);
   void Forget(int64_t id) { states_.erase(id); }
+  // The state of `id` to change (a copy's progress); nullptr if it has none.
+  CopyState* Mutable(int64_t id);
+  // A copied collection's Insert at `ts` must first delete its keys (see CopyState).
+  bool UpsertsAt(int64_t id, uint64_t ts) const;
   std::string Encode(int64_t id) const;
   std::vector<int64_t> ids() const;
   std::vector<SyncProgress> View() const;

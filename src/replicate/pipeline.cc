@@ -467,6 +467,7 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
 
 Status Pipeline::Impl::Step(bool* progressed) {
   RETURN_IF_ERROR(PullReaders(progressed));
+  if (!round_.active && !copies_.empty()) RETURN_IF_ERROR(StepCopies(progressed));
   if (!round_.active && !quarantine_.empty()) {
     std::vector<int64_t> recovered;
     RETURN_IF_ERROR(RetrySetAside(&recovered));

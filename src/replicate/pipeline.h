@@ -49,6 +49,7 @@
 #include "replicate/selection.h"
 #include "source/channel_reader.h"
 #include "target/client.h"
+#include "target/milvus_reader.h"
 
 namespace cdc::replicate {
 
@@ -111,6 +112,9 @@ struct PipelineDeps {
   // Test hook (fault injection): called after the target acknowledged a round's data and
   // before its checkpoint is written, the widest window for a re-send after a crash.
   std::function<void(uint64_t watermark)> after_ack;
+  // The source's proxy, for initial sync's query way (copy_step.cc); unset = not configured.
+  std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader;
+  int64_t copy_page_rows = 4000;  // rows per page of the query way
 };
 
 struct ChannelProgress {

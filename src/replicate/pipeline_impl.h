@@ -16,6 +16,8 @@
 #include "replicate/quarantine.h"
 #include "replicate/round.h"
 #include "replicate/target_writer.h"
+#include "replicate/wire_rewrite.h"
+#include "target/pk_pager.h"
 
 namespace cdc::replicate {
 
@@ -33,6 +35,14 @@ struct Sources {
 };
 
 // The loop's own bookkeeping.
+// A collection initial sync copies by query (copy_step.cc), while it is set aside.
+struct CopyJob {
+  MappedCollection c;  // the mapping when the copy began
+  std::shared_ptr<target::MilvusReader> reader;
+  std::chrono::steady_clock::time_point next_try{};
+  std::chrono::milliseconds backoff{0};
+};
+
 struct LoopState {
   bool initialized = false;
   uint64_t applied = 0;           // watermark of the last round fully applied
@@ -110,8 +120,18 @@ class Pipeline::Impl {
   Status RetrySetAside(std::vector<int64_t>* recovered);
   // Loads the initial-sync states of the checkpoint's rows.
   Status LoadSync();
-  // True when a collection still waits for rows initial sync cannot copy yet (set aside).
+  // True while initial sync still copies a collection's rows by query (it is set aside
+  // meanwhile, its stream waiting in its row); starts the copy (copy_step.cc) if needed.
   bool AwaitsCopy(const MappedCollection& c);
+  // One page of every copy that is due (copy_step.cc).
+  Status StepCopies(bool* progressed);
+  Status StepCopy(int64_t id, CopyJob& job, CopyState& state);
+  Status SendCopyPage(CopyJob& job, CopyState& state, const target::PkPage& page,
+                      const std::string& partition);
+  // The Delete (rewritten like the Insert with `overrides`) that makes a replayed Insert of a
+  // copied collection an upsert.
+  Result<std::string> UpsertDelete(const MappedCollection& c, std::string_view insert_payload,
+                                   const FieldOverrides& overrides);
   // A message or request not applied: counted by kind, logged, kept in the reason.
   void Skip(const std::string& kind, const std::string& what);
 
@@ -127,7 +147,8 @@ class Pipeline::Impl {
   Sources sources_;
   Round round_;
   Quarantine quarantine_;
-  SyncTracker sync_;  // initial sync of the collections that existed at the start
+  SyncTracker sync_;                   // initial sync of the collections that existed at the start
+  std::map<int64_t, CopyJob> copies_;  // initial sync's copies by query, by collection
   LoopState loop_;
   SharedState shared_;
   std::string skipped_;  // the last thing not applied (stays in the reason); pipeline thread

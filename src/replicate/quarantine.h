@@ -38,6 +38,14 @@ class Quarantine {
   // Collections whose next attempt is due.
   std::vector<int64_t> Due() const;
   void Remove(int64_t id) { entries_.erase(id); }
+  // Its next attempt is due now (what blocked it is known to be over).
+  void MakeDue(int64_t id) {
+    if (auto it = entries_.find(id); it != entries_.end()) it->second.next_try = Clock::now();
+  }
+  // Replaces its reason (e.g. progress) without counting an attempt.
+  void SetReason(int64_t id, const std::string& reason) {
+    if (auto it = entries_.find(id); it != entries_.end()) it->second.info.reason = reason;
+  }
   std::vector<QuarantinedCollection> View() const;
 
  private:

@@ -143,6 +143,8 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
     seed.requests = SeedRequests(c, indexes, load, task_ts);
     auto rows = catalog->EstimatedRows(c.id);
     seed.rows_estimated = rows.ok() ? *rows : 0;
+    seed.start_ts = task_ts;
+    seed.replay = !options_.initial_sync_query_only;
     for (const auto& ch : c.pchannels) {
       auto id = c.start_msg_ids.find(ch);
       source::MsgPosition p;
@@ -151,7 +153,8 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
       firsts.push_back(p);
       owner.push_back(seeds.size());
     }
-    seed.replay = !c.pchannels.empty() && c.start_msg_ids.size() >= c.pchannels.size();
+    seed.replay =
+        seed.replay && !c.pchannels.empty() && c.start_msg_ids.size() >= c.pchannels.size();
     seeds.push_back(std::move(seed));
   }
   ASSIGN_OR_RETURN(auto held, broker_->Holds(firsts, timeout));
@@ -196,6 +199,8 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
     r.max_queued_bytes = queued_bytes;
     return broker->OpenReader(r);
   };
+  d.source_reader = options_.source_reader;
+  d.copy_page_rows = options_.copy_page_rows;
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
   if (options_.crash_after_ack_for_tests) {

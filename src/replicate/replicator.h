@@ -45,6 +45,13 @@ struct ReplicatorOptions {
   int source_channel_num = 16;
   // How long create waits for the source's queue and catalog while it fixes a task's start.
   std::chrono::milliseconds fix_start_timeout{15000};
+  // initialSync.way: query (ours): copy every collection by query even where the queue still
+  // holds its history (to test or compare the two ways).
+  bool initial_sync_query_only = false;
+  // The source's proxy (sourceConfig.milvus), for initial sync's query way; unset = none.
+  std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader;
+  // Rows per page of the query way (initialSync.queryBatchRows).
+  int64_t copy_page_rows = 4000;
 };
 
 // The collections a task replicates: its collection_infos / db_collections ("*" of database

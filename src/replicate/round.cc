@@ -149,6 +149,13 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
     return OkStatus();
   }
   std::map<int64_t, Status> refused;
+  if (h.type == cpb::Insert && sync_.UpsertsAt(c->source.id, h.timestamp)) {
+    // Initial sync copied this collection's rows by query: the Insert replaces any copy of
+    // its keys (replicate/copy_step.cc).
+    ASSIGN_OR_RETURN(auto del, UpsertDelete(*c, m.msg.payload, ov));
+    RETURN_IF_ERROR(writer_->Add(route->second.target_pchannel, std::move(del), m.msg, c->source.id,
+                                 &round_, &refused));
+  }
   RETURN_IF_ERROR(writer_->Add(route->second.target_pchannel, std::move(*bytes), m.msg,
                                c->source.id, &round_, &refused));
   for (const auto& [id, s] : refused) {

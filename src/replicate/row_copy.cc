@@ -200,4 +200,94 @@ Result<schemapb::IDs> SelectKeys(const schemapb::FieldData& pk, const std::vecto
   return ids;
 }
 
+namespace {
+namespace cpb = milvus::proto::common;
+namespace msgpb = milvus::proto::msg;
+
+template <typename Req>
+void FillTarget(const CopyDestination& to, uint64_t ts, int64_t msg_id, cpb::MsgType type,
+                Req* req) {
+  req->mutable_base()->set_msg_type(type);
+  req->mutable_base()->set_msgid(msg_id);
+  req->mutable_base()->set_timestamp(ts);
+  req->mutable_base()->set_sourceid(-1);
+  req->set_shardname(to.vchannel);
+  req->set_db_name(to.db);
+  req->set_collection_name(to.collection);
+  req->set_partition_name(to.partition);
+  req->set_collectionid(to.collection_id);
+  req->set_partitionid(to.partition_id);
+}
+}  // namespace
+
+int64_t CopyMsgId(uint64_t ts, int kind, int shard) {
+  const uint64_t low = (ts & ((uint64_t{1} << 54) - 1)) << 7;
+  return static_cast<int64_t>((uint64_t{1} << 62) | low | (static_cast<uint64_t>(kind & 1) << 6) |
+                              static_cast<uint64_t>(shard & 63));
+}
+
+Result<std::string> CopyInsert(const CopyDestination& to,
+                               const std::vector<schemapb::FieldData>& columns,
+                               const std::vector<int64_t>& rows, uint64_t ts, int64_t msg_id) {
+  msgpb::InsertRequest req;
+  FillTarget(to, ts, msg_id, cpb::Insert, &req);
+  for (const auto& col : columns) {
+    ASSIGN_OR_RETURN(auto picked, SelectRows(col, rows));
+    *req.add_fields_data() = std::move(picked);
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    req.add_timestamps(ts);
+    req.add_rowids(static_cast<int64_t>(i));
+  }
+  req.set_num_rows(rows.size());
+  req.set_version(msgpb::ColumnBased);
+  return req.SerializeAsString();
+}
+
+Result<std::string> CopyDelete(const CopyDestination& to, const schemapb::FieldData& pk,
+                               const std::vector<int64_t>& rows, uint64_t ts, int64_t msg_id) {
+  msgpb::DeleteRequest req;
+  FillTarget(to, ts, msg_id, cpb::Delete, &req);
+  ASSIGN_OR_RETURN(*req.mutable_primary_keys(), SelectKeys(pk, rows));
+  for (size_t i = 0; i < rows.size(); ++i) req.add_timestamps(ts);
+  req.set_num_rows(static_cast<int64_t>(rows.size()));
+  return req.SerializeAsString();
+}
+
+Result<std::string> DeleteOfInsert(std::string_view insert_payload, int64_t pk_field_id) {
+  msgpb::InsertRequest ins;
+  if (!ins.ParseFromArray(insert_payload.data(), static_cast<int>(insert_payload.size()))) {
+    return InvalidArgumentError("an Insert that does not decode");
+  }
+  const schemapb::FieldData* pk = nullptr;
+  for (const auto& f : ins.fields_data())
+    if (f.field_id() == pk_field_id) pk = &f;
+  if (pk == nullptr) {
+    return InvalidArgumentError(
+        absl::StrCat("an Insert without its primary key (field id ", pk_field_id, ")"));
+  }
+  std::vector<int64_t> rows(static_cast<size_t>(ins.num_rows()));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  msgpb::DeleteRequest del;
+  del.mutable_base()->set_msg_type(cpb::Delete);
+  // Beside the Insert's own id: the target drops a repeated id within one tick window.
+  del.mutable_base()->set_msgid(ins.base().msgid() ^ (int64_t{1} << 61));
+  del.mutable_base()->set_timestamp(ins.base().timestamp());
+  del.mutable_base()->set_sourceid(ins.base().sourceid());
+  del.set_shardname(ins.shardname());
+  del.set_db_name(ins.db_name());
+  del.set_collection_name(ins.collection_name());
+  del.set_partition_name(ins.partition_name());
+  del.set_dbid(ins.dbid());
+  del.set_collectionid(ins.collectionid());
+  del.set_partitionid(ins.partitionid());
+  ASSIGN_OR_RETURN(*del.mutable_primary_keys(), SelectKeys(*pk, rows));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    del.add_timestamps(i < static_cast<size_t>(ins.timestamps_size()) ? ins.timestamps(i)
+                                                                      : ins.base().timestamp());
+  }
+  del.set_num_rows(static_cast<int64_t>(rows.size()));
+  return del.SerializeAsString();
+}
+
 }  // namespace cdc::replicate

@@ -53,4 +53,31 @@ Result<milvus::proto::schema::FieldData> SelectRows(const milvus::proto::schema:
 Result<milvus::proto::schema::IDs> SelectKeys(const milvus::proto::schema::FieldData& pk,
                                               const std::vector<int64_t>& rows);
 
+// Where one group of copied rows lands on the target.
+struct CopyDestination {
+  std::string db, collection, partition;  // names (as on the target)
+  int64_t collection_id = 0;              // target ids
+  int64_t partition_id = 0;
+  std::string vchannel;  // target vchannel of the group's shard
+};
+
+// A serialized msg.InsertRequest of `rows` of `columns` (a query answer) into `to`, every row
+// stamped `ts`, message id `msg_id`, column-based, no segment (the target assigns one).
+Result<std::string> CopyInsert(const CopyDestination& to,
+                               const std::vector<milvus::proto::schema::FieldData>& columns,
+                               const std::vector<int64_t>& rows, uint64_t ts, int64_t msg_id);
+// A serialized msg.DeleteRequest of the keys of `rows` in `pk` from `to`, every key at `ts`.
+Result<std::string> CopyDelete(const CopyDestination& to,
+                               const milvus::proto::schema::FieldData& pk,
+                               const std::vector<int64_t>& rows, uint64_t ts, int64_t msg_id);
+// The Delete that makes a replayed source Insert (serialized msg.InsertRequest) an upsert: its
+// keys, each at its row's timestamp, on the same shard, collection and partition (source
+// form, rewritten like the Insert). Milvus deletes the rows older than a delete's timestamp,
+// so the Insert's own rows stay and any earlier copy of the keys goes.
+Result<std::string> DeleteOfInsert(std::string_view insert_payload, int64_t pk_field_id);
+
+// Message ids of copied rows: above any id a Milvus allocator hands out (bit 62), unique per
+// copy timestamp, kind (0 delete, 1 insert) and shard.
+int64_t CopyMsgId(uint64_t ts, int kind, int shard);
+
 }  // namespace cdc::replicate

@@ -33,6 +33,11 @@ meta::PositionRecord SeedRow(const std::string& task_id, const SeedCollection& s
   state.way = seed.replay ? CopyState::Way::kReplay : CopyState::Way::kCopy;
   state.rows_estimated = seed.rows_estimated;
   state.started_ms = NowMs();
+  state.start_ts = seed.start_ts;
+  // The copies' timestamps: above the create, below anything streamed after the start.
+  state.copy_ts_base = seed.meta.create_ts;
+  for (const auto& p : seed.meta.partitions)
+    state.copy_ts_base = std::max(state.copy_ts_base, p.create_ts);
   std::map<std::string, source::MsgPosition> from;
   for (const auto& ch : seed.meta.pchannels) {
     auto it = start.find(ch);

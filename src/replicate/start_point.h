@@ -39,6 +39,8 @@ struct SeedCollection {
   std::vector<DdlRequest> requests;  // its indexes and load state (SeedRequests)
   bool replay = false;               // the queue holds its history: read it from its create message
   int64_t rows_estimated = 0;
+  // The task's start as a hybrid ts (its create), at least: the replay is history up to it.
+  uint64_t start_ts = 0;
 };
 
 // Writes the task's start: the start row with `dml_channels`, the replicate channel's row

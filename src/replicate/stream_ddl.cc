@@ -85,22 +85,6 @@ void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status&
   }
 }
 
-bool Pipeline::Impl::AwaitsCopy(const MappedCollection& c) {
-  const CopyState* s = sync_.Find(c.source.id);
-  if (s == nullptr || s->done || s->way != CopyState::Way::kCopy) return false;
-  // Its rows from before the start are not in the source's queue any more: they have to be
-  // read from the source, which this server cannot do yet. Its stream waits in its own row.
-  const std::string name = absl::StrCat(c.source.db_name, ".", c.source.name);
-  const int64_t id = c.source.id;
-  map_->Forget(id);  // nothing of it is applied: its row stays at the start
-  SetAside(id, name,
-           FailedPreconditionError(
-               "initial sync of " + name +
-               ": the source's queue no longer holds its first messages, and copying its rows "
-               "from the source is not available in this version (docs/initial-sync.md)"));
-  return true;
-}
-
 Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
   for (int64_t id : quarantine_.Due()) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));

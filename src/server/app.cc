@@ -1,7 +1,7 @@
 #include "server/app.h"
 
-#include <optional>
 #include <mutex>
+#include <optional>
 
 #include "meta/factory.h"
 #include "replicate/replicator.h"
@@ -10,8 +10,8 @@
 #include "target/dial.h"
 #include "target/grpc_reader.h"
 #include "target/readiness_probe.h"
-#include "task/sealed_store.h"
 #include "target/task_options.h"
+#include "task/sealed_store.h"
 
 namespace cdc::server {
 namespace {
@@ -77,6 +77,8 @@ std::unique_ptr<source::Broker> OpenBroker(const config::Config& c) {
 
 // The replication pipeline's view of the source (etcd catalog, replicate channel, buffers) from
 // sourceConfig.
+verify::ReaderFactory VerifyReaders(const config::Config& c, const std::string& target_chan);
+
 replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   replicate::ReplicatorOptions o;
   const config::EtcdConfig etcd = c.source.EffectiveEtcd();
@@ -94,6 +96,10 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   if (!etcd.root_path.empty()) o.catalog.root_path = etcd.root_path;
   if (!etcd.meta_sub_path.empty()) o.catalog.meta_sub_path = etcd.meta_sub_path;
   o.replicate_chan = c.source.replicate_chan;
+  o.initial_sync_query_only = c.initial_sync.way == "query";
+  o.copy_page_rows = c.initial_sync.query_batch_rows;
+  if (c.source.milvus.Configured())
+    o.source_reader = VerifyReaders(c, o.target_replicate_chan).source;
   if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;
   o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
   // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).

@@ -143,10 +143,12 @@ def replace_meta_store(path, block):
         f.write("".join(lines[:start]) + block.rstrip("\n") + "\n" + "".join(lines[end:]))
 
 
-def start_own_server(root, env_dir, stack, label, meta_yaml=None, meta_root=None):
+def start_own_server(root, env_dir, stack, label, meta_yaml=None, meta_root=None,
+                     extra_yaml=None):
     """A milvus-cdc of a test's own (own port, config .cache/env/cdc-LABEL.yaml and log
     logs/cdc-e2e-LABEL.log), on the stack's etcd meta store under its own root, or on the
-    given metaStoreConfig section. Returns (server, None) or (None, why it did not start)."""
+    given metaStoreConfig section; extra_yaml (top-level sections) is appended to the config.
+    Returns (server, None) or (None, why it did not start)."""
     binary = find_binary(root)
     if binary is None:
         return None, "no milvus-cdc binary in the build directory"
@@ -155,6 +157,9 @@ def start_own_server(root, env_dir, stack, label, meta_yaml=None, meta_root=None
     write_config(cfg, port, stack, meta_root=meta_root or f"cdc-{label}")
     if meta_yaml:
         replace_meta_store(cfg, meta_yaml)
+    if extra_yaml:
+        with open(cfg, "a", encoding="utf-8") as f:
+            f.write(extra_yaml.rstrip("\n") + "\n")
     server = CdcServer(binary, cfg, os.path.join(env_dir, "logs", f"cdc-e2e-{label}.log"), port)
     why = server.wait_ready()
     if why:

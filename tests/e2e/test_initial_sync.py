@@ -12,21 +12,22 @@ import threading
 import time
 
 import pytest
-from pymilvus import Collection, Partition, db, utility
+from pymilvus import (Collection, CollectionSchema, DataType, FieldSchema, Partition, db,
+                      utility)
 
 import cdc_server as cdc
 import compare
 from conftest import ENV_DIR, ROOT, paused_session_task
-from seed import FLAT_L2, rows, schema
+from seed import DIM, FLAT_L2, rows, schema
 from test_replication import eventually
 
 WAIT = 180  # s for the target to equal the source
 
 
-def _server(stack, label, extra_args=()):
+def _server(stack, label, extra_args=(), extra_yaml=None):
     """A milvus-cdc of the test's own, on a meta store root of its own (`label` is unique per
     run: a task left by an earlier run would replicate the same collections)."""
-    server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, label)
+    server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, label, extra_yaml=extra_yaml)
     if why:
         pytest.fail(f"milvus-cdc for {label} did not start: {why}")
     if extra_args:
@@ -203,3 +204,62 @@ def test_without_initial_sync_rows_from_before_the_task_stay_behind(stack, sourc
             server.stop()
     ca.release()
     ca.drop()
+
+
+QUERY_WAY = """initialSync:
+  way: query
+  queryBatchRows: 500
+"""
+
+
+@pytest.mark.own_task
+def test_the_query_way_copies_rows_while_writes_go_on(stack, source, target, names):
+    """initialSync.way: query copies existing rows by primary-key pages from the source (as
+    for a collection whose first messages the queue no longer holds), while inserts, deletes
+    and upserts go on: the target ends equal (every row, count(*), partitions), nothing
+    twice. Int64 keys in two partitions and two shards, and a VarChar-keyed partition-key
+    collection with the dynamic field."""
+    dbname = names("isyncq")
+    src = compare.Server("isync_query", stack["source"])
+    with paused_session_task():
+        db.create_database(dbname, using=source)
+        conn = src.alias(dbname)
+        ca = _filled_source(conn, "a", shards=2, n=2400, partition="p1")
+        cb = Collection("b", CollectionSchema([
+            FieldSchema("pk", DataType.VARCHAR, is_primary=True, max_length=32),
+            FieldSchema("tenant", DataType.INT64, is_partition_key=True),
+            FieldSchema("vec", DataType.FLOAT_VECTOR, dim=DIM)], enable_dynamic_field=True),
+            using=conn, num_partitions=4)
+        cb.create_index("vec", FLAT_L2)
+        cb.load()
+        cb.insert([{"pk": f"k{i:05d}", "tenant": i % 7, "vec": [float(i)] * DIM,
+                    "extra": f"v{i}"} for i in range(1500)])
+        cb.delete('pk in ["k00001", "k00002"]')
+        server = _server(stack, names("isync-query"), extra_yaml=QUERY_WAY)
+        stop = threading.Event()
+        writer = _writer(ca, 300000, stop)
+        try:
+            task = _create(server, stack, f"db:{dbname}")
+            # Changes while the rows are copied: upserts of copied keys, deletes of copied
+            # keys, inserts of new ones.
+            ca.upsert(rows(range(5, 25)))
+            ca.delete(f"id in {list(range(100, 140))}")
+            cb.upsert([{"pk": f"k{i:05d}", "tenant": i % 7, "vec": [0.5] * DIM, "extra": "new"}
+                       for i in range(10, 30)])
+            time.sleep(3)
+            stop.set()
+            writer.join()
+            _equal(stack, dbname, ["a", "b"])
+            sync = {c["name"]: c for c in _task(server, task).get("initial_sync", [])}
+            assert set(sync) == {f"{dbname}.a", f"{dbname}.b"}, sync
+            for entry in sync.values():
+                assert entry["phase"] == "done", sync
+            assert sync[f"{dbname}.a"]["rows_copied"] >= 2000, sync
+            assert _task(server, task)["state"] == "Running"
+        finally:
+            stop.set()
+            server.stop()
+        for c in (ca, cb):
+            c.release()
+            c.drop()
+    src.close()

@@ -108,5 +108,71 @@ TEST(RowCopy, KeysOfTheRowsForTheDelete) {
   EXPECT_EQ(ids->str_id().data(1), "a");
 }
 
+// A copied page: its Delete and Insert carry the target's names and ids, the page's timestamp
+// on every row, and message ids no Milvus allocator hands out (bit 62), distinct per kind.
+TEST(RowCopy, CopiedPagesAreTargetMessagesAtTheirTimestamp) {
+  CopyDestination to{"db1", "c", "p1", 42, 43, "t-dml_3_42v0"};
+  auto pk = LongColumn("id", {7, 8, 9});
+  pk.set_field_id(100);
+  auto n = LongColumn("n", {70, 80, 90});
+  n.set_field_id(101);
+  const uint64_t ts = 470950512577478659ULL;
+  auto ins = CopyInsert(to, {pk, n}, {0, 2}, ts, CopyMsgId(ts, 1, 3));
+  ASSERT_TRUE(ins.ok()) << ins.status();
+  milvus::proto::msg::InsertRequest i;
+  ASSERT_TRUE(i.ParseFromString(*ins));
+  EXPECT_EQ(i.base().msg_type(), milvus::proto::common::Insert);
+  EXPECT_EQ(i.shardname(), "t-dml_3_42v0");
+  EXPECT_EQ(i.collectionid(), 42);
+  EXPECT_EQ(i.partitionid(), 43);
+  EXPECT_EQ(i.partition_name(), "p1");
+  EXPECT_EQ(i.num_rows(), 2u);
+  ASSERT_EQ(i.timestamps_size(), 2);
+  EXPECT_EQ(i.timestamps(1), ts);
+  ASSERT_EQ(i.fields_data_size(), 2);
+  EXPECT_EQ(i.fields_data(1).scalars().long_data().data(1), 90);
+  auto del = CopyDelete(to, pk, {0, 2}, ts, CopyMsgId(ts, 0, 3));
+  ASSERT_TRUE(del.ok()) << del.status();
+  milvus::proto::msg::DeleteRequest d;
+  ASSERT_TRUE(d.ParseFromString(*del));
+  EXPECT_EQ(d.primary_keys().int_id().data(1), 9);
+  EXPECT_EQ(d.timestamps(0), ts);
+  EXPECT_NE(i.base().msgid(), d.base().msgid());
+  EXPECT_TRUE(i.base().msgid() & (int64_t{1} << 62));
+  EXPECT_NE(CopyMsgId(ts, 1, 3), CopyMsgId(ts + 1, 1, 3));
+  EXPECT_NE(CopyMsgId(ts, 1, 3), CopyMsgId(ts, 1, 4));
+}
+
+// A replayed Insert of a copied collection becomes an upsert: the Delete of its keys, each at
+// its row's own timestamp, on the Insert's shard, collection and partition.
+TEST(RowCopy, TheDeleteOfAnInsertHasItsKeysAtTheirTimestamps) {
+  milvus::proto::msg::InsertRequest i;
+  i.mutable_base()->set_msg_type(milvus::proto::common::Insert);
+  i.mutable_base()->set_msgid(470950268110776806);
+  i.mutable_base()->set_timestamp(500);
+  i.set_shardname("by-dev-rootcoord-dml_1_9v0");
+  i.set_collectionid(9);
+  i.set_partitionid(10);
+  auto pk = LongColumn("id", {3, 4});
+  pk.set_field_id(100);
+  *i.add_fields_data() = pk;
+  i.add_timestamps(498);
+  i.add_timestamps(500);
+  i.set_num_rows(2);
+  auto del = DeleteOfInsert(i.SerializeAsString(), 100);
+  ASSERT_TRUE(del.ok()) << del.status();
+  milvus::proto::msg::DeleteRequest d;
+  ASSERT_TRUE(d.ParseFromString(*del));
+  EXPECT_EQ(d.base().msg_type(), milvus::proto::common::Delete);
+  EXPECT_NE(d.base().msgid(), i.base().msgid());
+  EXPECT_EQ(d.shardname(), i.shardname());
+  EXPECT_EQ(d.collectionid(), 9);
+  EXPECT_EQ(d.partitionid(), 10);
+  ASSERT_EQ(d.primary_keys().int_id().data_size(), 2);
+  EXPECT_EQ(d.timestamps(0), 498u);
+  EXPECT_EQ(d.timestamps(1), 500u);
+  EXPECT_FALSE(DeleteOfInsert(i.SerializeAsString(), 999).ok());  // no such key field
+}
+
 }  // namespace
 }  // namespace cdc::replicate
