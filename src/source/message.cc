@@ -3,6 +3,9 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace cdc::source {
@@ -34,6 +37,20 @@ IdFields IdFieldsFor(int type) {
   }
 }
 
+constexpr int kDmlTimestampsField = 10;  // InsertRequest/DeleteRequest.timestamps
+
+// Largest of the packed row timestamps (repeated uint64) in `bytes` into *max_ts.
+bool MaxPackedTimestamp(std::string_view bytes, uint64_t* max_ts) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  while (in.CurrentPosition() < static_cast<int>(bytes.size())) {
+    uint64_t ts;
+    if (!in.ReadVarint64(&ts)) return false;
+    *max_ts = std::max(*max_ts, ts);
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<Header> DecodeHeader(std::string_view payload) {
@@ -43,6 +60,8 @@ Result<Header> DecodeHeader(std::string_view payload) {
   bool have_base = false;
   uint64_t varints[9] = {};  // top-level varint fields 1..8, interpreted once the type is known
   std::string_view field2;
+  std::vector<std::string_view> packed_ts;  // field 10 (row timestamps of Insert/Delete)
+  uint64_t row_ts = 0;                      // largest unpacked field-10 value
   while (true) {
     uint32_t tag = in.ReadTag();
     if (tag == 0) {
@@ -60,6 +79,7 @@ Result<Header> DecodeHeader(std::string_view payload) {
         uint64_t v;
         if (!in.ReadVarint64(&v)) return InvalidArgumentError("decode header: truncated varint");
         if (field <= 8) varints[field] = v;
+        if (field == kDmlTimestampsField) row_ts = std::max(row_ts, v);
         break;
       }
       case WireFormatLite::WIRETYPE_LENGTH_DELIMITED: {
@@ -83,6 +103,8 @@ Result<Header> DecodeHeader(std::string_view payload) {
           have_base = true;
         } else if (field == 2) {
           field2 = bytes;
+        } else if (field == kDmlTimestampsField) {
+          packed_ts.push_back(bytes);
         }
         if (!in.Skip(static_cast<int>(len)))
           return InvalidArgumentError("decode header: truncated");
@@ -103,7 +125,19 @@ Result<Header> DecodeHeader(std::string_view payload) {
     return InvalidArgumentError(
         absl::StrCat("decode header: no MsgBase (field 1) in ", payload.size(), " bytes"));
   }
-  if (h.type == common::Insert || h.type == common::Delete) h.shard_name = std::string(field2);
+  if (h.type == common::Insert || h.type == common::Delete) {
+    h.shard_name = std::string(field2);
+    // Milvus orders an Insert/Delete by its rows' timestamps, not its base's (a 2.3 upsert
+    // leaves the base's 0): the message ends at the latest of them.
+    for (std::string_view bytes : packed_ts) {
+      if (!MaxPackedTimestamp(bytes, &row_ts)) {
+        return InvalidArgumentError(absl::StrCat("decode header: malformed row timestamps (field ",
+                                                 kDmlTimestampsField, ") of ",
+                                                 MsgTypeName(h.type)));
+      }
+    }
+    if (row_ts != 0) h.timestamp = row_ts;
+  }
   IdFields ids = IdFieldsFor(h.type);
   if (ids.collection) h.collection_id = static_cast<int64_t>(varints[ids.collection]);
   if (ids.partition) h.partition_id = static_cast<int64_t>(varints[ids.partition]);

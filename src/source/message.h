@@ -19,8 +19,10 @@ using MsgType = milvus::proto::common::MsgType;
 
 // Header fields, decoded lazily from the payload's top-level fields without parsing the rows.
 struct Header {
-  int type = 0;               // common.MsgType value (may be one we do not know)
-  uint64_t timestamp = 0;     // base.timestamp (hybrid ts)
+  int type = 0;  // common.MsgType value (may be one we do not know)
+  // Hybrid ts: for Insert/Delete the latest of the rows' timestamps, as Milvus orders them (a
+  // Milvus 2.3 upsert writes InsertMsgs whose base.timestamp is 0); else base.timestamp.
+  uint64_t timestamp = 0;
   int64_t msg_id = 0;         // base.msgID (Milvus's id, used for duplicate detection)
   int64_t source_id = 0;      // base.sourceID
   bool is_replicate = false;  // base.replicateInfo.isReplicate

@@ -350,6 +350,46 @@ TEST_F(PipelineTest, RestartResumesFromCheckpointWithoutDuplicates) {
   EXPECT_EQ(target_.CallsOf("CreateCollection").size(), 1u);  // later runs find it
 }
 
+// A Milvus 2.3.5 upsert writes, per shard, InsertMsgs whose MsgBase.timestamp is 0 (only the
+// rows carry the upsert's ts) followed by a DeleteMsg of the same keys at that ts. Milvus orders
+// both by their rows' ts; so must the pipeline, also for a collection with a checkpoint row and
+// after a restart (seek). Before, the Insert was taken as "ts 0, applied already" and dropped.
+TEST_F(PipelineTest, UpsertAsMilvus23WritesItReachesTheTarget) {
+  ASSERT_TRUE(StartWithC1());
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  auto upsert = [&](uint64_t ts, int64_t msg_id, std::vector<int64_t> pks) {
+    auto ins = sim::MakeInsert(spec_, {.partition_id = 101,
+                                       .vchannel = vch_[0],
+                                       .ts = ts,
+                                       .msg_id = msg_id,
+                                       .first_pk = pks.front(),
+                                       .rows = static_cast<int>(pks.size())});
+    ins.mutable_base()->set_timestamp(0);
+    broker_.Append(kCh0, ins.SerializeAsString());
+    broker_.Append(kCh0, sim::MakeDelete(spec_, vch_[0], ts, msg_id + 1, pks).SerializeAsString());
+  };
+  upsert(Ts(2030), 10, {0, 1});
+  Tick(Ts(2040));
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  Restart();  // resumes by seeking past Ts(2040)
+  upsert(Ts(2050), 20, {2, 3});
+  Tick(Ts(2060));
+  ASSERT_TRUE(WaitApplied(Ts(2060)));
+
+  auto pks = TargetPks();
+  for (int64_t pk : {0, 1, 2, 3}) EXPECT_EQ(pks[pk], 2) << "pk " << pk << ": insert + upsert";
+  int deletes = 0;
+  for (const auto& req : target_.Replicated())
+    for (const auto& bytes : req.msgs()) {
+      msgpb::DeleteRequest del;
+      if (del.ParseFromString(bytes) && del.base().msg_type() == ::milvus::proto::common::Delete)
+        ++deletes;
+    }
+  EXPECT_EQ(deletes, 2);
+}
+
 TEST_F(PipelineTest, DropCollectionAfterAllChannelsPassedIt) {
   CreateCollection(Ts(2000));
   Insert(0, Ts(2010), 1, 0, 2);

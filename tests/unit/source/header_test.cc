@@ -57,6 +57,39 @@ TEST(Header, DeleteAndDdl) {
   EXPECT_EQ(cc->type, common::CreateCollection);
 }
 
+// Milvus 2.3.5's upsert leaves MsgBase.timestamp of its InsertMsgs at 0; Milvus itself orders
+// an Insert/Delete by its rows' timestamps (msgstream InsertMsg/DeleteMsg Unmarshal: EndTs is
+// their maximum), so the header does too.
+TEST(Header, InsertAndDeleteTakeTheirRowsLatestTimestamp) {
+  auto ins = sim::MakeInsert(Coll(), {.vchannel = "vc_4471v0", .ts = 300, .msg_id = 7, .rows = 3});
+  ins.mutable_base()->set_timestamp(0);
+  ins.set_timestamps(1, 310);
+  auto h = DecodeHeader(ins.SerializeAsString());
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->timestamp, 310u);
+
+  auto del = sim::MakeDelete(Coll(), "vc_4471v0", 300, 8, {1, 2});
+  del.mutable_base()->set_timestamp(0);
+  h = DecodeHeader(del.SerializeAsString());
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->timestamp, 300u);
+
+  // Without row timestamps the base's stays.
+  auto bare = sim::MakeInsert(Coll(), {.vchannel = "vc_4471v0", .ts = 400, .msg_id = 9, .rows = 1});
+  bare.clear_timestamps();
+  h = DecodeHeader(bare.SerializeAsString());
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->timestamp, 400u);
+
+  // Malformed row timestamps are named: field 10 packed, one unterminated varint.
+  auto bad = sim::MakeInsert(Coll(), {.vchannel = "vc_4471v0", .ts = 400, .msg_id = 9, .rows = 1});
+  bad.clear_timestamps();
+  std::string wire = bad.SerializeAsString() + std::string("\x52\x01\x80", 3);
+  h = DecodeHeader(wire);
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("timestamps"), std::string::npos) << h.status();
+}
+
 TEST(Header, TimeTickAndReplicateFlag) {
   auto tt = sim::MakeTimeTick(1234);
   tt.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
