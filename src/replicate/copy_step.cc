@@ -231,8 +231,16 @@ Status Pipeline::Impl::SendCopyPage(CopyJob& job, CopyState& state, const target
                      "start for its copied rows"));
   }
   // One ReplicateMessage per target channel: the page's Delete then its Insert.
+  if (groups.size() > 2048) {
+    return InvalidArgumentError(absl::StrCat("initial sync of ", name, ": a page of ",
+                                             groups.size(),
+                                             " shard and partition groups; lower "
+                                             "initialSync.queryBatchRows"));
+  }
   std::map<std::string, std::vector<std::string>> per_channel;
+  int group = 0;
   for (const auto& g : groups) {
+    ++group;
     if (g.shard < 0 || static_cast<size_t>(g.shard) >= job.c.source.vchannels.size()) continue;
     auto route = job.c.routes.find(job.c.source.vchannels[g.shard]);
     if (route == job.c.routes.end()) {
@@ -250,9 +258,9 @@ Status Pipeline::Impl::SendCopyPage(CopyJob& job, CopyState& state, const target
     to.collection_id = job.c.target.id;
     to.partition_id = target_pid;
     to.vchannel = route->second.target_vchannel;
-    ASSIGN_OR_RETURN(auto del, CopyDelete(to, *pk, g.rows, ts, CopyMsgId(ts, 0, g.shard)));
+    ASSIGN_OR_RETURN(auto del, CopyDelete(to, *pk, g.rows, ts, CopyMsgId(ts, 0, group)));
     ASSIGN_OR_RETURN(auto ins,
-                     CopyInsert(to, page.rows.fields, g.rows, ts, CopyMsgId(ts, 1, g.shard)));
+                     CopyInsert(to, page.rows.fields, g.rows, ts, CopyMsgId(ts, 1, group)));
     auto& msgs = per_channel[route->second.target_pchannel];
     msgs.push_back(std::move(del));
     msgs.push_back(std::move(ins));

@@ -220,10 +220,12 @@ void FillTarget(const CopyDestination& to, uint64_t ts, int64_t msg_id, cpb::Msg
 }
 }  // namespace
 
-int64_t CopyMsgId(uint64_t ts, int kind, int shard) {
-  const uint64_t low = (ts & ((uint64_t{1} << 54) - 1)) << 7;
-  return static_cast<int64_t>((uint64_t{1} << 62) | low | (static_cast<uint64_t>(kind & 1) << 6) |
-                              static_cast<uint64_t>(shard & 63));
+int64_t CopyMsgId(uint64_t ts, int kind, int group) {
+  // Unique within a tick window (Milvus drops a repeated id there): the timestamp's low 49
+  // bits wrap only after weeks.
+  const uint64_t low = (ts & ((uint64_t{1} << 49) - 1)) << 12;
+  return static_cast<int64_t>((uint64_t{1} << 62) | low | (static_cast<uint64_t>(kind & 1) << 11) |
+                              static_cast<uint64_t>(group & 2047));
 }
 
 Result<std::string> CopyInsert(const CopyDestination& to,

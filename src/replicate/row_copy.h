@@ -77,7 +77,8 @@ Result<std::string> CopyDelete(const CopyDestination& to,
 Result<std::string> DeleteOfInsert(std::string_view insert_payload, int64_t pk_field_id);
 
 // Message ids of copied rows: above any id a Milvus allocator hands out (bit 62), unique per
-// copy timestamp, kind (0 delete, 1 insert) and shard.
-int64_t CopyMsgId(uint64_t ts, int kind, int shard);
+// copy timestamp, kind (0 delete, 1 insert) and group of the page (< 2048; one per shard and
+// partition): a Milvus consumer drops a message whose id it saw in the same tick window.
+int64_t CopyMsgId(uint64_t ts, int kind, int group);
 
 }  // namespace cdc::replicate
