@@ -63,6 +63,8 @@ class Checkpointer {
   bool has_start_row() const { return has_start_row_; }
   // Messages of `collection_id` at or below this ts reached the target (0: none known).
   uint64_t AppliedTs(int64_t collection_id) const;
+  // The task has a row of its own for the collection (it replicated it before).
+  bool HasRow(int64_t collection_id) const { return rows_.count(collection_id) > 0; }
   // The highest watermark of any row (what the target had at the last checkpoint).
   uint64_t Watermark() const;
   const std::optional<source::MsgPosition>& replicate() const { return replicate_; }

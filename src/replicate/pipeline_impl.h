@@ -101,6 +101,8 @@ class Pipeline::Impl {
 
   // stream_ddl.cc
   Status ProcessDropCollection(const MergedMessage& m);
+  // The drop of a collection the task replicated before a restart and no longer maps.
+  Status DropUnmapped(const MergedMessage& m);
   Status ProcessDropPartition(const MergedMessage& m);
   Status ProcessCreateCollection(const MergedMessage& m);
   Status ProcessCreatePartition(const MergedMessage& m);

@@ -85,6 +85,15 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(h.collection_id));
     const std::string where =
         absl::StrCat(source::MsgTypeName(h.type), " at ", source::DescribePosition(m.msg.position));
+    if ((!meta || meta->dropped) && checkpoints_.HasRow(h.collection_id)) {
+      // Replicated before a restart and dropped on the source since: its drop, further on in
+      // the stream, removes it from the target (DropUnmapped); what comes before goes with it.
+      Skip("collection_dropped_while_stopped",
+           absl::StrCat(where, ": collection id ", h.collection_id,
+                        " was dropped on the source while the task was stopped; its drop "
+                        "follows"));
+      return OkStatus();
+    }
     if (!meta || meta->dropped) {
       // The view covers this message's ts: the collection lived and was dropped between two
       // looks at the catalog, before the task could map it; its data went with it.

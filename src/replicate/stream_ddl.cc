@@ -163,6 +163,10 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   const auto& h = m.msg.header;
   MappedCollection* c = map_->Find(h.collection_id);
   if (c == nullptr) {
+    // Replicated before a restart, then dropped on the source before the catalog was read
+    // again (so the catalog never showed it to this process): drop it on the target by name.
+    if (!quarantine_.Has(h.collection_id) && checkpoints_.HasRow(h.collection_id))
+      return DropUnmapped(m);
     if (!quarantine_.Has(h.collection_id)) return OkStatus();  // not ours, or dropped already
     // Set aside before it ever reached the target: nothing to drop there.
     quarantine_.Remove(h.collection_id);
@@ -189,6 +193,56 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   checkpoints_.DropRow(h.collection_id);
   map_->Drop(h.collection_id);
   round_.changed = true;
+  return OkStatus();
+}
+
+Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
+  const auto& h = m.msg.header;
+  const int64_t id = h.collection_id;
+  if (h.timestamp <= checkpoints_.AppliedTs(id)) return OkStatus();  // done before
+  ASSIGN_OR_RETURN(auto req, Decode<msgpb::DropCollectionRequest>(m.msg, "DropCollection"));
+  const std::string db = req.db_name().empty() ? "default" : req.db_name();
+  const std::string& name = req.collectionname();
+  auto forget = [&] {
+    ddl_->Discard(id, "its collection was dropped on the source");
+    sync_.Forget(id);
+    checkpoints_.DropRow(id);
+    sources_.ignored->Ignore(id);
+    round_.changed = true;
+  };
+  bool taken = false;  // a newer source collection of that name maps to the target one now
+  for (const auto& [_, other] : map_->collections())
+    taken = taken || (other.source.db_name == db && other.source.name == name);
+  if (name.empty() || !map_->selection().Selected(db, name) || taken) {
+    if (taken) {
+      spdlog::warn(
+          "task {}: collection id {} ({}.{}) was dropped on the source while the task "
+          "was stopped; a newer collection of that name maps to the target one, which "
+          "stays",
+          opts_.task_id, id, db, name);
+    }
+    forget();
+    return OkStatus();
+  }
+  auto info = target_->DescribeCollection(db, name);
+  if (!info.ok() && info.status().code() == StatusCode::kNotFound) {
+    forget();  // not on the target (any more)
+    return OkStatus();
+  }
+  RETURN_IF_ERROR(info.status());
+  RETURN_IF_ERROR(FlushData());
+  FieldOverrides ov;
+  ov.varints[kDropCollectionCollectionId] = info->id;
+  if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
+    std::set<std::string> targets(info->pchannels.begin(), info->pchannels.end());
+    RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
+  }
+  RETURN_IF_ERROR(target_->DropCollection(db, name, h.timestamp));
+  spdlog::info(
+      "task {}: dropped collection {}.{} on the target (dropped on the source while the "
+      "task was stopped)",
+      opts_.task_id, db, name);
+  forget();
   return OkStatus();
 }
 
