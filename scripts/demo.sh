@@ -47,7 +47,7 @@ cfg=$CDC_ENV_DIR/demo-cdc.yaml
 import os, sys, uuid
 import cdc_server
 stack = {"etcd": os.environ["CDC_TEST_ETCD"], "kafka": os.environ["CDC_TEST_KAFKA"],
-         "source_mq": "kafka",
+         "source_mq": "kafka", "source": os.environ["CDC_TEST_MILVUS_SOURCE"],
          "source_etcd_root": os.environ["CDC_TEST_MILVUS_SOURCE_ETCD_ROOT"],
          "source_prefix": os.environ["CDC_TEST_MILVUS_SOURCE_PREFIX"]}
 cdc_server.write_config(sys.argv[1], int(sys.argv[2]), stack, f"cdc-demo-{uuid.uuid4().hex[:6]}")

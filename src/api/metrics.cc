@@ -83,6 +83,45 @@ std::string Metrics::Render(
   return out.str();
 }
 
+std::string Metrics::RenderHealth(const std::map<std::string, task::TaskHealth>& health) {
+  std::ostringstream out;
+  out << "# HELP milvus_cdc_skipped_total Messages and requests a task did not apply, by kind.\n"
+      << "# TYPE milvus_cdc_skipped_total counter\n";
+  for (const auto& [id, h] : health)
+    for (const auto& [kind, n] : h.skipped)
+      out << "milvus_cdc_skipped_total{task_id=\"" << Esc(id) << "\",kind=\"" << Esc(kind) << "\"} "
+          << n << "\n";
+  out << "# HELP milvus_cdc_collections_set_aside Collections of a task set aside (see get).\n"
+      << "# TYPE milvus_cdc_collections_set_aside gauge\n";
+  for (const auto& [id, h] : health) {
+    int n = 0;
+    for (const auto& c : h.collections) n += c.state == "set_aside" ? 1 : 0;
+    out << "milvus_cdc_collections_set_aside{task_id=\"" << Esc(id) << "\"} " << n << "\n";
+  }
+  struct Gauge {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const task::CollectionSync&);
+  };
+  const Gauge gauges[] = {
+      {"milvus_cdc_initial_sync_rows_copied", "Rows initial sync copied so far.",
+       [](const task::CollectionSync& c) { return c.rows_copied; }},
+      {"milvus_cdc_initial_sync_rows_estimated",
+       "Rows the source held when initial sync began (datacoord's count).",
+       [](const task::CollectionSync& c) { return c.rows_estimated; }},
+      {"milvus_cdc_initial_sync_done", "1 once initial sync of the collection is done.",
+       [](const task::CollectionSync& c) { return int64_t{c.phase == "done"}; }},
+  };
+  for (const auto& g : gauges) {
+    out << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n";
+    for (const auto& [id, h] : health)
+      for (const auto& c : h.initial_sync)
+        out << g.name << "{task_id=\"" << Esc(id) << "\",collection=\"" << Esc(c.name) << "\"} "
+            << g.value(c) << "\n";
+  }
+  return out.str();
+}
+
 void Metrics::CountRejected(const std::string& reason) {
   std::lock_guard lock(mu_);
   ++rejected_[reason];

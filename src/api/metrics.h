@@ -15,6 +15,12 @@
 //   milvus_cdc_verify_equal{task_id,collection}        gauge (ours): the last verify of the
 //     collection, 1 equal, 0 differs, -1 not decided (unsettled, incomplete, error)
 //   milvus_cdc_verify_time_ms{task_id,collection}      gauge (ours; unix ms that verify ended)
+//   milvus_cdc_skipped_total{task_id,kind}             counter (ours): messages and requests not
+//     applied, by kind (since the task's pipeline started)
+//   milvus_cdc_collections_set_aside{task_id}          gauge (ours): collections set aside
+//   milvus_cdc_initial_sync_rows_copied{task_id,collection}     gauge (ours)
+//   milvus_cdc_initial_sync_rows_estimated{task_id,collection}  gauge (ours)
+//   milvus_cdc_initial_sync_done{task_id,collection}   gauge (ours): 1 done, 0 in progress
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -39,6 +45,8 @@ class Metrics {
   std::string Render(const std::map<std::string, int>& tasks_by_state,
                      const std::map<std::string, std::vector<task::ChannelLag>>& lags = {}) const;
 
+  // Per task: skipped messages by kind, collections set aside, initial-sync progress.
+  static std::string RenderHealth(const std::map<std::string, task::TaskHealth>& health);
   // Records a client turned away by the HTTP layer, by reason (see the list above).
   void CountRejected(const std::string& reason);
   // The HTTP layer's metrics: open connections and the rejections so far.

@@ -165,13 +165,15 @@ void Server::Finish(const CdcHandler::Reply& reply, const Responder& respond) {
 // On a read pool thread.
 HttpResponse Server::RenderMetrics() {
   std::map<std::string, std::vector<task::ChannelLag>> lags;
+  std::map<std::string, task::TaskHealth> health;
   for (const auto& t : tasks_->List()) {
     auto channels = tasks_->Lag(t.task_id);
     if (!channels.empty()) lags[t.task_id] = std::move(channels);
+    health[t.task_id] = tasks_->Health(t.task_id);
   }
   HttpResponse res;
   res.content_type = "text/plain; version=0.0.4";
-  res.body = metrics_.Render(tasks_->CountByState(), lags) +
+  res.body = metrics_.Render(tasks_->CountByState(), lags) + Metrics::RenderHealth(health) +
              metrics_.RenderApi(listener_ ? listener_->open_connections() : 0);
   return res;
 }

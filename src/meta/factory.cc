@@ -30,20 +30,12 @@ Result<std::unique_ptr<Store>> CreateStore(const StoreOptions& options) {
                   "metaStoreConfig.sqlite.path");
   }
   if (type == "etcd") {
-    if (options.etcd_endpoints.empty()) {
+    if (options.etcd.endpoints.empty()) {
       return InvalidArgumentError(
           "metaStoreConfig.etcd.address is empty; give at least one host:port for storeType etcd");
     }
-    etcd::ClientOptions eo;
-    eo.endpoints = options.etcd_endpoints;
-    eo.username = options.etcd_username;
-    eo.password = options.etcd_password;
-    eo.tls = options.etcd_tls;
-    eo.ca_path = options.etcd_ca_path;
-    eo.cert_path = options.etcd_cert_path;
-    eo.key_path = options.etcd_key_path;
-    eo.dial_timeout = options.etcd_dial_timeout;
-    return Upcast(EtcdStore::Open(eo, options.root_path), "etcd", "metaStoreConfig.etcd.address");
+    return Upcast(EtcdStore::Open(options.etcd, options.root_path), "etcd",
+                  "metaStoreConfig.etcd.address");
   }
   if (type == "mysql") {
     if (options.mysql_dsn.empty()) {

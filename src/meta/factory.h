@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "etcd/types.h"
 #include "meta/store.h"
 
 namespace cdc::meta {
@@ -22,15 +23,8 @@ struct StoreOptions {
   std::string root_path = "cdc-by-dev";
   // sqlite
   std::string sqlite_path = "data/cdc-meta.db";
-  // etcd
-  std::vector<std::string> etcd_endpoints;
-  std::string etcd_username;  // empty = no auth
-  std::string etcd_password;
-  bool etcd_tls = false;
-  std::string etcd_ca_path;
-  std::string etcd_cert_path;
-  std::string etcd_key_path;
-  std::chrono::milliseconds etcd_dial_timeout{5000};
+  // etcd (endpoints, auth, TLS, timeouts)
+  etcd::ClientOptions etcd;
   // mysql: Go DSN, user:password@tcp(host:port)/database?charset=utf8
   std::string mysql_dsn;
 };

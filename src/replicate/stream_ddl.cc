@@ -2,6 +2,7 @@
 // from the replicate-msg channel, and collections set aside.
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
@@ -263,8 +264,26 @@ Status Pipeline::Impl::ProcessDropPartition(const MergedMessage& m) {
     for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
     RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
   }
-  RETURN_IF_ERROR(
-      target_->DropPartition(c->target.db_name, c->target.name, req.partition_name(), h.timestamp));
+  Status dropped =
+      target_->DropPartition(c->target.db_name, c->target.name, req.partition_name(), h.timestamp);
+  if (!dropped.ok() && absl::StrContains(dropped.message(), "partition is loaded")) {
+    // The source released the partition before dropping it, but a 2.3.5 source writes no
+    // record of a partition release; the target, loaded as a whole collection, still has it
+    // loaded: release it there too, then drop it.
+    mpb::ReleasePartitionsRequest rel;
+    rel.mutable_base()->set_msg_type(cpb::ReleasePartitions);
+    rel.set_db_name(c->target.db_name);
+    rel.set_collection_name(c->target.name);
+    rel.add_partition_names(req.partition_name());
+    RETURN_IF_ERROR(target_->ReleasePartitions(c->target.db_name, rel, h.timestamp));
+    spdlog::info(
+        "task {}: released partition {} of {}.{} on the target before its drop (the "
+        "source released it; a 2.3.5 source records no partition release)",
+        opts_.task_id, req.partition_name(), c->target.db_name, c->target.name);
+    dropped = target_->DropPartition(c->target.db_name, c->target.name, req.partition_name(),
+                                     h.timestamp);
+  }
+  RETURN_IF_ERROR(dropped);
   map_->RemovePartition(*c, req.partition_name());
   round_.changed = true;
   return OkStatus();

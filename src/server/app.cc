@@ -16,26 +16,32 @@
 namespace cdc::server {
 namespace {
 
-// The store named by metaStoreConfig (deprecated etcdEndpoints honoured; credentials only with
-// enableAuth, certificates only with enableTLS, as upstream).
+// The etcd client's settings from a config etcd section (credentials only with enableAuth,
+// certificates only with enableTLS, as upstream); the one conversion for both etcds.
+etcd::ClientOptions EtcdClientOptions(const config::EtcdConfig& e) {
+  etcd::ClientOptions o;
+  o.endpoints = e.address;
+  if (e.enable_auth) {
+    o.username = e.username;
+    o.password = e.password;
+  }
+  if (e.enable_tls) {
+    o.tls = true;
+    o.ca_path = e.tls_ca_cert_path;
+    o.cert_path = e.tls_cert_path;
+    o.key_path = e.tls_key_path;
+  }
+  return o;
+}
+
+// The store named by metaStoreConfig (deprecated etcdEndpoints honoured).
 Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   const auto& m = c.meta_store;
   meta::StoreOptions o;
   o.type = m.store_type;
   o.root_path = m.root_path;
   o.sqlite_path = m.sqlite_path;
-  const config::EtcdConfig etcd = m.EffectiveEtcd();
-  o.etcd_endpoints = etcd.address;
-  if (etcd.enable_auth) {
-    o.etcd_username = etcd.username;
-    o.etcd_password = etcd.password;
-  }
-  if (etcd.enable_tls) {
-    o.etcd_tls = true;
-    o.etcd_ca_path = etcd.tls_ca_cert_path;
-    o.etcd_cert_path = etcd.tls_cert_path;
-    o.etcd_key_path = etcd.tls_key_path;
-  }
+  o.etcd = EtcdClientOptions(m.EffectiveEtcd());
   o.mysql_dsn = m.mysql_source_url;
   return meta::CreateStore(o);
 }
@@ -82,17 +88,7 @@ verify::ReaderFactory VerifyReaders(const config::Config& c, const std::string& 
 replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   replicate::ReplicatorOptions o;
   const config::EtcdConfig etcd = c.source.EffectiveEtcd();
-  o.source_etcd.endpoints = etcd.address;
-  if (etcd.enable_auth) {
-    o.source_etcd.username = etcd.username;
-    o.source_etcd.password = etcd.password;
-  }
-  if (etcd.enable_tls) {
-    o.source_etcd.tls = true;
-    o.source_etcd.ca_path = etcd.tls_ca_cert_path;
-    o.source_etcd.cert_path = etcd.tls_cert_path;
-    o.source_etcd.key_path = etcd.tls_key_path;
-  }
+  o.source_etcd = EtcdClientOptions(etcd);
   if (!etcd.root_path.empty()) o.catalog.root_path = etcd.root_path;
   if (!etcd.meta_sub_path.empty()) o.catalog.meta_sub_path = etcd.meta_sub_path;
   o.replicate_chan = c.source.replicate_chan;

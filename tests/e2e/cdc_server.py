@@ -99,7 +99,10 @@ def source_mq_config(stack):
 
 
 def source_milvus_config(stack):
-    """The sourceConfig.milvus lines: the source's proxy, which verify queries."""
+    """The sourceConfig.milvus lines: the source's proxy, which verify and initial sync's query
+    way read (none when the stack does not name the source)."""
+    if "source" not in stack:
+        return ""
     return f"""  milvus:
     uri: http://{stack["source"]}
     connect_timeout: 10

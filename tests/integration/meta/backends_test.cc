@@ -30,12 +30,12 @@ TEST(EtcdStoreLayoutTest, WritesAndReadsUpstreamKeysAndValues) {
   std::string root = RandomRoot();
   StoreOptions o;
   o.type = "etcd";
-  o.etcd_endpoints = {Env("CDC_TEST_ETCD")};
+  o.etcd.endpoints = {Env("CDC_TEST_ETCD")};
   o.root_path = root;
   auto store = CreateStore(o);
   ASSERT_TRUE(store.ok()) << store.status();
   etcd::ClientOptions co;
-  co.endpoints = o.etcd_endpoints;
+  co.endpoints = o.etcd.endpoints;
   auto client = etcd::Client::Connect(co);
   ASSERT_TRUE(client.ok());
 

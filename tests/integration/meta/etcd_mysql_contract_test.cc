@@ -27,7 +27,7 @@ Backend Etcd() {
   b.open = [](const std::string& root) -> Result<std::unique_ptr<Store>> {
     StoreOptions o;
     o.type = "etcd";
-    o.etcd_endpoints = {Env("CDC_TEST_ETCD")};
+    o.etcd.endpoints = {Env("CDC_TEST_ETCD")};
     o.root_path = root;
     return CreateStore(o);
   };
@@ -35,8 +35,8 @@ Backend Etcd() {
   b.open_unreachable = [] {
     StoreOptions o;
     o.type = "etcd";
-    o.etcd_endpoints = {closed};
-    o.etcd_dial_timeout = std::chrono::seconds(2);
+    o.etcd.endpoints = {closed};
+    o.etcd.dial_timeout = std::chrono::seconds(2);
     return CreateStore(o).status();
   };
   b.unreachable_substr = "etcd " + closed;

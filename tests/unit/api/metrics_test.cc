@@ -55,5 +55,28 @@ TEST(MetricsTest, RendersApiConnectionsAndRejections) {
   EXPECT_THAT(text, HasSubstr("milvus_cdc_api_rejected_total{reason=\"unauthorized\"} 1\n"));
 }
 
+TEST(MetricsTest, RendersSkipsSetAsideAndInitialSyncPerTask) {
+  task::TaskHealth h;
+  h.skipped["unknown_shard"] = 3;
+  h.collections.push_back({"db1.c", "set_aside", "refused", 1});
+  h.collections.push_back({"db1.d", "requests_waiting", "index", 1});
+  h.initial_sync.push_back({"db1.c", "copying", 120, 1000, 5});
+  h.initial_sync.push_back({"db1.e", "done", 50, 40, 0});
+  const std::string text = Metrics::RenderHealth({{"t1", h}});
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_skipped_total{task_id=\"t1\",kind=\"unknown_shard\"} 3"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_collections_set_aside{task_id=\"t1\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("milvus_cdc_initial_sync_rows_copied{task_id=\"t1\",collection=\"db1.c\"} 120"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "milvus_cdc_initial_sync_rows_estimated{task_id=\"t1\",collection=\"db1.c\"} 1000"));
+  EXPECT_THAT(text,
+              HasSubstr("milvus_cdc_initial_sync_done{task_id=\"t1\",collection=\"db1.e\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("milvus_cdc_initial_sync_done{task_id=\"t1\",collection=\"db1.c\"} 0"));
+}
+
 }  // namespace
 }  // namespace cdc::api

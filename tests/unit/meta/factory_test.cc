@@ -104,8 +104,8 @@ TEST(FactoryTest, UnreachableServersNameAddressAndKey) {
   std::string ep = "127.0.0.1:" + std::to_string(cdc::testing::FreePort());
   StoreOptions e;
   e.type = "etcd";
-  e.etcd_endpoints = {ep};
-  e.etcd_dial_timeout = std::chrono::seconds(2);
+  e.etcd.endpoints = {ep};
+  e.etcd.dial_timeout = std::chrono::seconds(2);
   auto es = CreateStore(e).status();
   EXPECT_EQ(es.code(), StatusCode::kUnavailable) << es;
   EXPECT_THAT(Msg(es), HasSubstr("etcd " + ep + ": connect: connection refused"));
