@@ -75,6 +75,13 @@ std::optional<source::MsgPosition> Checkpointer::StartOf(const std::string& chan
   return earliest[channel];
 }
 
+std::vector<std::string> Checkpointer::RowNames() const {
+  std::vector<std::string> out;
+  for (const auto& [_, r] : rows_)
+    if (!r.name.empty()) out.push_back(r.name);
+  return out;
+}
+
 uint64_t Checkpointer::AppliedTs(int64_t collection_id) const {
   auto it = rows_.find(collection_id);
   return it == rows_.end() ? 0 : it->second.ts;

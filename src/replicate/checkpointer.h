@@ -65,6 +65,8 @@ class Checkpointer {
   uint64_t AppliedTs(int64_t collection_id) const;
   // The task has a row of its own for the collection (it replicated it before).
   bool HasRow(int64_t collection_id) const { return rows_.count(collection_id) > 0; }
+  // The collection names of its rows (no database: rows keep the name only).
+  std::vector<std::string> RowNames() const;
   // The highest watermark of any row (what the target had at the last checkpoint).
   uint64_t Watermark() const;
   const std::optional<source::MsgPosition>& replicate() const { return replicate_; }

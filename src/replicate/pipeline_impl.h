@@ -103,6 +103,8 @@ class Pipeline::Impl {
   Status ProcessDropCollection(const MergedMessage& m);
   // The drop of a collection the task replicated before a restart and no longer maps.
   Status DropUnmapped(const MergedMessage& m);
+  // DropDatabase on the target; stale collections of this task there are dropped first.
+  Status DropDatabase(const MergedMessage& m, const std::string& db);
   Status ProcessDropPartition(const MergedMessage& m);
   Status ProcessCreateCollection(const MergedMessage& m);
   Status ProcessCreatePartition(const MergedMessage& m);

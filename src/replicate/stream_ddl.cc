@@ -169,12 +169,9 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
     if (!quarantine_.Has(h.collection_id) && checkpoints_.HasRow(h.collection_id))
       return DropUnmapped(m);
     if (!quarantine_.Has(h.collection_id)) return OkStatus();  // not ours, or dropped already
-    // Set aside before it ever reached the target: nothing to drop there.
+    // Set aside: it may or may not have reached the target; drop it there if it did.
     quarantine_.Remove(h.collection_id);
-    ddl_->Discard(h.collection_id, "its collection was dropped on the source");
-    checkpoints_.DropRow(h.collection_id);
-    sources_.ignored->Ignore(h.collection_id);
-    return OkStatus();
+    return DropUnmapped(m);
   }
   if (h.timestamp <= checkpoints_.AppliedTs(h.collection_id)) return OkStatus();  // done before
   RETURN_IF_ERROR(FlushData());
@@ -344,6 +341,41 @@ Status Pipeline::Impl::QueueCollectionRequest(const MergedMessage& m, const std:
   return OkStatus();
 }
 
+Status Pipeline::Impl::DropDatabase(const MergedMessage& m, const std::string& db) {
+  const uint64_t ts = m.msg.header.timestamp;
+  Status s = target_->DropDatabase(db, ts);
+  if (s.ok() || !absl::StrContains(s.message(), "not empty")) return s;
+  // The source dropped it empty, so what the target still holds there is stale: a collection
+  // of this task whose drop did not reach the target. Drop those this task knows (mapped, set
+  // aside, or with a checkpoint row) and selects; anything else there is not this task's.
+  std::set<std::string> names;
+  for (const auto& [_, c] : map_->collections())
+    if (c.source.db_name == db) names.insert(c.source.name);
+  for (const auto& q : quarantine_.View())
+    if (absl::StartsWith(q.name, db + ".")) names.insert(q.name.substr(db.size() + 1));
+  for (const auto& name : checkpoints_.RowNames()) names.insert(name);
+  for (const auto& name : names) {
+    if (!map_->selection().Selected(db, name)) continue;
+    auto info = target_->DescribeCollection(db, name);
+    if (!info.ok()) continue;  // not there
+    RETURN_IF_ERROR(target_->DropCollection(db, name, ts));
+    spdlog::warn(
+        "task {}: dropped stale collection {}.{} on the target before dropping its "
+        "database (the source had dropped it)",
+        opts_.task_id, db, name);
+  }
+  s = target_->DropDatabase(db, ts);
+  if (s.ok() || !absl::StrContains(s.message(), "not empty")) return s;
+  Skip("database_not_empty_on_target",
+       absl::StrCat("DropDatabase ", db, " at ", source::DescribePosition(m.msg.position),
+                    ": the target's database still holds collections this task did not "
+                    "create (",
+                    s.message(),
+                    "); drop them on the target and the database by "
+                    "hand"));
+  return OkStatus();
+}
+
 Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
   const uint64_t ts = m.msg.header.timestamp;
   switch (m.msg.header.type) {
@@ -359,7 +391,7 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
       ASSIGN_OR_RETURN(auto req, Decode<mpb::DropDatabaseRequest>(m.msg, "DropDatabase"));
       if (map_->selection().DatabaseSelected(req.db_name())) {
         RETURN_IF_ERROR(FlushData());
-        RETURN_IF_ERROR(target_->DropDatabase(req.db_name(), ts));
+        RETURN_IF_ERROR(DropDatabase(m, req.db_name()));
         map_->ForgetDatabase(req.db_name());
       }
       break;
