@@ -36,7 +36,7 @@ Checkpointer::Checkpointer(std::string task_id, meta::Store* store, std::string 
 
 Status Checkpointer::Load() {
   ASSIGN_OR_RETURN(auto rows, store_->ListPositions(task_id_));
-  rows_.clear();
+  rows_.clear();  // loaded_ keeps what earlier loads saw (a rewind loads again)
   start_.clear();
   channels_.clear();
   replicate_.reset();
@@ -55,6 +55,7 @@ Status Checkpointer::Load() {
       has_start_row_ = true;
       continue;
     }
+    loaded_[row.collection_id] = row.collection_name;
     CollectionRow r;
     r.name = row.collection_name;
     r.sync_state = DecodeExtra(row.positions_json, kInitialSyncKey, "");
@@ -79,6 +80,8 @@ std::vector<std::string> Checkpointer::RowNames() const {
   std::vector<std::string> out;
   for (const auto& [_, r] : rows_)
     if (!r.name.empty()) out.push_back(r.name);
+  for (const auto& [_, name] : loaded_)
+    if (!name.empty()) out.push_back(name);
   return out;
 }
 
@@ -100,6 +103,7 @@ void Checkpointer::SetChannel(const std::string& channel, const source::MsgPosit
 
 void Checkpointer::DropRow(int64_t collection_id) {
   rows_.erase(collection_id);
+  loaded_.erase(collection_id);
   to_delete_.insert(collection_id);
 }
 

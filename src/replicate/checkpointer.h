@@ -64,7 +64,11 @@ class Checkpointer {
   // Messages of `collection_id` at or below this ts reached the target (0: none known).
   uint64_t AppliedTs(int64_t collection_id) const;
   // The task has a row of its own for the collection (it replicated it before).
-  bool HasRow(int64_t collection_id) const { return rows_.count(collection_id) > 0; }
+  // (Also a row loaded at the start that a checkpoint since dropped as unmapped: a collection
+  // dropped on the source while the task was stopped is never mapped again.)
+  bool HasRow(int64_t collection_id) const {
+    return rows_.count(collection_id) > 0 || loaded_.count(collection_id) > 0;
+  }
   // The collection names of its rows (no database: rows keep the name only).
   std::vector<std::string> RowNames() const;
   // The highest watermark of any row (what the target had at the last checkpoint).
@@ -105,7 +109,9 @@ class Checkpointer {
   std::string task_id_;
   meta::Store* store_;
   std::string replicate_channel_;
-  std::map<int64_t, CollectionRow> rows_;                // by collection id
+  std::map<int64_t, CollectionRow> rows_;
+  std::map<int64_t, std::string>
+      loaded_;  // id -> name of every row any Load() saw                // by collection id
   std::map<std::string, source::MsgPosition> start_;     // kStartRow
   std::map<std::string, source::MsgPosition> channels_;  // known position per channel
   std::optional<source::MsgPosition> replicate_;
