@@ -4,7 +4,7 @@ target must equal the source (tests/e2e/compare.py) and the task's lag must be 0
 The seed is in the test id (`test_random_operations_replicate[seed=N]`) and in every failure
 message; `CDC_RANDOM_SEED=N` (or a comma-separated list) replays it, `CDC_RANDOM_OPS` sets the
 number of operations (default 120), `CDC_RANDOM_EXCLUDE=dynamic,kill,...` leaves features out
-(randomized.FEATURES; to narrow a finding down), `CDC_RANDOM_KEEP=1` keeps what the run made on
+(randomized.FEATURES; to narrow a finding down; default `partition_load`, see EXCLUDE), `CDC_RANDOM_KEEP=1` keeps what the run made on
 the source (dropped otherwise), `CDC_RANDOM_LAG_WAIT` / `CDC_RANDOM_EQUAL_WAIT` bound the waits for
 lag 0 and for equality at each end check (60 / 90 s; a target query waits at most 60 s more). The op log and the differences are written to
 .cache/env/logs/randomized-<mq>-seed<N>.log.
@@ -26,7 +26,12 @@ import randomized
 from conftest import ENV_DIR, MQ
 
 OPS = int(os.environ.get("CDC_RANDOM_OPS", "120"))
-EXCLUDE = {f for f in os.environ.get("CDC_RANDOM_EXCLUDE", "").split(",") if f}
+# Left out unless CDC_RANDOM_EXCLUDE says otherwise: partition loads and releases, which a
+# Milvus 2.3.5 source writes no record of (docs/replication.md), so a target cannot follow
+# them; with them the target keeps a partition (or a whole collection) loaded that the source
+# released, and then refuses what needs it released (drop index). Run them with
+# CDC_RANDOM_EXCLUDE= (empty) to see that limitation.
+EXCLUDE = {f for f in os.environ.get("CDC_RANDOM_EXCLUDE", "partition_load").split(",") if f}
 # s for the task's lag to reach 0, and then for the target to equal the source, at each check
 LAG_WAIT = int(os.environ.get("CDC_RANDOM_LAG_WAIT", "60"))
 EQUAL_WAIT = int(os.environ.get("CDC_RANDOM_EQUAL_WAIT", "90"))
