@@ -8,7 +8,7 @@
 #
 #   tests/e2e/run.sh [PYTEST ARGS...]     e.g. tests/e2e/run.sh -k replicate -x
 #
-# CDC_E2E_MQS (default "kafka pulsar") lists the passes; CDC_E2E_TIMEOUT (s, default 1200) bounds
+# CDC_E2E_MQS (default "kafka pulsar") lists the passes; CDC_E2E_TIMEOUT (s, default 2400) bounds
 # each; CDC_E2E_REQUIRE_CDC=1 turns the skip of the replication tests (while build/milvus-cdc
 # does not serve POST /cdc) into a failure.
 set -euo pipefail
@@ -37,12 +37,12 @@ for mq in ${CDC_E2E_MQS:-kafka pulsar}; do
   # shellcheck disable=SC1090
   source "$ENV_SH"
   pass=0
-  (cd "$ROOT/tests/e2e" && CDC_E2E_MQ=$mq timeout -k 30 "${CDC_E2E_TIMEOUT:-1200}" \
+  (cd "$ROOT/tests/e2e" && CDC_E2E_MQ=$mq timeout -k 30 "${CDC_E2E_TIMEOUT:-2400}" \
     "$CDC_TEST_PYTHON" -m pytest -c pytest.ini "$@") || pass=$?
   case $pass in
     0) ;;
     5) echo "e2e: pytest collected no tests ($mq): that is a failure, not a pass" >&2; pass=1 ;;
-    124 | 137) echo "e2e: the $mq pass did not finish in ${CDC_E2E_TIMEOUT:-1200} s" >&2 ;;
+    124 | 137) echo "e2e: the $mq pass did not finish in ${CDC_E2E_TIMEOUT:-2400} s" >&2 ;;
   esac
   echo "== e2e suite on $mq: exit $pass in $((SECONDS - t0)) s (stack start included)"
   ((pass == 0)) || rc=$pass
