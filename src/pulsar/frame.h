@@ -23,8 +23,8 @@ namespace cdc::pulsar {
 namespace proto = ::pulsar::proto;
 
 // Default bound on one frame: Pulsar's default maxMessageSize (5 MiB) plus room for headers.
-inline constexpr size_t kFrameOverhead = 64 * 1024;
-inline constexpr size_t kDefaultMaxFrameSize = 5 * 1024 * 1024 + kFrameOverhead;
+inline constexpr size_t kFrameOverhead = size_t{64} * 1024;
+inline constexpr size_t kDefaultMaxFrameSize = size_t{5} * 1024 * 1024 + kFrameOverhead;
 
 struct Frame {
   proto::BaseCommand command;

@@ -216,8 +216,8 @@ Result<std::map<std::string, source::MsgPosition>> Checkpointer::ResumePositions
   // The channels the task's collections use (a start-row channel alone is not read).
   std::map<std::string, source::MsgPosition> out;
   for (const auto& [_, row] : c.rows_)
-    for (const auto& [ch, __] : row.positions)
-      if (auto p = c.StartOf(ch)) out[ch] = *p;
+    for (const auto& entry : row.positions)
+      if (auto p = c.StartOf(entry.first)) out[entry.first] = *p;
   return out;
 }
 

@@ -65,6 +65,7 @@ std::vector<std::string> CopyOrder(const MappedCollection& c, bool partition_key
   std::sort(parts.begin(), parts.end(),
             [](const PartitionMeta& a, const PartitionMeta& b) { return a.id < b.id; });
   std::vector<std::string> out;
+  out.reserve(parts.size());
   for (const auto& p : parts) out.push_back(p.name);
   return out;
 }

@@ -10,7 +10,7 @@ namespace cdc::replicate {
 
 namespace schemapb = milvus::proto::schema;
 
-uint32_t Murmur3_32(std::string_view data, uint32_t seed) {
+uint32_t Murmur3Hash32(std::string_view data, uint32_t seed) {
   constexpr uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
   auto rotl = [](uint32_t x, int r) { return (x << r) | (x >> (32 - r)); };
   const auto* p = reinterpret_cast<const uint8_t*>(data.data());
@@ -58,7 +58,7 @@ uint32_t HashInt64Key(int64_t key) {
   char bytes[8];
   auto v = static_cast<uint64_t>(key);
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return Murmur3_32(std::string_view(bytes, 8)) & 0x7fffffff;
+  return Murmur3Hash32(std::string_view(bytes, 8)) & 0x7fffffff;
 }
 
 uint32_t HashStringKey(std::string_view key) {
@@ -108,6 +108,7 @@ Result<std::vector<RowGroup>> GroupRows(const schemapb::FieldData& pk,
     g.rows.push_back(i);
   }
   std::vector<RowGroup> out;
+  out.reserve(groups.size());
   for (auto& [_, g] : groups) out.push_back(std::move(g));
   return out;
 }
@@ -284,10 +285,8 @@ Result<std::string> DeleteOfInsert(std::string_view insert_payload, int64_t pk_f
   del.set_collectionid(ins.collectionid());
   del.set_partitionid(ins.partitionid());
   ASSIGN_OR_RETURN(*del.mutable_primary_keys(), SelectKeys(*pk, rows));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    del.add_timestamps(i < static_cast<size_t>(ins.timestamps_size()) ? ins.timestamps(i)
-                                                                      : ins.base().timestamp());
-  }
+  for (int i = 0; i < static_cast<int>(rows.size()); ++i)
+    del.add_timestamps(i < ins.timestamps_size() ? ins.timestamps(i) : ins.base().timestamp());
   del.set_num_rows(static_cast<int64_t>(rows.size()));
   return del.SerializeAsString();
 }

@@ -23,7 +23,7 @@
 
 namespace cdc::replicate {
 
-uint32_t Murmur3_32(std::string_view data, uint32_t seed = 0);
+uint32_t Murmur3Hash32(std::string_view data, uint32_t seed = 0);
 // Milvus' hash of a primary or partition key.
 uint32_t HashInt64Key(int64_t key);
 uint32_t HashStringKey(std::string_view key);
