@@ -56,6 +56,7 @@ Status Checkpointer::Load() {
       continue;
     }
     loaded_[row.collection_id] = row.collection_name;
+    for (const auto& [ch, _] : positions) loaded_channels_[row.collection_id].insert(ch);
     CollectionRow r;
     r.name = row.collection_name;
     r.sync_state = DecodeExtra(row.positions_json, kInitialSyncKey, "");
@@ -74,6 +75,14 @@ std::optional<source::MsgPosition> Checkpointer::StartOf(const std::string& chan
       KeepEarliest(&earliest, {{channel, it->second}});
   if (earliest.empty()) return std::nullopt;
   return earliest[channel];
+}
+
+std::set<std::string> Checkpointer::UnmappedRowChannels(
+    const std::function<bool(int64_t)>& mapped) const {
+  std::set<std::string> out;
+  for (const auto& [id, channels] : loaded_channels_)
+    if (!mapped(id)) out.insert(channels.begin(), channels.end());
+  return out;
 }
 
 std::vector<std::string> Checkpointer::RowNames() const {
@@ -104,6 +113,7 @@ void Checkpointer::SetChannel(const std::string& channel, const source::MsgPosit
 void Checkpointer::DropRow(int64_t collection_id) {
   rows_.erase(collection_id);
   loaded_.erase(collection_id);
+  loaded_channels_.erase(collection_id);
   to_delete_.insert(collection_id);
 }
 

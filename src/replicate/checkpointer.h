@@ -69,6 +69,9 @@ class Checkpointer {
   bool HasRow(int64_t collection_id) const {
     return rows_.count(collection_id) > 0 || loaded_.count(collection_id) > 0;
   }
+  // The channels of rows loaded at the start whose collection is not in `mapped`: a
+  // collection dropped while the task was stopped; its drop is still to be read there.
+  std::set<std::string> UnmappedRowChannels(const std::function<bool(int64_t)>& mapped) const;
   // The collection names of its rows (no database: rows keep the name only).
   std::vector<std::string> RowNames() const;
   // The highest watermark of any row (what the target had at the last checkpoint).
@@ -109,9 +112,10 @@ class Checkpointer {
   std::string task_id_;
   meta::Store* store_;
   std::string replicate_channel_;
-  std::map<int64_t, CollectionRow> rows_;
-  std::map<int64_t, std::string>
-      loaded_;  // id -> name of every row any Load() saw                // by collection id
+  std::map<int64_t, CollectionRow> rows_;  // by collection id
+  // Every row any Load() saw (id -> name, id -> channels), until the collection is dropped.
+  std::map<int64_t, std::string> loaded_;
+  std::map<int64_t, std::set<std::string>> loaded_channels_;
   std::map<std::string, source::MsgPosition> start_;     // kStartRow
   std::map<std::string, source::MsgPosition> channels_;  // known position per channel
   std::optional<source::MsgPosition> replicate_;

@@ -379,8 +379,17 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
   return OkStatus();
 }
 
+std::set<std::string> Pipeline::Impl::UnmappedRowChannels() const {
+  return checkpoints_.UnmappedRowChannels([this](int64_t id) {
+    return map_->Find(id) != nullptr || quarantine_.Has(id) || sources_.ignored->Ignored(id);
+  });
+}
+
 Status Pipeline::Impl::SyncChannels() {
   std::set<std::string> wanted = map_->SourcePChannels();
+  // Collections the task replicated before a restart and no longer maps (dropped on the source
+  // meanwhile): their drop is still to be read.
+  for (const auto& ch : UnmappedRowChannels()) wanted.insert(ch);
   // A collection set aside keeps its channels read (its messages wait in its own row, but
   // the channel's ticks still bound the watermark of the others).
   for (const auto& q : quarantine_.View())
@@ -392,7 +401,8 @@ Status Pipeline::Impl::SyncChannels() {
 }
 
 void Pipeline::Impl::RetireChannels() {
-  const auto in_use = map_->SourcePChannels();
+  auto in_use = map_->SourcePChannels();
+  for (const auto& ch : UnmappedRowChannels()) in_use.insert(ch);
   for (auto it = sources_.dml.begin(); it != sources_.dml.end();) {
     if (in_use.count(it->first)) {
       ++it;

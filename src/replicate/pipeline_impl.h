@@ -79,6 +79,8 @@ class Pipeline::Impl {
   Status StartChannel(const std::string& channel);
   Status SyncChannels();
   void RetireChannels();
+  // Channels of rows loaded at the start whose collection is not mapped (UnmappedRowChannels).
+  std::set<std::string> UnmappedRowChannels() const;
   // Makes the catalog view cover `w` (sync after the tick was read) and maps what is new.
   // False when channels joined the merge (the watermark must be computed again).
   Result<bool> CoverCatalog(uint64_t w);
