@@ -580,6 +580,7 @@ MILVUS_ETCD_EXIT='disconnected from etcd|connection lost detected'
 mark_milvus_logs() { # remembers where each Milvus log ends when etcd stops
   local m
   for m in $(milvus_launched); do
+    running "$m" || continue # taken down before (e.g. a test's TLS target): not revived
     wc -c <"$ENV_DIR/logs/$m.log" >"$LAUNCH_DIR/$m/log-at-etcd-stop" 2>/dev/null || true
   done
 }
@@ -600,6 +601,7 @@ revive_milvus_after_etcd() {
   local m deadline
   for m in $(milvus_launched); do
     [[ -f $LAUNCH_DIR/$m/stopped ]] && continue
+    [[ -f $LAUNCH_DIR/$m/log-at-etcd-stop ]] || continue # not running when etcd stopped
     deadline=$((SECONDS + ${CDC_MILVUS_ETCD_WAIT:-60}))
     while running "$m" && { milvus_lost_etcd "$m" || ! ready_once "$m" >/dev/null 2>&1; }; do
       if ((SECONDS > deadline)); then
