@@ -580,7 +580,10 @@ MILVUS_ETCD_EXIT='disconnected from etcd|connection lost detected'
 mark_milvus_logs() { # remembers where each Milvus log ends when etcd stops
   local m
   for m in $(milvus_launched); do
-    running "$m" || continue # taken down before (e.g. a test's TLS target): not revived
+    if ! running "$m"; then # taken down before (e.g. a test's TLS target): not revived
+      rm -f "$LAUNCH_DIR/$m/log-at-etcd-stop"
+      continue
+    fi
     wc -c <"$ENV_DIR/logs/$m.log" >"$LAUNCH_DIR/$m/log-at-etcd-stop" 2>/dev/null || true
   done
 }
