@@ -213,11 +213,10 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
     taken = taken || (other.source.db_name == db && other.source.name == name);
   if (name.empty() || !map_->selection().Selected(db, name) || taken) {
     if (taken) {
-      spdlog::warn(
-          "task {}: collection id {} ({}.{}) was dropped on the source while the task "
-          "was stopped; a newer collection of that name maps to the target one, which "
-          "stays",
-          opts_.task_id, id, db, name);
+      Skip("drop_of_replaced_collection",
+           absl::StrCat("DropCollection of ", db, ".", name, " (id ", id,
+                        ", dropped on the source while the task was stopped): a newer collection "
+                        "of that name maps to the target one, which stays"));
     }
     forget();
     return OkStatus();

@@ -62,6 +62,17 @@ def _task(server, task_id):
     return resp["data"]["task"]
 
 
+def _assert_done(server, task, dbname, names, counted, min_rows):
+    """The task runs and `get` shows initial sync done for each of `names`, with at least
+    `min_rows` rows copied for `counted` (every insert of its history, deletes not subtracted)."""
+    sync = {c["name"]: c for c in _task(server, task).get("initial_sync", [])}
+    assert set(sync) == {f"{dbname}.{n}" for n in names}, sync
+    for entry in sync.values():
+        assert entry["phase"] == "done", sync
+    assert sync[f"{dbname}.{counted}"]["rows_copied"] >= min_rows, sync
+    assert _task(server, task)["state"] == "Running"
+
+
 def _filled_source(conn, name, shards, n, partition=None):
     """A loaded collection with n rows (in batches, so its history is many messages), a few
     deleted, and optionally a partition with rows of its own."""
@@ -137,13 +148,7 @@ def test_existing_collections_are_copied_while_writes_go_on(stack, source, targe
             # b's rows are there too: load it on the source, the load is replicated.
             cb.load()
             _equal(stack, dbname, [a, b])
-            sync = {c["name"]: c for c in _task(server, task).get("initial_sync", [])}
-            assert set(sync) == {f"{dbname}.{a}", f"{dbname}.{b}"}, sync
-            for entry in sync.values():
-                assert entry["phase"] == "done", sync
-            # every insert of its history (deletes not subtracted)
-            assert sync[f"{dbname}.{a}"]["rows_copied"] >= 1250, sync
-            assert _task(server, task)["state"] == "Running"
+            _assert_done(server, task, dbname, [a, b], a, 1250)
         finally:
             stop.set()
             server.stop()
@@ -250,12 +255,7 @@ def test_the_query_way_copies_rows_while_writes_go_on(stack, source, target, nam
             stop.set()
             writer.join()
             _equal(stack, dbname, ["a", "b"])
-            sync = {c["name"]: c for c in _task(server, task).get("initial_sync", [])}
-            assert set(sync) == {f"{dbname}.a", f"{dbname}.b"}, sync
-            for entry in sync.values():
-                assert entry["phase"] == "done", sync
-            assert sync[f"{dbname}.a"]["rows_copied"] >= 2000, sync
-            assert _task(server, task)["state"] == "Running"
+            _assert_done(server, task, dbname, ["a", "b"], "a", 2000)
         finally:
             stop.set()
             server.stop()

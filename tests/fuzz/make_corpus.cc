@@ -18,10 +18,10 @@
 #include "absl/strings/escaping.h"
 #include "fuzz/fuzz_util.h"
 #include "nlohmann/json.hpp"
-#include "source/message.h"
-#include "source/position.h"
 #include "pulsar/entry.h"
 #include "pulsar/frame.h"
+#include "source/message.h"
+#include "source/position.h"
 #include "source/pulsar_id.h"
 #include "task/task_json.h"
 

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "fuzz/fuzz_util.h"
-#include "source/message.h"
 #include "pulsar/entry.h"
 #include "pulsar/frame.h"
+#include "source/message.h"
 
 namespace cp = cdc::pulsar;
 

@@ -1,7 +1,8 @@
 #include "source/position.h"
-#include "source/pulsar_id.h"
 
 #include <gtest/gtest.h>
+
+#include "source/pulsar_id.h"
 
 namespace cdc::source {
 namespace {
@@ -56,7 +57,6 @@ TEST(Position, DecodeRejectsGarbage) {
   ASSERT_FALSE(r2.ok());
   EXPECT_NE(r2.status().message().find("not a serialized MsgPosition"), std::string::npos);
 }
-
 
 // A task's start can carry ts 0 at a late message id (the channel's last message was not a
 // time tick) beside a collection's create position with a real ts: the earlier one is the
