@@ -5,6 +5,7 @@
 // 18 bits, plus an 18-bit logical counter. Pure functions, thread-safe.
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace cdc {
 
@@ -18,6 +19,9 @@ inline constexpr int64_t HybridToMs(uint64_t ts) {
 inline constexpr uint64_t MsToHybrid(int64_t ms, uint64_t logical = 0) {
   return (static_cast<uint64_t>(ms) << kLogicalBits) | logical;
 }
+
+// "HH:MM:SS UTC" of wall-clock milliseconds `ms`, for messages that must not change every second.
+std::string UtcClock(int64_t ms);
 
 // Wall-clock milliseconds since the Unix epoch.
 inline int64_t NowMs() {

@@ -30,6 +30,7 @@ void Pipeline::Stop() {
 
 std::vector<ChannelProgress> Pipeline::Progress() const { return impl_->Progress(); }
 PipelineHealth Pipeline::Health() const { return impl_->Health(); }
+void Pipeline::RefreshReason() { impl_->PublishReason(); }
 
 Pipeline::Impl::Impl(PipelineOptions options, PipelineDeps deps, std::atomic<uint64_t>* applied)
     : opts_(std::move(options)),
@@ -130,21 +131,10 @@ Status Pipeline::Impl::LoadSync() {
   return Annotate(sync_.Load(states), "load the initial sync state of task " + opts_.task_id);
 }
 
-// The task's reason: what the readers, the set-aside collections and the request applier
-// report, and the last thing not applied (for 10 minutes); "" when all is well.
-void Pipeline::Impl::Report() {
+// The loop's part of the task's reason: its error, the set-aside collections, the requests that
+// wait, and the last thing not applied (for 10 minutes); then publishes the whole reason.
+void Pipeline::Impl::Report(const std::string& error) {
   std::vector<std::string> parts;
-  for (const auto& [ch, r] : sources_.dml) {
-    auto st = r->stats();
-    if (!st.reason.empty())
-      parts.push_back(absl::StrCat("read source channel ", ch, ": ", st.reason));
-  }
-  if (sources_.replicate) {
-    auto st = sources_.replicate->stats();
-    if (!st.reason.empty())
-      parts.push_back(
-          absl::StrCat("read source channel ", opts_.replicate_channel, ": ", st.reason));
-  }
   for (const auto& q : quarantine_.View())
     parts.push_back(
         absl::StrCat("collection ", q.name, " is set aside (the others go on): ", q.reason));
@@ -155,9 +145,48 @@ void Pipeline::Impl::Report() {
     skipped_.clear();  // still counted in Health().skipped and in the log
   }
   if (!skipped_.empty()) parts.push_back(skipped_);
-  const std::string reason = absl::StrJoin(parts, "; ");
   {
     std::lock_guard l(shared_.mu);
+    shared_.loop_error = error;
+    shared_.loop_parts = std::move(parts);
+  }
+  PublishReason();
+}
+
+void Pipeline::Impl::ShowReader(const std::string& channel, const source::ChannelReader* reader) {
+  std::lock_guard l(shared_.mu);
+  if (reader != nullptr) {
+    shared_.readers[channel] = reader;
+  } else {
+    shared_.readers.erase(channel);
+  }
+}
+
+// The task's reason: the loop's error first, then what the readers report (live, so that a
+// broker outage shows while the loop waits for the target), then what waits or was skipped,
+// and a step that has taken over 10 s so far; "" when all is well.
+void Pipeline::Impl::PublishReason() {
+  std::lock_guard p(publish_mu_);
+  std::string reason;
+  {
+    std::lock_guard l(shared_.mu);
+    std::vector<std::string> parts;
+    if (!shared_.loop_error.empty()) parts.push_back(shared_.loop_error);
+    for (const auto& [ch, r] : shared_.readers) {
+      auto st = r->stats();
+      if (!st.reason.empty())
+        parts.push_back(absl::StrCat("read source channel ", ch, ": ", st.reason));
+    }
+    parts.insert(parts.end(), shared_.loop_parts.begin(), shared_.loop_parts.end());
+    // A step that has waited 10 s (the loop's part above is from before it): name the call.
+    if (shared_.step_since_ms > 0 && NowMs() - shared_.step_since_ms >= 10000) {
+      std::string call = shared_.target ? shared_.target->Waiting(std::chrono::seconds(10)) : "";
+      parts.push_back(call.empty() ? absl::StrCat("a replication step has waited since ",
+                                                  UtcClock(shared_.step_since_ms),
+                                                  " (for the meta store or the source catalog)")
+                                   : absl::StrCat("waiting for ", call));
+    }
+    reason = absl::StrJoin(parts, "; ");
     if (reason == shared_.reason) return;
     shared_.reason = reason;
   }
@@ -180,7 +209,15 @@ void Pipeline::Impl::Run() {
       if (shared_.stop) break;
     }
     bool progressed = false;
+    {
+      std::lock_guard l(shared_.mu);
+      shared_.step_since_ms = NowMs();
+    }
     Status s = loop_.initialized ? Step(&progressed) : Init();
+    {
+      std::lock_guard l(shared_.mu);
+      shared_.step_since_ms = 0;
+    }
     if (loop_.initialized) UpdateProgress();
     if (s.ok()) {
       loop_.backoff = opts_.init_backoff;
@@ -192,23 +229,12 @@ void Pipeline::Impl::Run() {
     if (refused) {
       // The target refuses replication altogether (a normal instance): nothing to retry.
       std::string reason = absl::StrCat("replication stopped: ", std::string(s.message()));
-      {
-        std::lock_guard l(shared_.mu);
-        shared_.reason = reason;
-      }
-      if (deps_.on_reason) deps_.on_reason(reason);
+      Report(reason);
       Shutdown();
       if (deps_.on_failure) deps_.on_failure(reason);
       return;
     }
-    const std::string reason =
-        absl::StrCat(s.message(), " (retrying in ", loop_.backoff.count(), " ms)");
-    {
-      std::lock_guard l(shared_.mu);
-      shared_.reason = reason;
-    }
-    spdlog::warn("task {}: {}", opts_.task_id, reason);
-    if (deps_.on_reason) deps_.on_reason(reason);
+    Report(absl::StrCat(s.message(), " (retrying in ", loop_.backoff.count(), " ms)"));
     if (!SleepFor(loop_.backoff)) break;
     loop_.backoff = std::min(loop_.backoff * 2, opts_.max_backoff);
   }
@@ -230,6 +256,10 @@ void Pipeline::Impl::Shutdown() {
 Status Pipeline::Impl::Init() {
   if (!target_) {
     ASSIGN_OR_RETURN(target_, deps_.connect_target());
+    {
+      std::lock_guard l(shared_.mu);
+      shared_.target = target_.get();
+    }
     writer_ = std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes);
     ddl_ = std::make_unique<DdlApplier>(
         opts_.task_id, target_.get(),
@@ -271,6 +301,7 @@ Status Pipeline::Impl::Init() {
     spdlog::info("task {}: reading {} from {}", opts_.task_id, opts_.replicate_channel,
                  saved ? source::DescribePosition(*saved) : std::string("the latest message"));
     sources_.replicate = std::move(reader);
+    ShowReader(opts_.replicate_channel, sources_.replicate.get());
   }
   loop_.last_checkpoint = std::chrono::steady_clock::now();
   loop_.initialized = true;
@@ -288,7 +319,10 @@ Status Pipeline::Impl::Rewind(const std::vector<int64_t>& recovered) {
   }
   writer_->DropPending();
   round_.Finish();
-  for (auto& [_, r] : sources_.dml) r->Close();
+  for (auto& [ch, r] : sources_.dml) {
+    ShowReader(ch, nullptr);
+    r->Close();
+  }
   sources_.dml.clear();
   sources_.merger = Merger();
   sources_.applied.clear();
@@ -374,6 +408,7 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
                    : std::string("the latest message"));
   if (start.kind == source::StartPosition::Kind::kPosition)
     checkpoints_.SetChannel(channel, start.position);
+  ShowReader(channel, reader.get());
   sources_.dml[channel] = std::move(reader);
   sources_.merger.AddChannel(channel);
   return OkStatus();
@@ -410,6 +445,7 @@ void Pipeline::Impl::RetireChannels() {
     }
     spdlog::info("task {}: no selected collection left on {}; not reading it any more",
                  opts_.task_id, it->first);
+    ShowReader(it->first, nullptr);
     it->second->Close();
     sources_.merger.RemoveChannel(it->first);
     checkpoints_.RetireChannel(it->first);

@@ -30,8 +30,8 @@
 // Faults: a retryable error (target, broker, etcd, meta store unreachable) keeps the round's
 // progress, reports a reason and retries with backoff (init_backoff doubling to max_backoff);
 // a target that refuses replication altogether calls on_failure and ends the thread.
-// Threads: Start() spawns the thread, Stop() joins it; Progress()/Health() may be called from
-// any thread.
+// Threads: Start() spawns the thread, Stop() joins it; Progress()/Health()/RefreshReason() may
+// be called from any thread.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -141,6 +141,10 @@ class Pipeline {
 
   std::vector<ChannelProgress> Progress() const;
   PipelineHealth Health() const;
+  // Publishes the task's reason again if it changed meanwhile: the readers' part is live, so a
+  // broker outage shows while the pipeline's thread waits in a long call. Any thread; the
+  // replicator calls it twice a second.
+  void RefreshReason();
   // Hybrid ts of the last round fully applied to the target (0 before the first).
   uint64_t applied_ts() const { return applied_.load(); }
 

@@ -58,7 +58,14 @@ struct SharedState {
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
-  std::string reason;
+  std::string reason;                   // as last published (on_reason)
+  std::string loop_error;               // the loop's part of it: its last error ("" = none),
+  std::vector<std::string> loop_parts;  // and what waits or was not applied
+  // The readers of the task (DML channels and the replicate channel), so that their reasons
+  // reach the task's reason while the loop waits in a long call (e.g. to the target).
+  std::map<std::string, const source::ChannelReader*> readers;
+  int64_t step_since_ms = 0;               // when the loop's current step began; 0 between steps
+  const target::Client* target = nullptr;  // set once connected; lives as long as the Impl
   std::vector<ChannelProgress> progress;
   PipelineHealth health;
 };
@@ -70,6 +77,9 @@ class Pipeline::Impl {
   void RequestStop();
   std::vector<ChannelProgress> Progress() const;
   PipelineHealth Health() const;
+  // Publishes the task's reason (on_reason) if it changed: the loop's part, what the readers
+  // report now, and how long the current step has waited, if long. Any thread.
+  void PublishReason();
 
  private:
   // pipeline.cc
@@ -86,8 +96,12 @@ class Pipeline::Impl {
   Result<bool> CoverCatalog(uint64_t w);
   Status SyncCatalog();
   Status WriteCheckpoint(uint64_t w);
-  void Report();
+  // Sets the loop's part of the task's reason (what waits, what was not applied, or `error`)
+  // and publishes the reason.
+  void Report(const std::string& error = "");
   void UpdateProgress();
+  // Adds or removes (nullptr) a reader from the ones the published reason names.
+  void ShowReader(const std::string& channel, const source::ChannelReader* reader);
   bool SleepFor(std::chrono::milliseconds d);
   void Shutdown();
   // Stops reading, forgets what is buffered and starts again from the checkpoint, so that the
@@ -157,7 +171,8 @@ class Pipeline::Impl {
   std::map<int64_t, CopyJob> copies_;  // initial sync's copies by query, by collection
   LoopState loop_;
   SharedState shared_;
-  std::string skipped_;  // the last thing not applied (stays in the reason); pipeline thread
+  std::mutex publish_mu_;  // one PublishReason at a time, so reasons arrive in order
+  std::string skipped_;    // the last thing not applied (stays in the reason); pipeline thread
 };
 
 }  // namespace cdc::replicate

@@ -47,11 +47,26 @@ void MilvusReplicator::Notify(std::string task_id, std::string reason, bool fail
   events_cv_.notify_all();
 }
 
+// Delivers the pipelines' events in order and, twice a second, has every pipeline publish its
+// reason again (what its readers report now, even while its thread waits in a long call).
 void MilvusReplicator::NotifierLoop() {
+  constexpr auto kRefresh = std::chrono::milliseconds(500);
   std::unique_lock l(events_mu_);
+  auto next_refresh = std::chrono::steady_clock::now() + kRefresh;
   while (true) {
-    events_cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+    events_cv_.wait_until(l, next_refresh, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) return;
+    if (queue_.empty()) {
+      l.unlock();
+      {
+        std::lock_guard g(mu_);
+        for (auto& [id, p] : pipelines_)
+          if (p && running_.count(id)) p->RefreshReason();
+      }
+      l.lock();
+      next_refresh = std::chrono::steady_clock::now() + kRefresh;
+      continue;
+    }
     Event e = std::move(queue_.front());
     queue_.pop_front();
     l.unlock();

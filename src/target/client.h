@@ -14,6 +14,7 @@
 // object, kFailedPrecondition when the target refuses replication (ttMsgEnabled true),
 // kUnauthenticated / kPermissionDenied for a bad token, kInvalidArgument for bad requests.
 // Messages name the target, the call and the object.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ class Client {
 
   // "milvus target <uri>", for messages.
   virtual std::string Describe() const = 0;
+  // The oldest call still waiting for its answer after `at_least`: "<Describe()>: <call>
+  // <object> (no answer since HH:MM:SS UTC)", or "" (none; also for clients that do not
+  // track their calls). Any thread.
+  virtual std::string Waiting(std::chrono::seconds /*at_least*/) const { return ""; }
 
   // The target's version string, e.g. "v2.3.9"; also proves the connection and the token.
   virtual Result<std::string> GetVersion() = 0;

@@ -53,6 +53,9 @@ GrpcClient::~GrpcClient() = default;
 void GrpcClient::Cancel() { impl_->conn->Cancel(); }
 
 std::string GrpcClient::Describe() const { return impl_->conn->Describe(); }
+std::string GrpcClient::Waiting(std::chrono::seconds at_least) const {
+  return impl_->conn->Waiting(at_least);
+}
 
 Result<std::string> GrpcClient::GetVersion() {
   milvuspb::GetVersionRequest req;

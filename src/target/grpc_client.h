@@ -30,6 +30,7 @@ class GrpcClient final : public Client {
   void Cancel();
 
   std::string Describe() const override;
+  std::string Waiting(std::chrono::seconds at_least) const override;
   Result<std::string> GetVersion() override;
   Result<std::string> CheckReplicationReady() override;
   Result<std::string> ReplicateMessage(const milvuspb::ReplicateMessageRequest& req) override;

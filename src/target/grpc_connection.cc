@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/hybrid_time.h"
 #include "target/dial.h"
 
 namespace cdc::target {
@@ -22,6 +23,26 @@ Result<std::shared_ptr<GrpcConnection>> GrpcConnection::Open(const ConnectOption
 
 std::string GrpcConnection::Describe() const {
   return absl::StrCat("milvus ", opts_.names.role, " ", host_port_);
+}
+
+GrpcConnection::InFlight::InFlight(const GrpcConnection* conn, const std::string& where)
+    : conn_(conn) {
+  std::lock_guard l(conn_->calls_mu_);
+  id_ = conn_->next_call_++;
+  conn_->calls_[id_] = {where, NowMs()};
+}
+
+GrpcConnection::InFlight::~InFlight() {
+  std::lock_guard l(conn_->calls_mu_);
+  conn_->calls_.erase(id_);
+}
+
+std::string GrpcConnection::Waiting(std::chrono::seconds at_least) const {
+  std::lock_guard l(calls_mu_);
+  if (calls_.empty()) return "";
+  const CallStart& oldest = calls_.begin()->second;
+  if (NowMs() - oldest.since_ms < at_least.count() * 1000) return "";
+  return absl::StrCat(oldest.where, " (no answer since ", UtcClock(oldest.since_ms), ")");
 }
 
 std::string GrpcConnection::Where(const std::string& call, const std::string& object) const {

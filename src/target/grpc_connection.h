@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -39,6 +41,9 @@ class GrpcConnection {
   std::string Where(const std::string& call, const std::string& object) const;
   // Makes in-flight retries give up early (used on shutdown).
   void Cancel() { cancelled_ = true; }
+  // The oldest call (retries included) without an answer for at least `at_least`:
+  // "<where> (no answer since HH:MM:SS UTC)", or "".
+  std::string Waiting(std::chrono::seconds at_least) const;
 
   // One call of `method` with retries; `db` non-empty adds the `dbname` metadata. Responses
   // with a `status` field (or a bare common.Status) are mapped with FromMilvusStatus.
@@ -58,18 +63,39 @@ class GrpcConnection {
     return r.status();
   }
 
+  // Registers a call until its answer (for Waiting).
+  class InFlight {
+   public:
+    InFlight(const GrpcConnection* conn, const std::string& where);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    const GrpcConnection* conn_;
+    uint64_t id_;
+  };
+  struct CallStart {
+    std::string where;
+    int64_t since_ms;
+  };
+
   ConnectOptions opts_;
   std::string host_port_;
   std::string authorization_;  // base64 token, never logged
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<Stub> stub_;
   std::atomic<bool> cancelled_{false};
+  mutable std::mutex calls_mu_;
+  mutable uint64_t next_call_ = 0;
+  mutable std::map<uint64_t, CallStart> calls_;  // by call number: the oldest first
 };
 
 template <typename Req, typename Resp>
 Status GrpcConnection::Call(const std::string& where, const std::string& db,
                             grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                             const Req& req, Resp* resp) {
+  const InFlight registered(this, where);
   auto backoff = std::chrono::milliseconds(200);
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;

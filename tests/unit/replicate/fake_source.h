@@ -40,12 +40,19 @@ class FakeReader final : public source::ChannelReader {
       : broker_(broker), channel_(std::move(channel)), kind_(kind) {}
   Status Start(const source::StartPosition& start) override;
   Result<std::optional<source::Pack>> Next(std::chrono::milliseconds timeout) override;
-  // packs handed out and messages dropped by the filter (readable from any thread).
+  // packs handed out, messages dropped by the filter and the reason set (any thread).
   source::ReaderStats stats() const override {
     source::ReaderStats s;
     s.packs = packs_.load();
     s.filtered = filtered_.load();
+    std::lock_guard l(reason_mu_);
+    s.reason = reason_;
     return s;
+  }
+  // What a real reader reports while its broker is down ("" = healthy).
+  void set_reason(std::string reason) {
+    std::lock_guard l(reason_mu_);
+    reason_ = std::move(reason);
   }
   int64_t MessagesAfter(const source::MsgPosition& position) const override;
   void Close() override {}
@@ -60,6 +67,8 @@ class FakeReader final : public source::ChannelReader {
   std::unique_ptr<source::SingleMessagePacker> single_;
   std::atomic<uint64_t> packs_{0};
   std::atomic<uint64_t> filtered_{0};
+  mutable std::mutex reason_mu_;
+  std::string reason_;
 };
 
 // In-memory CatalogView. With set_lagging(true) it behaves like a watch that is behind etcd:

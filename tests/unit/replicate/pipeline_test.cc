@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "meta/memory/memory_store.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/msg.pb.h"
@@ -483,6 +484,34 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
   for (const auto& r : reasons_) saw = saw || r.find("target down") != std::string::npos;
   EXPECT_TRUE(saw);
   EXPECT_EQ(reasons_.back(), "");  // healthy again
+}
+
+// A reader's trouble reaches the task's reason while the pipeline's thread waits in a long
+// call to the target (the replicator refreshes the reason twice a second).
+TEST_F(PipelineTest, ReaderReasonShowsWhileTheLoopWaitsForTheTarget) {
+  ASSERT_TRUE(StartWithC1());
+  target_.FailNext("ReplicateMessage", 1, {.delay = std::chrono::milliseconds(1500)});
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  WaitCalls("ReplicateMessage", target_.CallsOf("ReplicateMessage").size() + 1);
+  {
+    std::lock_guard l(mu_);
+    readers_[kCh0]->set_reason("broker 127.0.0.1:9 down");
+  }
+  pipeline_->RefreshReason();
+  EXPECT_LT(pipeline_->applied_ts(), Ts(2020));  // still waiting for the target
+  {
+    std::lock_guard l(mu_);
+    ASSERT_FALSE(reasons_.empty());
+    EXPECT_EQ(reasons_.back(),
+              absl::StrCat("read source channel ", kCh0, ": broker 127.0.0.1:9 down"));
+    readers_[kCh0]->set_reason("");
+  }
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  pipeline_->RefreshReason();
+  std::lock_guard l(mu_);
+  EXPECT_EQ(reasons_.back(), "");
+  EXPECT_EQ(TargetPks().size(), 4u);
 }
 
 TEST_F(PipelineTest, ProgressCountsMessagesNotYetAppliedPerChannel) {

@@ -1,6 +1,7 @@
 #include "unit/target/fake_milvus.h"
 
 #include <string>
+#include <thread>
 
 #include "milvus/schema.pb.h"
 
@@ -96,7 +97,7 @@ std::string FakeMilvus::Db(grpc::ServerContext* ctx, const std::string& req_db) 
 
 template <typename Req>
 bool FakeMilvus::Begin(const char* method, grpc::ServerContext* ctx, const Req& req,
-                       cpb::Status* st, grpc::Status* gs) {
+                       cpb::Status* st, grpc::Status* gs, std::unique_lock<std::mutex>* held) {
   Call c{method, Meta(ctx, "dbname"), Meta(ctx, "authorization"), req.DebugString()};
   if constexpr (requires { req.base(); }) {
     c.replicate_ts = req.base().replicateinfo().msgtimestamp();
@@ -107,6 +108,12 @@ bool FakeMilvus::Begin(const char* method, grpc::ServerContext* ctx, const Req& 
   if (it == failures_.end() || it->second.empty()) return false;
   Failure f = it->second.front();
   it->second.erase(it->second.begin());
+  if (f.delay.count() > 0) {
+    held->unlock();
+    std::this_thread::sleep_for(f.delay);
+    held->lock();
+  }
+  if (f.grpc_code == grpc::StatusCode::OK && f.milvus_code == 0) return false;
   if (f.grpc_code != grpc::StatusCode::OK) {
     *gs = grpc::Status(f.grpc_code, f.reason);
   } else {
@@ -116,9 +123,9 @@ bool FakeMilvus::Begin(const char* method, grpc::ServerContext* ctx, const Req& 
 }
 
 #define BEGIN(Name, status_ptr)       \
-  std::lock_guard l(mu_);             \
+  std::unique_lock l(mu_);            \
   grpc::Status gs = grpc::Status::OK; \
-  if (Begin(Name, ctx, *req, status_ptr, &gs)) return gs;
+  if (Begin(Name, ctx, *req, status_ptr, &gs, &l)) return gs;
 
 grpc::Status FakeMilvus::GetVersion(grpc::ServerContext* ctx, const mpb::GetVersionRequest* req,
                                     mpb::GetVersionResponse* resp) {

@@ -10,6 +10,7 @@
 // Thread-safe (gRPC calls arrive on server threads).
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,9 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
     grpc::StatusCode grpc_code = grpc::StatusCode::OK;  // non-OK: fail at the gRPC layer
     int milvus_code = 0;                                // else: this Milvus status code
     std::string reason;
+    // Answers only after this long (other calls go on meanwhile); with an OK code and no Milvus
+    // code the call then succeeds: a slow target.
+    std::chrono::milliseconds delay{0};
   };
   struct Collection {
     int64_t id = 0;
@@ -105,10 +109,12 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
 #undef FAKE_RPC
 
  private:
-  // Records the call; returns true (and fills `st`/`gs`) if a failure was injected.
+  // Records the call; returns true (and fills `st`/`gs`) if a failure was injected. An injected
+  // delay is waited with `held` unlocked.
   template <typename Req>
   bool Begin(const char* method, grpc::ServerContext* ctx, const Req& req,
-             ::milvus::proto::common::Status* st, grpc::Status* gs);
+             ::milvus::proto::common::Status* st, grpc::Status* gs,
+             std::unique_lock<std::mutex>* held);
   std::string Db(grpc::ServerContext* ctx, const std::string& req_db) const;
 
   mutable std::mutex mu_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "target/status_map.h"
 #include "unit/target/fake_milvus.h"
 
@@ -124,6 +126,22 @@ TEST_F(GrpcClientTest, RetriesAreBoundedAndReportTheTarget) {
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(r.status().message(), HasSubstr("milvus target " + addr_));
   EXPECT_EQ(fake_.CallsOf("ListDatabases").size(), 2u);
+}
+
+// A call without an answer is named, with since when, once it has waited long enough.
+TEST_F(GrpcClientTest, WaitingNamesTheOldestCallWithoutAnswer) {
+  auto c = Connect("", 1);
+  EXPECT_EQ(c->Waiting(std::chrono::seconds(0)), "");
+  fake_.FailNext("ListDatabases", 1, {.delay = std::chrono::milliseconds(1500)});
+  std::thread slow([&] { EXPECT_TRUE(c->ListDatabases().ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(c->Waiting(std::chrono::seconds(5)), "");  // not that long yet
+  const std::string waiting = c->Waiting(std::chrono::seconds(1));
+  EXPECT_THAT(waiting, HasSubstr("milvus target " + addr_ + ": ListDatabases"));
+  EXPECT_THAT(waiting, HasSubstr("(no answer since "));
+  EXPECT_THAT(waiting, HasSubstr(" UTC)"));
+  slow.join();
+  EXPECT_EQ(c->Waiting(std::chrono::seconds(0)), "");  // answered
 }
 
 TEST_F(GrpcClientTest, NonRetryableFailureIsNotRetried) {
