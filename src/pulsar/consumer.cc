@@ -142,7 +142,7 @@ void Consumer::HandleOther(Frame&& f) {
 bool Consumer::Wanted(const MessageIdData& id) const {
   if (last_delivered_.has_value()) return CompareIds(id, *last_delivered_) > 0;
   if (options_.start_id.has_value()) return CompareIds(id, *options_.start_id) >= 0;
-  if (latest_pin_.has_value() && reconnects_ > 0) return CompareIds(id, *latest_pin_) > 0;
+  if (latest_pin_.has_value() && counts_.reconnects > 0) return CompareIds(id, *latest_pin_) > 0;
   return true;
 }
 
@@ -165,7 +165,7 @@ void Consumer::Enqueue(Frame&& f) {
     pending_.push_back(std::move(r));
   };
   if (!f.checksum_ok) {
-    ++checksum_errors_;
+    ++counts_.checksum_errors;
     error_message(absl::StrCat("checksum mismatch (frame says ", f.checksum_expected, ", computed ",
                                f.checksum_actual, "); the entry is corrupt and is not used"));
     return;
@@ -312,7 +312,7 @@ Status Consumer::Reconnect() {
   pending_.clear();
   need_resubscribe_ = false;
   need_reconnect_ = false;
-  ++reconnects_;
+  ++counts_.reconnects;
   return Connect();
 }
 

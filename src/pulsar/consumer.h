@@ -71,8 +71,8 @@ class Consumer {
   Status Close();
 
   const std::string& broker() const { return broker_; }
-  uint64_t checksum_errors() const { return checksum_errors_; }
-  uint64_t reconnects() const { return reconnects_; }
+  uint64_t checksum_errors() const { return counts_.checksum_errors; }
+  uint64_t reconnects() const { return counts_.reconnects; }
   const std::optional<proto::MessageIdData>& last_delivered() const { return last_delivered_; }
   int32_t broker_max_message_size() const;
 
@@ -101,8 +101,10 @@ class Consumer {
   // topic's last message id at subscribe time (exclusive).
   std::optional<proto::MessageIdData> latest_pin_;
   bool closed_ = false;
-  uint64_t checksum_errors_ = 0;
-  uint64_t reconnects_ = 0;
+  struct {
+    uint64_t checksum_errors = 0;
+    uint64_t reconnects = 0;
+  } counts_;
 };
 
 }  // namespace cdc::pulsar

@@ -140,11 +140,11 @@ void Pipeline::Impl::Report(const std::string& error) {
         absl::StrCat("collection ", q.name, " is set aside (the others go on): ", q.reason));
   if (ddl_)
     for (const auto& [_, why] : ddl_->Reasons()) parts.push_back(why);
-  if (!skipped_.empty() &&
+  if (!loop_.skipped.empty() &&
       std::chrono::steady_clock::now() - loop_.skipped_at > std::chrono::minutes(10)) {
-    skipped_.clear();  // still counted in Health().skipped and in the log
+    loop_.skipped.clear();  // still counted in Health().skipped and in the log
   }
-  if (!skipped_.empty()) parts.push_back(skipped_);
+  if (!loop_.skipped.empty()) parts.push_back(loop_.skipped);
   {
     std::lock_guard l(shared_.mu);
     shared_.loop_error = error;
@@ -166,7 +166,7 @@ void Pipeline::Impl::ShowReader(const std::string& channel, const source::Channe
 // broker outage shows while the loop waits for the target), then what waits or was skipped,
 // and a step that has taken over 10 s so far; "" when all is well.
 void Pipeline::Impl::PublishReason() {
-  std::lock_guard p(publish_mu_);
+  std::lock_guard p(shared_.publish_mu);
   std::string reason;
   {
     std::lock_guard l(shared_.mu);
@@ -195,9 +195,9 @@ void Pipeline::Impl::PublishReason() {
 }
 
 void Pipeline::Impl::Skip(const std::string& kind, const std::string& what) {
-  skipped_ = absl::StrCat("not applied (", kind, "): ", what);
+  loop_.skipped = absl::StrCat("not applied (", kind, "): ", what);
   loop_.skipped_at = std::chrono::steady_clock::now();
-  spdlog::warn("task {}: {}", opts_.task_id, skipped_);
+  spdlog::warn("task {}: {}", opts_.task_id, loop_.skipped);
   std::lock_guard l(shared_.mu);
   ++shared_.health.skipped[kind];
 }

@@ -49,12 +49,14 @@ struct LoopState {
   uint64_t catalog_covered = 0;   // highest watermark the catalog view was synced after
   int64_t catalog_revision = -1;  // view revision when the map was last brought up to date
   std::chrono::steady_clock::time_point last_checkpoint{}, last_progress{};
-  std::chrono::steady_clock::time_point skipped_at{};  // when skipped_ was set
+  std::string skipped;  // the last thing not applied (stays in the reason for 10 minutes)
+  std::chrono::steady_clock::time_point skipped_at{};  // when `skipped` was set
   std::chrono::milliseconds backoff{0};
 };
 
 // What other threads read (under mu).
 struct SharedState {
+  std::mutex publish_mu;  // one PublishReason at a time, so that reasons arrive in order
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
@@ -171,8 +173,6 @@ class Pipeline::Impl {
   std::map<int64_t, CopyJob> copies_;  // initial sync's copies by query, by collection
   LoopState loop_;
   SharedState shared_;
-  std::mutex publish_mu_;  // one PublishReason at a time, so reasons arrive in order
-  std::string skipped_;    // the last thing not applied (stays in the reason); pipeline thread
 };
 
 }  // namespace cdc::replicate

@@ -28,10 +28,10 @@ Catalog::~Catalog() { Stop(); }
 
 void Catalog::Stop() {
   {
-    std::lock_guard<std::mutex> l(sup_mu_);
-    stop_ = true;
+    std::lock_guard<std::mutex> l(sup_.mu);
+    sup_.stop = true;
   }
-  sup_cv_.notify_all();
+  sup_.cv.notify_all();
   if (supervisor_.joinable()) supervisor_.join();
   watcher_.reset();
 }
@@ -77,16 +77,16 @@ Status Catalog::ListAndWatch() {
           std::lock_guard<std::mutex> l(mu_);
           status_.reason = absl::StrCat("watch source catalog: ", s.message(), "; re-listing");
         }
-        std::lock_guard<std::mutex> l(sup_mu_);
-        relist_ = true;
-        sup_cv_.notify_all();
+        std::lock_guard<std::mutex> l(sup_.mu);
+        sup_.relist = true;
+        sup_.cv.notify_all();
       });
   if (!w.ok()) {
     return Annotate(w.status(), absl::StrCat("watch source catalog under '", prefix_, "'"));
   }
   std::unique_ptr<etcd::Watcher> old;
   {
-    std::lock_guard<std::mutex> l(sup_mu_);
+    std::lock_guard<std::mutex> l(sup_.mu);
     old = std::move(watcher_);
     watcher_ = std::move(*w);
   }
@@ -129,11 +129,11 @@ void Catalog::OnWatch(const std::vector<etcd::Event>& events, int64_t revision) 
 
 void Catalog::Supervise() {
   auto backoff = std::chrono::milliseconds(200);
-  std::unique_lock<std::mutex> l(sup_mu_);
+  std::unique_lock<std::mutex> l(sup_.mu);
   while (true) {
-    sup_cv_.wait(l, [&] { return stop_ || relist_; });
-    if (stop_) return;
-    relist_ = false;
+    sup_.cv.wait(l, [&] { return sup_.stop || sup_.relist; });
+    if (sup_.stop) return;
+    sup_.relist = false;
     l.unlock();
     Status s = ListAndWatch();
     l.lock();
@@ -149,8 +149,8 @@ void Catalog::Supervise() {
       std::lock_guard<std::mutex> m(mu_);
       status_.reason = absl::StrCat(s.message(), "; retrying in ", backoff.count(), " ms");
     }
-    relist_ = true;
-    sup_cv_.wait_for(l, backoff, [&] { return stop_; });
+    sup_.relist = true;
+    sup_.cv.wait_for(l, backoff, [&] { return sup_.stop; });
     backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
   }
 }
@@ -184,27 +184,9 @@ std::optional<PartitionMeta> Catalog::DroppedPartition(int64_t collection_id,
 
 Status Catalog::Sync(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::unique_lock<std::mutex> l(sync_mu_);
-  const uint64_t need = sync_started_ + 1;  // a check that starts from now on serves us
-  while (sync_finished_ < need) {
-    if (!sync_running_) {
-      sync_running_ = true;
-      const uint64_t seq = ++sync_started_;
-      l.unlock();
-      Status s = CheckCovered(deadline);
-      l.lock();
-      sync_running_ = false;
-      sync_finished_ = seq;
-      sync_result_ = s;
-      sync_cv_.notify_all();
-      continue;
-    }
-    if (sync_cv_.wait_until(l, deadline) == std::cv_status::timeout && sync_finished_ < need) {
-      return DeadlineExceededError(absl::StrCat("sync the source catalog under '", prefix_,
-                                                "': another check did not finish in time"));
-    }
-  }
-  return sync_result_;
+  return sync_.Run([&] { return CheckCovered(deadline); }, deadline,
+                   absl::StrCat("sync the source catalog under '", prefix_,
+                                "': another check did not finish in time"));
 }
 
 Status Catalog::CheckCovered(std::chrono::steady_clock::time_point deadline) {
@@ -252,10 +234,10 @@ Status Catalog::CheckCovered(std::chrono::steady_clock::time_point deadline) {
       relists = status_.relists;
     }
     {
-      std::lock_guard<std::mutex> sl(sup_mu_);
-      relist_ = true;
+      std::lock_guard<std::mutex> sl(sup_.mu);
+      sup_.relist = true;
     }
-    sup_cv_.notify_all();
+    sup_.cv.notify_all();
     l.lock();
     if (!applied_cv_.wait_until(l, deadline, [&] { return status_.relists > relists; })) {
       return DeadlineExceededError(

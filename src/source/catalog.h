@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "common/shared_check.h"
 #include "etcd/client.h"
 #include "source/catalog_state.h"
 
@@ -95,17 +96,16 @@ class Catalog {
   CatalogStatus status_;
   std::set<std::string> keys_;  // every key under the prefix, as the watch has applied them
 
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  bool sync_running_ = false;
-  uint64_t sync_started_ = 0, sync_finished_ = 0;
-  Status sync_result_;
+  SharedCheck sync_;       // Sync's checks
   std::mutex deliver_mu_;  // one on_events at a time
 
-  std::mutex sup_mu_;
-  std::condition_variable sup_cv_;
-  bool relist_ = false;
-  bool stop_ = false;
+  // What the supervisor thread waits for: a re-list, or the end.
+  struct Supervision {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool relist = false;
+    bool stop = false;
+  } sup_;
   std::unique_ptr<etcd::Watcher> watcher_;  // owned by the supervisor after Start
   std::thread supervisor_;
 };

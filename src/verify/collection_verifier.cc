@@ -165,18 +165,19 @@ Status CollectionVerifier::ScanPartition(const std::string& partition) {
     ++result_.ranges;
     SetRange(&range, source.keys, target.keys);
     if (!range.last.empty()) {
-      if (suspects_.size() < options_.max_suspect_ranges) {
-        suspects_.push_back(ranges_.size());
+      if (scan_.suspects.size() < options_.max_suspect_ranges) {
+        scan_.suspects.push_back(scan_.ranges.size());
       } else {
-        ++suspects_dropped_;
+        ++scan_.suspects_dropped;
       }
     }
     const bool done = !range.upto;
     after = range.upto;
-    ranges_.push_back(std::move(range));
+    scan_.ranges.push_back(std::move(range));
     progress_.keys_compared = result_.keys_compared;
     progress_.ranges = result_.ranges;
-    progress_.ranges_differing = static_cast<int64_t>(suspects_.size()) + suspects_dropped_;
+    progress_.ranges_differing =
+        static_cast<int64_t>(scan_.suspects.size()) + scan_.suspects_dropped;
     Report("keys");
     if (done) return OkStatus();
   }
@@ -191,8 +192,8 @@ void CollectionVerifier::SetRange(Range* range, const std::vector<PrimaryKey>& s
 }
 
 Status CollectionVerifier::Recheck() {
-  if (!suspects_.empty()) Report("recheck");
-  for (size_t i : suspects_) RETURN_IF_ERROR(RecheckRange(&ranges_[i]));
+  if (!scan_.suspects.empty()) Report("recheck");
+  for (size_t i : scan_.suspects) RETURN_IF_ERROR(RecheckRange(&scan_.ranges[i]));
   return OkStatus();
 }
 
@@ -212,12 +213,13 @@ Status CollectionVerifier::RecheckRange(Range* range) {
 }
 
 Status CollectionVerifier::CompareValues() {
-  if (sample_.empty()) return OkStatus();
+  if (sample_.keys.empty()) return OkStatus();
   Report("values");
-  for (size_t start = 0; start < sample_.size(); start += kSampleChunk) {
-    std::vector<PrimaryKey> keys(sample_.begin() + static_cast<std::ptrdiff_t>(start),
-                                 sample_.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                       sample_.size(), start + kSampleChunk)));
+  for (size_t start = 0; start < sample_.keys.size(); start += kSampleChunk) {
+    std::vector<PrimaryKey> keys(
+        sample_.keys.begin() + static_cast<std::ptrdiff_t>(start),
+        sample_.keys.begin() +
+            static_cast<std::ptrdiff_t>(std::min(sample_.keys.size(), start + kSampleChunk)));
     std::vector<KeyDiff> confirmed;
     for (int read = 0; read <= options_.rechecks; ++read) {
       if (read > 0) RETURN_IF_ERROR(Pause(options_.recheck_delay));
@@ -267,7 +269,7 @@ Status CollectionVerifier::CompareCount() {
   if (first) {
     progress_.rows_estimated = result_.source_rows;
     if (options_.sample_rows > 0) {
-      sample_stride_ =
+      sample_.stride =
           std::max<int64_t>(1, result_.source_rows / static_cast<int64_t>(options_.sample_rows));
     }
     return OkStatus();
@@ -277,8 +279,9 @@ Status CollectionVerifier::CompareCount() {
     count_unsettled_ = true;  // the gap moved from read to read: rows are being written
     return OkStatus();
   }
-  const bool keys_differ = std::any_of(suspects_.begin(), suspects_.end(),
-                                       [this](size_t i) { return !ranges_[i].confirmed.empty(); });
+  const bool keys_differ =
+      std::any_of(scan_.suspects.begin(), scan_.suspects.end(),
+                  [this](size_t i) { return !scan_.ranges[i].confirmed.empty(); });
   result_.differences.push_back(
       {"row_count", absl::StrCat(result_.source_rows, " on the source, ", result_.target_rows,
                                  " on the target, the same gap in ", gaps.size(), " reads",
@@ -291,16 +294,16 @@ Status CollectionVerifier::CompareCount() {
 Status CollectionVerifier::Finish() {
   Sha256 source_digest, target_digest;
   std::vector<KeyDiff> keys;
-  for (const auto& r : ranges_) {
+  for (const auto& r : scan_.ranges) {
     source_digest.Update(r.source_digest);
     target_digest.Update(r.target_digest);
   }
-  if (!ranges_.empty()) {
+  if (!scan_.ranges.empty()) {
     result_.source_digest = source_digest.HexDigest();
     result_.target_digest = target_digest.HexDigest();
   }
-  for (size_t i : suspects_) {
-    const Range& r = ranges_[i];
+  for (size_t i : scan_.suspects) {
+    const Range& r = scan_.ranges[i];
     if (!r.confirmed.empty()) {
       ++result_.ranges_differing;
       keys.insert(keys.end(), r.confirmed.begin(), r.confirmed.end());
@@ -308,7 +311,7 @@ Status CollectionVerifier::Finish() {
       ++result_.ranges_unsettled;
     }
   }
-  result_.ranges_unsettled += suspects_dropped_;
+  result_.ranges_unsettled += scan_.suspects_dropped;
   keys.insert(keys.end(), value_diffs_.begin(), value_diffs_.end());
   if (keys.size() > options_.max_keys) keys.resize(options_.max_keys);
   result_.keys = std::move(keys);
@@ -320,7 +323,7 @@ Status CollectionVerifier::Finish() {
   } else if (result_.ranges_unsettled > 0 || values_unsettled_ || count_unsettled_) {
     result_.verdict = Verdict::kUnsettled;
     std::vector<std::string> what;
-    const int64_t rechecked = result_.ranges_unsettled - suspects_dropped_;
+    const int64_t rechecked = result_.ranges_unsettled - scan_.suspects_dropped;
     if (rechecked > 0)
       what.push_back(absl::StrCat(rechecked, rechecked == 1 ? " key range" : " key ranges"));
     if (values_unsettled_) what.push_back("sampled rows");
@@ -330,8 +333,8 @@ Status CollectionVerifier::Finish() {
           "the source kept changing while it was read: ", absl::StrJoin(what, ", "),
           " differed in each of ", options_.rechecks + 1, " reads, never in the same keys; ");
     }
-    if (suspects_dropped_ > 0) {
-      absl::StrAppend(&result_.message, suspects_dropped_,
+    if (scan_.suspects_dropped > 0) {
+      absl::StrAppend(&result_.message, scan_.suspects_dropped,
                       " more differing key ranges were not re-checked (more than ",
                       options_.max_suspect_ranges, "); ");
     }
@@ -420,9 +423,9 @@ Result<CollectionVerifier::RangeRead> CollectionVerifier::ReadRange(target::Milv
 
 void CollectionVerifier::TakeSample(const std::vector<PrimaryKey>& keys) {
   for (const auto& k : keys) {
-    if (sample_.size() < options_.sample_rows && seen_keys_ % sample_stride_ == 0)
-      sample_.push_back(k);
-    ++seen_keys_;
+    if (sample_.keys.size() < options_.sample_rows && sample_.seen % sample_.stride == 0)
+      sample_.keys.push_back(k);
+    ++sample_.seen;
   }
 }
 

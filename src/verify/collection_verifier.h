@@ -153,12 +153,16 @@ class CollectionVerifier {
   VerifyProgress progress_;
   CollectionMeta source_meta_, target_meta_;
   std::string pk_field_;
-  std::vector<Range> ranges_;
-  std::vector<size_t> suspects_;  // indexes into ranges_
-  int64_t suspects_dropped_ = 0;  // suspect ranges beyond max_suspect_ranges
-  std::vector<target::PrimaryKey> sample_;
-  int64_t sample_stride_ = 1;
-  int64_t seen_keys_ = 0;
+  struct Scan {
+    std::vector<Range> ranges;
+    std::vector<size_t> suspects;  // indexes into ranges
+    int64_t suspects_dropped = 0;  // suspect ranges beyond max_suspect_ranges
+  } scan_;
+  struct Sample {  // every stride-th key seen, for the value comparison
+    std::vector<target::PrimaryKey> keys;
+    int64_t stride = 1;
+    int64_t seen = 0;
+  } sample_;
   bool alloc_ts_ = true;  // the source answers AllocTimestamp
   std::vector<KeyDiff> value_diffs_;
   bool values_unsettled_ = false;
