@@ -212,6 +212,8 @@ Status ReadTop(YamlReader& r, Config* c) {
   RETURN_IF_ERROR(WithSub(r, "initialSync", [&](YamlReader& s) {
     RETURN_IF_ERROR(s.Str("way", &c->initial_sync.way));
     RETURN_IF_ERROR(s.Int("queryBatchRows", &c->initial_sync.query_batch_rows, 1, 16384));
+    RETURN_IF_ERROR(
+        s.Int("queryRowsPerSecond", &c->initial_sync.query_rows_per_second, 0, 100000000));
     s.CollectUnknown(w);
     return OkStatus();
   }));

@@ -158,6 +158,7 @@ struct SourceConfig {
 struct InitialSyncConfig {
   std::string way = "auto";     // way: auto (replay from the queue where it can) | query
   int query_batch_rows = 4000;  // queryBatchRows: rows per page of the query way
+  int query_rows_per_second = 0;  // queryRowsPerSecond: per task, over its copies; 0 = no limit
 };
 
 struct Config {

@@ -98,6 +98,15 @@ bool Pipeline::Impl::AwaitsCopy(const MappedCollection& c) {
   return true;
 }
 
+// With a pace set, `rows` just read hold the next page back by rows / copy_rows_per_s.
+void Pipeline::Impl::Pace(int64_t rows) {
+  if (deps_.copy_rows_per_s <= 0 || rows <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto cost = std::chrono::microseconds(rows * 1000000 / deps_.copy_rows_per_s);
+  loop_.copy_paced_until = std::max(loop_.copy_paced_until, now) +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(cost);
+}
+
 Status Pipeline::Impl::StepCopies(bool* progressed) {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = copies_.begin(); it != copies_.end();) {
@@ -108,12 +117,14 @@ Status Pipeline::Impl::StepCopies(bool* progressed) {
       it = copies_.erase(it);  // finished, or the collection is gone
       continue;
     }
-    if (job.next_try > now) {
+    if (job.next_try > now || loop_.copy_paced_until > now) {
       ++it;
       continue;
     }
     *progressed = true;
+    const int64_t copied_before = state->rows_copied;
     Status s = StepCopy(id, job, *state);
+    Pace(state->rows_copied - copied_before);
     if (!s.ok()) {
       job.backoff = std::min(std::max(job.backoff * 2, opts_.init_backoff), opts_.max_backoff);
       job.next_try = now + job.backoff;

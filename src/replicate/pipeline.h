@@ -115,6 +115,7 @@ struct PipelineDeps {
   // The source's proxy, for initial sync's query way (copy_step.cc); unset = not configured.
   std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader;
   int64_t copy_page_rows = 4000;  // rows per page of the query way
+  int64_t copy_rows_per_s = 0;    // the query way's pace over all copies; 0 = no limit
 };
 
 struct ChannelProgress {

@@ -51,6 +51,8 @@ struct LoopState {
   std::chrono::steady_clock::time_point last_checkpoint{}, last_progress{};
   std::string skipped;  // the last thing not applied (stays in the reason for 10 minutes)
   std::chrono::steady_clock::time_point skipped_at{};  // when `skipped` was set
+  // The query way reads no page before this (deps.copy_rows_per_s).
+  std::chrono::steady_clock::time_point copy_paced_until{};
   std::chrono::milliseconds backoff{0};
 };
 
@@ -148,6 +150,7 @@ class Pipeline::Impl {
   // One page of every copy that is due (copy_step.cc).
   Status StepCopies(bool* progressed);
   Status StepCopy(int64_t id, CopyJob& job, CopyState& state);
+  void Pace(int64_t rows);
   Status SendCopyPage(CopyJob& job, CopyState& state, const target::PkPage& page,
                       const std::string& partition);
   // The Delete (rewritten like the Insert with `overrides`) that makes a replayed Insert of a

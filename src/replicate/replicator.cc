@@ -216,6 +216,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   };
   d.source_reader = options_.source_reader;
   d.copy_page_rows = options_.copy_page_rows;
+  d.copy_rows_per_s = options_.copy_rows_per_s;
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };
   d.on_failure = [this, id](const std::string& r) { Notify(id, r, true); };
   if (options_.crash_after_ack_for_tests) {

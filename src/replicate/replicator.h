@@ -52,6 +52,9 @@ struct ReplicatorOptions {
   std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader;
   // Rows per page of the query way (initialSync.queryBatchRows).
   int64_t copy_page_rows = 4000;
+  // Rows per second the query way reads from the source, per task (initialSync.
+  // queryRowsPerSecond); 0 = as fast as it goes.
+  int64_t copy_rows_per_s = 0;
 };
 
 // The collections a task replicates: its collection_infos / db_collections ("*" of database

@@ -94,6 +94,7 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
   o.replicate_chan = c.source.replicate_chan;
   o.initial_sync_query_only = c.initial_sync.way == "query";
   o.copy_page_rows = c.initial_sync.query_batch_rows;
+  o.copy_rows_per_s = c.initial_sync.query_rows_per_second;
   if (c.source.milvus.Configured())
     o.source_reader = VerifyReaders(c, o.target_replicate_chan).source;
   if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;

@@ -179,6 +179,18 @@ TEST(ConfigTest, BadValues) {
                 "metaStoreConfig.storeType: got 'redis', expected one of sqlite, etcd, mysql");
 }
 
+TEST(ConfigTest, InitialSyncSettings) {
+  auto c = Load("initialSync:\n  way: query\n  queryBatchRows: 500\n  queryRowsPerSecond: 2000\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->initial_sync.way, "query");
+  EXPECT_EQ(c->initial_sync.query_batch_rows, 500);
+  EXPECT_EQ(c->initial_sync.query_rows_per_second, 2000);
+  auto d = Load("");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->initial_sync.query_rows_per_second, 0);  // no limit
+  ExpectInvalid(Load("initialSync:\n  queryRowsPerSecond: -5\n"), "initialSync.queryRowsPerSecond");
+}
+
 TEST(ConfigTest, MissingRequiredValues) {
   ExpectInvalid(LoadString("address: 0.0.0.0:8444\n"), "sourceConfig.replicateChan is missing");
   ExpectInvalid(Load("metaStoreConfig:\n  sqlite:\n    path: ''\n"),

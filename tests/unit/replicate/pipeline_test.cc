@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "replicate/initial_sync.h"
 #include "replicate/start_point.h"
 #include "target/grpc_client.h"
+#include "target/grpc_reader.h"
 #include "tools/sim/messages.h"
 #include "unit/replicate/fake_source.h"
 #include "unit/target/fake_milvus.h"
@@ -28,6 +30,7 @@ namespace {
 using ::testing::HasSubstr;
 namespace msgpb = ::milvus::proto::msg;
 namespace mpb = ::milvus::proto::milvus;
+namespace schemapb = ::milvus::proto::schema;
 
 constexpr char kCh0[] = "by-dev-rootcoord-dml_0";
 constexpr char kCh1[] = "by-dev-rootcoord-dml_1";
@@ -144,6 +147,9 @@ class PipelineTest : public ::testing::Test {
       std::lock_guard l(mu_);
       failure_ = r;
     };
+    d.source_reader = source_reader_;
+    d.copy_page_rows = copy_page_rows_;
+    d.copy_rows_per_s = copy_rows_per_s_;
     pipeline_ = std::make_unique<Pipeline>(std::move(o), std::move(d));
     pipeline_->Start();
   }
@@ -264,6 +270,9 @@ class PipelineTest : public ::testing::Test {
   std::vector<std::string> vch_;
   std::vector<std::string> selection_{"*.*"};
   size_t max_buffered_bytes_ = 64 << 20;
+  std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader_;
+  int64_t copy_page_rows_ = 4000;
+  int64_t copy_rows_per_s_ = 0;
   std::unique_ptr<Pipeline> pipeline_;
   std::mutex mu_;
   std::map<std::string, cdc::testing::FakeReader*> readers_;  // alive while pipeline_ runs
@@ -959,5 +968,159 @@ TEST_F(PipelineTest, InitialSyncReplaysALongHistoryWithinTheBufferBound) {
   EXPECT_GE(target_.CallsOf("ReplicateMessage").size(), 30u);
 }
 
+// The query way (initial sync reading rows from the source) against a source that answers
+// queries, with changes in the stream to keys the copied pages hold too: an upsert (Milvus 2.3
+// writes a Delete and an Insert at one ts) of key 5, a delete of key 7 and new keys 100-104.
+// Whether the source's query saw the keys before or after those changes, and whether the copy
+// ended before them (the stream's inserts then plain) or after (upserts), the target ends with
+// every key once, key 7 gone: checked by applying what the target received as Milvus does (a
+// delete at T removes the key's rows inserted before T).
+struct QueryWayCase {
+  const char* name;
+  bool query_sees_changes;  // the query ran after the stream's changes
+  bool copy_ends_late;      // the source's time after the last page is past the changes
+};
+
+class QueryWayTest : public PipelineTest, public ::testing::WithParamInterface<QueryWayCase> {
+ protected:
+  // Rows of c1 as the source answers `id > A` with a limit, smallest keys first.
+  static mpb::QueryResults Answer(const std::set<int64_t>& keys, const mpb::QueryRequest& req,
+                                  int dim) {
+    static const std::regex kAfter(R"(id > (-?\d+))");
+    std::smatch m;
+    int64_t after = INT64_MIN, limit = INT64_MAX;
+    if (std::regex_search(req.expr(), m, kAfter)) after = std::stoll(m[1]);
+    for (const auto& kv : req.query_params())
+      if (kv.key() == "limit") limit = std::stoll(kv.value());
+    mpb::QueryResults r;
+    auto* id = r.add_fields_data();
+    id->set_field_name("id");
+    id->set_field_id(100);
+    id->set_type(schemapb::Int64);
+    auto* vec = r.add_fields_data();
+    vec->set_field_name("vec");
+    vec->set_field_id(101);
+    vec->set_type(schemapb::FloatVector);
+    vec->mutable_vectors()->set_dim(dim);
+    for (int64_t k : keys) {
+      if (k <= after) continue;
+      if (id->scalars().long_data().data_size() >= limit) break;
+      id->mutable_scalars()->mutable_long_data()->add_data(k);
+      for (int i = 0; i < dim; ++i)
+        vec->mutable_vectors()->mutable_float_vector()->add_data(static_cast<float>(k));
+    }
+    return r;
+  }
+
+  // The source answers queries with `keys`; the pipeline reads it as sourceConfig.milvus.
+  void ServeSource(const std::set<int64_t>& keys) {
+    const int dim = spec_.dim;
+    source_.set_query_handler(
+        [keys, dim](const mpb::QueryRequest& req) { return Answer(keys, req, dim); });
+    const std::string addr = source_.Start();
+    source_reader_ = [addr]() -> Result<std::shared_ptr<target::MilvusReader>> {
+      target::ConnectOptions o;
+      o.uri = addr;
+      o.max_attempts = 1;
+      ASSIGN_OR_RETURN(auto r, target::ConnectGrpcReader(o));
+      return std::shared_ptr<target::MilvusReader>(std::move(r));
+    };
+  }
+
+  // Keys the target shows after applying every Insert and Delete it received in ts order, with
+  // how many rows each has.
+  std::map<int64_t, int> VisibleRows() {
+    std::multimap<int64_t, uint64_t> rows;              // pk -> insert ts
+    std::vector<std::pair<int64_t, uint64_t>> deletes;  // pk, ts
+    for (const auto& req : target_.Replicated())
+      for (const auto& bytes : req.msgs()) {
+        msgpb::InsertRequest ins;
+        if (ins.ParseFromString(bytes) &&
+            ins.base().msg_type() == ::milvus::proto::common::Insert) {
+          const auto& pks = ins.fields_data(0).scalars().long_data().data();
+          for (int i = 0; i < pks.size(); ++i) rows.emplace(pks[i], ins.timestamps(i));
+          continue;
+        }
+        msgpb::DeleteRequest del;
+        if (del.ParseFromString(bytes) &&
+            del.base().msg_type() == ::milvus::proto::common::Delete) {
+          const auto& pks = del.primary_keys().int_id().data();
+          for (int i = 0; i < pks.size(); ++i) deletes.emplace_back(pks[i], del.timestamps(i));
+        }
+      }
+    for (const auto& [pk, ts] : deletes)
+      for (auto [it, end] = rows.equal_range(pk); it != end;)
+        it = it->second < ts ? rows.erase(it) : std::next(it);
+    std::map<int64_t, int> out;
+    for (const auto& [pk, _] : rows) ++out[pk];
+    return out;
+  }
+
+  cdc::testing::FakeMilvus source_;
+};
+
+TEST_P(QueryWayTest, KeysInACopiedPageAndInTheStreamEndOnceEach) {
+  const QueryWayCase& c = GetParam();
+  std::set<int64_t> keys;
+  for (int64_t k = 0; k < 30; ++k) keys.insert(k);
+  if (c.query_sees_changes) {
+    keys.erase(7);
+    for (int64_t k = 100; k < 105; ++k) keys.insert(k);
+  }
+  source_.set_next_timestamp(c.copy_ends_late ? Ts(3500) : Ts(2990));
+  ServeSource(keys);
+  copy_page_rows_ = 7;  // several pages, keys 5 and 7 in the first
+
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 15);  // history: before the task, not in the queue's reach
+  Insert(1, Ts(2020), 2, 15, 15);
+  Tick(Ts(2040));
+  ASSERT_TRUE(FixStartNow({SeedC1(/*replay=*/false)}));
+  // After the start: upsert of 5 (a Delete and an Insert at one ts), delete of 7, new keys.
+  broker_.Append(kCh0, sim::MakeDelete(spec_, vch_[0], Ts(3010), 3, {5}).SerializeAsString());
+  Insert(0, Ts(3010), 4, 5, 1);
+  broker_.Append(kCh1, sim::MakeDelete(spec_, vch_[1], Ts(3020), 5, {7}).SerializeAsString());
+  Insert(1, Ts(3030), 6, 100, 5);
+  Tick(Ts(3040));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(3040)));
+  std::map<int64_t, int> want;
+  for (int64_t k = 0; k < 30; ++k)
+    if (k != 7) want[k] = 1;
+  for (int64_t k = 100; k < 105; ++k) want[k] = 1;
+  std::map<int64_t, int> got;
+  for (int i = 0; i < 300 && (got = VisibleRows()) != want; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(got, want);
+  EXPECT_GE(source_.CallsOf("Query").size(), 5u);  // paged: 30 keys, 7 a page
+  source_.Stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Interleavings, QueryWayTest,
+    ::testing::Values(QueryWayCase{"QuerySeesBeforeCopyEndsLate", false, true},
+                      QueryWayCase{"QuerySeesAfterCopyEndsLate", true, true},
+                      QueryWayCase{"QuerySeesBeforeCopyEndsEarly", false, false}),
+    [](const ::testing::TestParamInfo<QueryWayCase>& i) { return std::string(i.param.name); });
+
+// initialSync.queryRowsPerSecond paces the query way: at 20 rows/s, a page of 10 rows holds the
+// next back by 0.5 s, so the fourth of four pages is read 1.5 s after the first.
+TEST_F(QueryWayTest, TheCopyKeepsToItsPace) {
+  std::set<int64_t> keys;
+  for (int64_t k = 0; k < 40; ++k) keys.insert(k);
+  ServeSource(keys);
+  copy_page_rows_ = 10;
+  copy_rows_per_s_ = 20;
+  CreateCollection(Ts(2000));
+  Tick(Ts(2040));
+  ASSERT_TRUE(FixStartNow({SeedC1(/*replay=*/false)}));
+  const auto t0 = std::chrono::steady_clock::now();
+  StartPipeline();
+  for (int i = 0; i < 1000 && VisibleRows().size() < 40u; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(VisibleRows().size(), 40u);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1400));
+  source_.Stop();
+}
 }  // namespace
 }  // namespace cdc::replicate

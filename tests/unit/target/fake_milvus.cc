@@ -54,6 +54,11 @@ void FakeMilvus::set_query_handler(QueryHandler h) {
   query_handler_ = std::move(h);
 }
 
+void FakeMilvus::set_next_timestamp(uint64_t ts) {
+  std::lock_guard l(mu_);
+  last_ts_ = ts - 1;
+}
+
 void FakeMilvus::FailNext(const std::string& method, int times, Failure f) {
   std::lock_guard l(mu_);
   for (int i = 0; i < times; ++i) failures_[method].push_back(f);

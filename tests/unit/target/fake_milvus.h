@@ -66,6 +66,8 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   void set_tt_msg_enabled(bool v);
   // Answers Query calls (none: every query fails with code 65535).
   void set_query_handler(QueryHandler h);
+  // AllocTimestamp answers `ts`, then counts up from it.
+  void set_next_timestamp(uint64_t ts);
   // The next `times` calls of `method` fail with `f`.
   void FailNext(const std::string& method, int times, Failure f);
 
