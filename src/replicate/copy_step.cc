@@ -74,6 +74,14 @@ std::string Name(const MappedCollection& c) {
   return absl::StrCat(c.source.db_name, ".", c.source.name);
 }
 
+// The set-aside reason while a copy goes well: the same all along (the task's reason, which
+// is logged and stored on each change, does not move with every page; `get` shows the rows).
+std::string CopyingReason(const std::string& name) {
+  return absl::StrCat("initial sync of ", name,
+                      ": copying its rows from the source (progress under initial_sync); its "
+                      "changes since the task's start follow once they are all copied");
+}
+
 }  // namespace
 
 bool Pipeline::Impl::AwaitsCopy(const MappedCollection& c) {
@@ -91,10 +99,7 @@ bool Pipeline::Impl::AwaitsCopy(const MappedCollection& c) {
         opts_.task_id, name, s->rows_copied);
   }
   map_->Forget(id);  // nothing of its stream is applied: its row stays at the start
-  SetAside(id, name,
-           UnavailableError(absl::StrCat(
-               "initial sync of ", name, ": copying its rows from the source (", s->rows_copied,
-               " so far); its changes since the task's start follow once they are all copied")));
+  SetAside(id, name, UnavailableError(CopyingReason(name)), /*planned=*/true);
   return true;
 }
 
@@ -104,7 +109,7 @@ void Pipeline::Impl::Pace(int64_t rows) {
   const auto now = std::chrono::steady_clock::now();
   const auto cost = std::chrono::microseconds(rows * 1000000 / deps_.copy_rows_per_s);
   loop_.copy_paced_until = std::max(loop_.copy_paced_until, now) +
-                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(cost);
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(cost);
 }
 
 Status Pipeline::Impl::StepCopies(bool* progressed) {
@@ -194,11 +199,7 @@ Status Pipeline::Impl::StepCopy(int64_t id, CopyJob& job, CopyState& state) {
     RETURN_IF_ERROR(SendCopyPage(job, state, *page, state.partition));
     state.rows_copied += page->rows.num_rows;
     state.last_pk = KeyToJson(page->keys.back());
-    quarantine_.SetReason(
-        id, absl::StrCat("initial sync of ", name, ": copying its rows from the source (",
-                         state.rows_copied,
-                         " so far); its changes since the task's start "
-                         "follow once they are all copied"));
+    quarantine_.SetReason(id, CopyingReason(name));  // (again after a page that failed)
   }
   if (!page->last) return OkStatus();
   if (++part != order.end()) {

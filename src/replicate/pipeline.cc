@@ -106,19 +106,12 @@ void Pipeline::Impl::UpdateProgress() {
     collections.push_back({q.name, "set_aside", q.reason, q.since_ms});
   if (ddl_) {
     for (const auto& [id, why] : ddl_->Reasons()) {
-      const MappedCollection* c = map_ ? map_->Find(id) : nullptr;
-      collections.push_back(
-          {c ? absl::StrCat(c->source.db_name, ".", c->source.name) : absl::StrCat("id ", id),
-           "requests_waiting", why, 0});
+      collections.push_back({CollectionName(id), "requests_waiting", why, 0});
     }
   }
   std::vector<CollectionSync> syncing;
-  for (const auto& p : sync_.View()) {
-    const MappedCollection* c = map_ ? map_->Find(p.id) : nullptr;
-    syncing.push_back(
-        {c ? absl::StrCat(c->source.db_name, ".", c->source.name) : absl::StrCat("id ", p.id),
-         p.phase, p.rows_copied, p.rows_estimated, p.eta_s});
-  }
+  for (const auto& p : sync_.View())
+    syncing.push_back({CollectionName(p.id), p.phase, p.rows_copied, p.rows_estimated, p.eta_s});
   std::lock_guard l(shared_.mu);
   shared_.progress = std::move(progress);
   shared_.health.collections = std::move(collections);
@@ -129,6 +122,15 @@ Status Pipeline::Impl::LoadSync() {
   std::map<int64_t, std::string> states;
   for (int64_t id : checkpoints_.SyncingCollections()) states[id] = checkpoints_.SyncState(id);
   return Annotate(sync_.Load(states), "load the initial sync state of task " + opts_.task_id);
+}
+
+// db.collection of a source collection the task maps or has set aside (e.g. while initial sync
+// copies it), else "id N".
+std::string Pipeline::Impl::CollectionName(int64_t id) const {
+  if (const MappedCollection* c = map_ ? map_->Find(id) : nullptr)
+    return absl::StrCat(c->source.db_name, ".", c->source.name);
+  std::string name = quarantine_.NameOf(id);
+  return name.empty() ? absl::StrCat("id ", id) : name;
 }
 
 // The loop's part of the task's reason: its error, the set-aside collections, the requests that

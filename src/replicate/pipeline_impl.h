@@ -104,6 +104,7 @@ class Pipeline::Impl {
   // and publishes the reason.
   void Report(const std::string& error = "");
   void UpdateProgress();
+  std::string CollectionName(int64_t id) const;
   // Adds or removes (nullptr) a reader from the ones the published reason names.
   void ShowReader(const std::string& channel, const source::ChannelReader* reader);
   bool SleepFor(std::chrono::milliseconds d);
@@ -139,7 +140,8 @@ class Pipeline::Impl {
   // aside and answers nullptr.
   Result<MappedCollection*> Map(const CollectionMeta& meta);
   // Sets a collection aside after the target refused `s` for it.
-  void SetAside(int64_t id, const std::string& name, const Status& s);
+  // `planned`: not a refusal (initial sync's copy), logged by the caller.
+  void SetAside(int64_t id, const std::string& name, const Status& s, bool planned = false);
   // Tries the set-aside collections that are due; those the target takes now are returned.
   Status RetrySetAside(std::vector<int64_t>* recovered);
   // Loads the initial-sync states of the checkpoint's rows.

@@ -34,6 +34,11 @@ class Quarantine {
   // Sets `id` aside (or records another failure of it, backing off further).
   void Put(int64_t id, const std::string& name, const std::string& reason);
   bool Has(int64_t id) const { return entries_.count(id) > 0; }
+  // db.collection of a collection set aside ("" if it is not).
+  std::string NameOf(int64_t id) const {
+    auto it = entries_.find(id);
+    return it == entries_.end() ? std::string() : it->second.info.name;
+  }
   bool empty() const { return entries_.empty(); }
   // Collections whose next attempt is due.
   std::vector<int64_t> Due() const;

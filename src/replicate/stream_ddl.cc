@@ -61,7 +61,7 @@ Result<MappedCollection*> Pipeline::Impl::Map(const CollectionMeta& meta) {
   return nullptr;
 }
 
-void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status& s) {
+void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status& s, bool planned) {
   const bool again = quarantine_.Has(id);
   quarantine_.Put(id, name, std::string(s.message()));
   ddl_->SetReady(id, false);
@@ -77,7 +77,7 @@ void Pipeline::Impl::SetAside(int64_t id, const std::string& name, const Status&
       applied = std::max(applied, it->second);
   }
   checkpoints_.Freeze(id, name, from, applied);
-  if (!again) {
+  if (!again && !planned) {
     spdlog::error(
         "task {}: collection {} is set aside, the task's other collections go on: {}; "
         "retried with backoff, it resumes from where it stopped once the target "

@@ -263,3 +263,81 @@ def test_the_query_way_copies_rows_while_writes_go_on(stack, source, target, nam
             c.release()
             c.drop()
     src.close()
+
+
+PACED_QUERY_WAY = """initialSync:
+  way: query
+  queryBatchRows: 2000
+  queryRowsPerSecond: 20000
+"""
+
+
+def _sync_entry(server, task, name):
+    """The task's initial_sync entry of `name` (None when `get` does not answer)."""
+    try:
+        sync = _task(server, task).get("initial_sync")
+    except Exception:  # noqa: BLE001 - the server may be starting again
+        return None
+    # `true` (the task's setting) until the pipeline reports progress per collection.
+    for entry in sync if isinstance(sync, list) else []:
+        if entry["name"] == name:
+            return entry
+    return None
+
+
+def _kill_during_copy(server, task, name, total, after=0):
+    """Waits until the copy of `name` is under way (more than `after` rows copied, not all),
+    then kills milvus-cdc with SIGKILL and starts it again. Returns the rows copied then."""
+    deadline = time.monotonic() + 90
+    entry, seen = None, []
+    while time.monotonic() < deadline:
+        entry = _sync_entry(server, task, name)
+        if entry not in seen:
+            seen.append(entry)
+        if entry and entry["phase"] == "copying" and after < entry["rows_copied"] < total:
+            break
+        time.sleep(0.2)
+    assert entry and entry["phase"] == "copying" and after < entry["rows_copied"] < total, (
+        f"the copy of {name} was not under way within 90 s: {seen[-10:]}")
+    server.proc.kill()
+    server.proc.wait(10)
+    server.proc = cdc.subprocess.Popen(list(server.proc.args), stdout=server.log,
+                                       stderr=cdc.subprocess.STDOUT)
+    assert server.wait_ready(30) is None
+    return entry["rows_copied"]
+
+
+@pytest.mark.own_task
+def test_the_query_way_survives_two_kills_during_the_copy(stack, source, target, names):
+    """100k rows copied by query at a pace (initialSync.queryRowsPerSecond), while a writer
+    inserts, upserts and deletes; milvus-cdc is killed with SIGKILL twice in the middle of the
+    copy and goes on from where its checkpoint says: the target ends equal to the source
+    (every row, count(*): nothing twice), and the copy shows as done."""
+    a, total = names("isync_kill"), 100000
+    with paused_session_task():
+        ca = Collection(a, schema(), using=source, shards_num=2)
+        ca.create_index("vec", FLAT_L2, index_name="vec_idx")
+        for lo in range(0, total, 10000):
+            ca.insert(rows(range(lo, lo + 10000)))
+        ca.delete(f"id in {list(range(0, 2000, 7))}")
+        ca.load()
+        server = _server(stack, names("isync-kill"), extra_yaml=PACED_QUERY_WAY)
+        stop = threading.Event()
+        writer = _writer(ca, 500000, stop)
+        try:
+            task = _create(server, stack, a)
+            seen = [_kill_during_copy(server, task, f"default.{a}", total)]
+            ca.upsert(rows(range(50000, 50100)))  # keys copied already or still to come
+            ca.delete(f"id in {list(range(60000, 60100))}")
+            seen.append(_kill_during_copy(server, task, f"default.{a}", total, after=seen[0]))
+            print(f"  killed with {seen} rows copied")
+            stop.set()
+            writer.join()
+            _equal(stack, "default", [a])
+            # Every row that was not deleted before the copy reached it (286 + 100 deletes).
+            _assert_done(server, task, "default", [a], a, total - 386)
+        finally:
+            stop.set()
+            server.stop()
+    ca.release()
+    ca.drop()
