@@ -44,7 +44,8 @@ def stop_process(proc, wait_s):
 class Cdc:
     """One milvus-cdc process with its own config and SQLite meta under logdir."""
 
-    def __init__(self, binary, logdir, etcd, kafka, etcd_root, replicate_chan):
+    def __init__(self, binary, logdir, etcd, kafka, etcd_root, replicate_chan, extra_yaml=""):
+        """extra_yaml: more config lines (e.g. initialSync), sourceConfig keys excluded."""
         os.makedirs(logdir, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/cdc"
@@ -69,6 +70,7 @@ sourceConfig:
 """)
             if os.environ.get("BENCH_READ_BUFFER_MB"):  # sourceConfig.readBufferMB (experiments)
                 f.write(f"  readBufferMB: {int(os.environ['BENCH_READ_BUFFER_MB'])}\n")
+            f.write(extra_yaml)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
