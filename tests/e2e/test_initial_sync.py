@@ -20,6 +20,7 @@ import compare
 from conftest import ENV_DIR, ROOT, paused_session_task
 from seed import DIM, FLAT_L2, rows, schema
 from test_replication import eventually
+from test_verify import run_verify
 
 WAIT = 180  # s for the target to equal the source
 
@@ -312,7 +313,7 @@ def test_the_query_way_survives_two_kills_during_the_copy(stack, source, target,
     """100k rows copied by query at a pace (initialSync.queryRowsPerSecond), while a writer
     inserts, upserts and deletes; milvus-cdc is killed with SIGKILL twice in the middle of the
     copy and goes on from where its checkpoint says: the target ends equal to the source
-    (every row, count(*): nothing twice), and the copy shows as done."""
+    (every row, count(*): nothing twice), the copy shows as done and verify says equal."""
     a, total = names("isync_kill"), 100000
     with paused_session_task():
         ca = Collection(a, schema(), using=source, shards_num=2)
@@ -336,6 +337,8 @@ def test_the_query_way_survives_two_kills_during_the_copy(stack, source, target,
             _equal(stack, "default", [a])
             # Every row that was not deleted before the copy reached it (286 + 100 deletes).
             _assert_done(server, task, "default", [a], a, total - 386)
+            job = run_verify(server, task, [a])
+            assert job["equal"] is True, job
         finally:
             stop.set()
             server.stop()
