@@ -155,7 +155,10 @@ case $mode in
       "-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer" \
       "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread"
     echo "== unit tests under TSan"
-    run_unit "$ROOT/build-tsan" "$@"
+    # Not source_broker_unit_test: Debian's librdkafka starts its threads with C11 thrd_create,
+    # which TSan does not intercept, so TSan's allocator crashes in them (SIGSEGV in
+    # rdk:broker); the Kafka reader's own code is covered under ASan.
+    run_unit "$ROOT/build-tsan" -E '^source_broker_unit_test$' "$@"
     ;;
   fuzz)
     targets=("${FUZZ_TARGETS[@]}")
