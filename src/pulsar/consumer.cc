@@ -155,7 +155,7 @@ void Consumer::Enqueue(Frame&& f) {
           ? static_cast<uint32_t>(f.metadata.num_messages_in_batch())
           : 1;
   permits_to_return_ += permits;
-  auto error_message = [&](std::string why) {
+  auto error_message = [&](const std::string& why) {
     ReceivedMessage r;
     r.id = base;
     r.id.set_batch_index(-1);
