@@ -18,6 +18,9 @@ PKGS=(
   libclang-rt-14-dev
   python3-venv python3-pip xz-utils curl procps psmisc
   openjdk-17-jre-headless maven
+  # The status page's test drives a real headless browser (tests/e2e/test_status_page.py);
+  # promtool (Debian's prometheus package) and systemd-analyze check deploy/ (test_deploy.py).
+  chromium prometheus systemd
 )
 
 missing=()

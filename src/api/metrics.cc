@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "common/hybrid_time.h"
 #include "verify/verifier.h"
 
@@ -20,6 +21,41 @@ std::string Esc(const std::string& v) {
     out.push_back(c);
   }
   return out;
+}
+
+// Writes the HELP and TYPE lines of one metric.
+void Header(std::ostream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+void RenderApplied(std::ostream& out, const std::map<std::string, task::TaskHealth>& health) {
+  struct Counter {
+    const char* name;
+    const char* help;
+    uint64_t (*value)(const task::AppliedData&);
+  };
+  const Counter counters[] = {
+      {"milvus_cdc_replicated_messages_total",
+       "Insert and Delete messages the target acknowledged (since the task's pipeline started).",
+       [](const task::AppliedData& a) { return a.messages; }},
+      {"milvus_cdc_replicated_rows_total",
+       "Rows of the Insert and Delete messages the target acknowledged.",
+       [](const task::AppliedData& a) { return a.rows; }},
+      {"milvus_cdc_replicated_bytes_total",
+       "Serialized bytes of the Insert and Delete messages the target acknowledged.",
+       [](const task::AppliedData& a) { return a.bytes; }},
+  };
+  for (const auto& c : counters) {
+    Header(out, c.name, "counter", c.help);
+    for (const auto& [id, h] : health)
+      out << c.name << "{task_id=\"" << Esc(id) << "\"} " << c.value(h.applied) << "\n";
+  }
+  Header(out, "milvus_cdc_retries_total", "counter",
+         "Rounds a task's pipeline retried after an error, by status code.");
+  for (const auto& [id, h] : health)
+    for (const auto& [code, n] : h.retries)
+      out << "milvus_cdc_retries_total{task_id=\"" << Esc(id) << "\",code=\""
+          << Esc(absl::AsciiStrToLower(code)) << "\"} " << n << "\n";
 }
 
 }  // namespace
@@ -98,6 +134,7 @@ std::string Metrics::RenderHealth(const std::map<std::string, task::TaskHealth>&
     for (const auto& c : h.collections) n += c.state == "set_aside" ? 1 : 0;
     out << "milvus_cdc_collections_set_aside{task_id=\"" << Esc(id) << "\"} " << n << "\n";
   }
+  RenderApplied(out, health);
   struct Gauge {
     const char* name;
     const char* help;
@@ -118,6 +155,37 @@ std::string Metrics::RenderHealth(const std::map<std::string, task::TaskHealth>&
       for (const auto& c : h.initial_sync)
         out << g.name << "{task_id=\"" << Esc(id) << "\",collection=\"" << Esc(c.name) << "\"} "
             << g.value(c) << "\n";
+  }
+  return out.str();
+}
+
+std::string Metrics::RenderTasks(const std::vector<task::TaskInfo>& tasks) {
+  std::ostringstream out;
+  Header(out, "milvus_cdc_task_state", "gauge", "1 for the state the task is in.");
+  for (const auto& t : tasks)
+    out << "milvus_cdc_task_state{task_id=\"" << Esc(t.task_id) << "\",state=\""
+        << Esc(task::StateName(t.state)) << "\"} 1\n";
+  struct Gauge {
+    const char* name;
+    const char* help;
+    int64_t (*value)(const task::TaskInfo&);
+  };
+  const Gauge gauges[] = {
+      {"milvus_cdc_task_failed",
+       "1 when a failure paused the task (not a pause request or disable_auto_start).",
+       [](const task::TaskInfo& t) { return int64_t{t.PausedByFailure()}; }},
+      {"milvus_cdc_task_reason_set",
+       "1 when a Running task reports a reason (it retries, waits or did not apply something).",
+       [](const task::TaskInfo& t) {
+         return int64_t{t.State() == task::TaskState::kRunning && !t.reason.empty()};
+       }},
+      {"milvus_cdc_task_state_time_ms", "Unix ms of the task's last state change.",
+       [](const task::TaskInfo& t) { return t.state_time_ms; }},
+  };
+  for (const auto& g : gauges) {
+    Header(out, g.name, "gauge", g.help);
+    for (const auto& t : tasks)
+      out << g.name << "{task_id=\"" << Esc(t.task_id) << "\"} " << g.value(t) << "\n";
   }
   return out.str();
 }

@@ -21,6 +21,16 @@
 //   milvus_cdc_initial_sync_rows_copied{task_id,collection}     gauge (ours)
 //   milvus_cdc_initial_sync_rows_estimated{task_id,collection}  gauge (ours)
 //   milvus_cdc_initial_sync_done{task_id,collection}   gauge (ours): 1 done, 0 in progress
+//   milvus_cdc_replicated_messages_total{task_id}      counter (ours): Insert/Delete messages,
+//   milvus_cdc_replicated_rows_total{task_id}          rows and serialized bytes the target
+//   milvus_cdc_replicated_bytes_total{task_id}         acknowledged (since the pipeline started)
+//   milvus_cdc_retries_total{task_id,code}             counter (ours): rounds retried after an
+//     error, by status code (unavailable, deadline_exceeded, internal, ...)
+//   milvus_cdc_task_state{task_id,state}               gauge (ours): 1 for the task's state
+//   milvus_cdc_task_failed{task_id}                    gauge (ours): 1 Paused by a failure
+//   milvus_cdc_task_reason_set{task_id}                gauge (ours): 1 Running with a reason
+//   milvus_cdc_task_state_time_ms{task_id}             gauge (ours): unix ms of the last change
+//   process_* (process_metrics.h): RSS, CPU seconds, start time, open files, threads
 #include <map>
 #include <mutex>
 #include <ostream>
@@ -47,6 +57,8 @@ class Metrics {
 
   // Per task: skipped messages by kind, collections set aside, initial-sync progress.
   static std::string RenderHealth(const std::map<std::string, task::TaskHealth>& health);
+  // Per task: its state, whether a failure paused it, whether it reports a reason.
+  static std::string RenderTasks(const std::vector<task::TaskInfo>& tasks);
   // Records a client turned away by the HTTP layer, by reason (see the list above).
   void CountRejected(const std::string& reason);
   // The HTTP layer's metrics: open connections and the rejections so far.

@@ -1,5 +1,7 @@
 #include "api/server.h"
 
+#include "api/process_metrics.h"
+#include "api/status_page.h"
 #include "spdlog/spdlog.h"
 
 namespace cdc::api {
@@ -98,12 +100,15 @@ void Server::OnRequest(HttpRequest req, Responder respond) {
     ok.body = "OK";
     return respond(std::move(ok));
   }
+  if (req.path == "/" && req.method == "GET") return respond(StatusPageResponse());
   const bool cdc = req.path == "/cdc";
   const bool metrics = req.method == "GET" && IsMetricsPath(req.path);
   if (!cdc && !metrics) {
-    return respond(Json(404, {{"code", 404},
-                              {"message", "no handler for " + req.method + " " + req.path +
-                                              "; use POST /cdc, GET /healthz or GET /metrics"}}));
+    return respond(Json(
+        404, {{"code", 404},
+              {"message",
+               "no handler for " + req.method + " " + req.path +
+                   "; use POST /cdc, GET /healthz, GET /metrics or GET / (the status page)"}}));
   }
   Authenticator::Decision auth = auth_->Check(req.authorization, req.remote_ip);
   if (!auth.ok) {
@@ -166,15 +171,18 @@ void Server::Finish(const CdcHandler::Reply& reply, const Responder& respond) {
 HttpResponse Server::RenderMetrics() {
   std::map<std::string, std::vector<task::ChannelLag>> lags;
   std::map<std::string, task::TaskHealth> health;
-  for (const auto& t : tasks_->List()) {
+  const auto tasks = tasks_->List();
+  for (const auto& t : tasks) {
     auto channels = tasks_->Lag(t.task_id);
     if (!channels.empty()) lags[t.task_id] = std::move(channels);
     health[t.task_id] = tasks_->Health(t.task_id);
   }
   HttpResponse res;
   res.content_type = "text/plain; version=0.0.4";
-  res.body = metrics_.Render(tasks_->CountByState(), lags) + Metrics::RenderHealth(health) +
-             metrics_.RenderApi(listener_ ? listener_->open_connections() : 0);
+  res.body = metrics_.Render(tasks_->CountByState(), lags) + Metrics::RenderTasks(tasks) +
+             Metrics::RenderHealth(health) +
+             metrics_.RenderApi(listener_ ? listener_->open_connections() : 0) +
+             RenderProcessMetrics();
   return res;
 }
 

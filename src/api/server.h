@@ -4,10 +4,12 @@
 //   POST /cdc                 the upstream API (CdcHandler); any other method on /cdc -> 405
 //                             envelope with HTTP 200, as upstream
 //   GET  /healthz             200 "OK" (never needs a token)
+//   GET  /                    the status page (status_page.h; never needs a token: it holds no
+//                             data, its calls to /cdc carry the token)
 //   GET  /metrics, /cdc/metrics, /cdc/metrics_default   Prometheus text (Metrics)
 //   anything else             HTTP 404 with a JSON envelope naming the path
 // Where requests run:
-//   I/O thread   routing, /healthz, the token check
+//   I/O thread   routing, /healthz, the status page, the token check
 //   read pool    parsing every /cdc body; get, list, position, maintenance; metrics
 //   slow pool    create, delete, pause, resume (store writes, the target probe)
 // With authentication on (AuthOptions), /cdc and the metrics need `Authorization: Bearer`:

@@ -116,6 +116,7 @@ void Pipeline::Impl::UpdateProgress() {
   shared_.progress = std::move(progress);
   shared_.health.collections = std::move(collections);
   shared_.health.initial_sync = std::move(syncing);
+  if (writer_) shared_.health.applied = writer_->applied();
 }
 
 Status Pipeline::Impl::LoadSync() {
@@ -235,6 +236,10 @@ void Pipeline::Impl::Run() {
       Shutdown();
       if (deps_.on_failure) deps_.on_failure(reason);
       return;
+    }
+    {
+      std::lock_guard l(shared_.mu);
+      ++shared_.health.retries[absl::StatusCodeToString(s.code())];
     }
     Report(absl::StrCat(s.message(), " (retrying in ", loop_.backoff.count(), " ms)"));
     if (!SleepFor(loop_.backoff)) break;

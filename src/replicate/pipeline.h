@@ -47,6 +47,7 @@
 #include "meta/store.h"
 #include "replicate/catalog_view.h"
 #include "replicate/selection.h"
+#include "replicate/target_writer.h"
 #include "source/channel_reader.h"
 #include "target/client.h"
 #include "target/milvus_reader.h"
@@ -100,6 +101,8 @@ struct PipelineHealth {
   std::vector<CollectionHealth> collections;
   std::vector<CollectionSync> initial_sync;
   std::map<std::string, uint64_t> skipped;  // kind -> messages/requests not applied, with why
+  AppliedCounts applied;                    // Insert/Delete data the target acknowledged
+  std::map<std::string, uint64_t> retries;  // status code name -> rounds retried after an error
 };
 
 struct PipelineDeps {

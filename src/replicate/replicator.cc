@@ -283,6 +283,8 @@ task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   for (const auto& s : h.initial_sync)
     out.initial_sync.push_back({s.name, s.phase, s.rows_copied, s.rows_estimated, s.eta_s});
   out.skipped = std::move(h.skipped);
+  out.applied = {h.applied.messages, h.applied.rows, h.applied.bytes};
+  out.retries = std::move(h.retries);
   return out;
 }
 

@@ -21,6 +21,9 @@ Status TargetWriter::Add(const std::string& channel, std::string bytes, const so
   b.bytes += bytes.size();
   b.collections.push_back(collection_id);
   b.ts.push_back(src.header.timestamp);
+  const int rows_field =
+      src.header.type == source::MsgType::Insert ? kInsertNumRows : kDeleteNumRows;
+  b.rows.push_back(static_cast<uint64_t>(ReadVarintField(bytes, rows_field).value_or(0)));
   b.msgs.push_back(std::move(bytes));
   return OkStatus();
 }
@@ -66,6 +69,7 @@ Status TargetWriter::Split(const std::string& channel, const Batch& b, uint64_t 
       one.msgs.push_back(b.msgs[i]);
       one.collections.push_back(id);
       one.ts.push_back(b.ts[i]);
+      one.rows.push_back(b.rows[i]);
     }
     one.first_msg_id = b.first_msg_id;
     one.last_msg_id = b.last_msg_id;
@@ -133,7 +137,10 @@ void TargetWriter::Acked(const Batch& b) {
   for (size_t i = 0; i < b.collections.size(); ++i) {
     uint64_t& a = acked_[b.collections[i]];
     a = std::max(a, b.ts[i]);
+    applied_.rows += b.rows[i];
+    applied_.bytes += b.msgs[i].size();
   }
+  applied_.messages += b.msgs.size();
 }
 
 }  // namespace cdc::replicate

@@ -28,6 +28,13 @@
 
 namespace cdc::replicate {
 
+// What the target acknowledged of Insert/Delete data since the writer was made (metrics).
+struct AppliedCounts {
+  uint64_t messages = 0;
+  uint64_t rows = 0;   // num_rows of the Insert and Delete messages
+  uint64_t bytes = 0;  // serialized message bytes
+};
+
 class TargetWriter {
  public:
   TargetWriter(target::Client* target, size_t max_batch_bytes)
@@ -55,12 +62,14 @@ class TargetWriter {
   void ResetAcked() { acked_.clear(); }
   // Forgets the batches (their round is given up and will be read again).
   void DropPending() { batches_.clear(); }
+  const AppliedCounts& applied() const { return applied_; }
 
  private:
   struct Batch {
     std::vector<std::string> msgs;
     std::vector<int64_t> collections;  // of each message
     std::vector<uint64_t> ts;          // of each message
+    std::vector<uint64_t> rows;        // of each message
     size_t bytes = 0;
     std::string first_msg_id, last_msg_id;  // source MQ ids, for Start/EndPositions
   };
@@ -78,6 +87,7 @@ class TargetWriter {
   std::map<std::string, uint64_t> last_tick_;        // target pchannel -> last tick sent
   std::map<std::string, TargetPosition> positions_;  // target pchannel -> last answer
   std::map<int64_t, uint64_t> acked_;
+  AppliedCounts applied_;
 };
 
 }  // namespace cdc::replicate

@@ -25,6 +25,8 @@ Result<int64_t> ReadVarintField(std::string_view payload, int field);
 
 // msg.InsertRequest.num_rows.
 inline constexpr int kInsertNumRows = 14;
+// msg.DeleteRequest.num_rows.
+inline constexpr int kDeleteNumRows = 11;
 // Field numbers shared by msg.InsertRequest and msg.DeleteRequest.
 inline constexpr int kDmlShardName = 2;
 inline constexpr int kDmlCollectionId = 7;

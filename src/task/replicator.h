@@ -52,11 +52,23 @@ struct CollectionSync {
   int64_t eta_s = -1;  // -1 unknown
 };
 
+// Insert/Delete data of a task's pipeline the target acknowledged (/metrics; since the
+// pipeline started, so it restarts at 0 after a pause or a server restart).
+struct AppliedData {
+  uint64_t messages = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+};
+
 // What a task could not apply and which of its collections are in trouble (`get`, /metrics).
 struct TaskHealth {
   std::vector<CollectionHealth> collections;
   std::vector<CollectionSync> initial_sync;
   std::map<std::string, uint64_t> skipped;  // kind -> count of messages/requests not applied
+  AppliedData applied;
+  // Status code name (e.g. "UNAVAILABLE") -> rounds the pipeline retried after such an error
+  // (since the pipeline started).
+  std::map<std::string, uint64_t> retries;
   // Hybrid ts (source clock) up to which the task's data reached the target: every Insert and
   // Delete, create and drop at or below it was applied and the target's channels were ticked
   // past it (collections set aside excepted; index, load and flush requests are applied beside

@@ -18,6 +18,10 @@ namespace cdc::task {
 
 enum class TaskState : int { kInitial = 0, kRunning = 1, kPaused = 2 };
 
+// The reasons of a Paused task that no failure paused (upstream wording).
+inline constexpr char kManualPauseReason[] = "manually pause through http interface";
+inline constexpr char kDisabledAutoStartReason[] = "the task is disabled auto start";
+
 // "Initial", "Running", "Paused"; anything else "Unknown value[N]" as upstream.
 std::string StateName(int state);
 inline std::string StateName(TaskState s) { return StateName(static_cast<int>(s)); }
@@ -114,6 +118,12 @@ struct TaskInfo {
   bool operator==(const TaskInfo&) const = default;
 
   TaskState State() const { return static_cast<TaskState>(state); }
+  // Paused by something other than a pause request or disable_auto_start (a failure the
+  // pipeline could not retry, or a start that failed).
+  bool PausedByFailure() const {
+    return State() == TaskState::kPaused && reason != kManualPauseReason &&
+           reason != kDisabledAutoStartReason;
+  }
   // The target identity used to scope duplicate checks: the Milvus uri or the Kafka address.
   std::string TargetKey() const;
   // Every filter entry normalised to "db.collection" (collection_infos use db "default").

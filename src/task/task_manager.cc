@@ -9,9 +9,6 @@
 namespace cdc::task {
 namespace {
 
-constexpr char kManualPause[] = "manually pause through http interface";
-constexpr char kDisabledAutoStart[] = "the task is disabled auto start";
-
 bool ValidTaskId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(),
@@ -183,7 +180,7 @@ Result<std::string> TaskManager::Create(const CreateRequest& req) {
     return s;
   }
   if (t.disable_auto_start) {
-    RETURN_IF_ERROR(SetStateLocked(t, TaskState::kPaused, kDisabledAutoStart));
+    RETURN_IF_ERROR(SetStateLocked(t, TaskState::kPaused, kDisabledAutoStartReason));
   } else if (Status s = StartLocked(t); !s.ok()) {
     (void)store_->DeleteTask(t.task_id);
     return Status(s.code(), "fail to start task, err: " + std::string(s.message()));
@@ -218,7 +215,7 @@ Status TaskManager::Pause(const std::string& task_id) {
   }
   Status s = replicator_->Stop(task_id);
   if (!s.ok()) spdlog::warn("task {}: stop on pause: {}", task_id, std::string(s.message()));
-  return Annotate(SetStateLocked(it->second, TaskState::kPaused, kManualPause),
+  return Annotate(SetStateLocked(it->second, TaskState::kPaused, kManualPauseReason),
                   "fail to update the task state, task_id: " + task_id);
 }
 

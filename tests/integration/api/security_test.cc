@@ -106,6 +106,10 @@ TEST_F(SecurityTest, TokensAndRoles) {
                           "]\n    tokenFile: " + dir + "/tokens\n");
   // /healthz stays open.
   EXPECT_EQ(cdc_->Request("GET", "/healthz"), std::make_pair(200, std::string("OK")));
+  // So does the status page: it holds no data (its calls to /cdc carry the token).
+  auto [page_status, page] = cdc_->Request("GET", "/");
+  EXPECT_EQ(page_status, 200);
+  EXPECT_THAT(page, HasSubstr("<title>milvus-cdc status</title>"));
 
   // No token, a wrong token, a wrong scheme: 401 envelopes.
   for (auto [token, scheme] : std::vector<std::pair<std::string, std::string>>{

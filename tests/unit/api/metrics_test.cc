@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/process_metrics.h"
+
 namespace cdc::api {
 namespace {
 
@@ -76,6 +78,53 @@ TEST(MetricsTest, RendersSkipsSetAsideAndInitialSyncPerTask) {
               HasSubstr("milvus_cdc_initial_sync_done{task_id=\"t1\",collection=\"db1.e\"} 1"));
   EXPECT_THAT(text,
               HasSubstr("milvus_cdc_initial_sync_done{task_id=\"t1\",collection=\"db1.c\"} 0"));
+}
+
+TEST(MetricsTest, RendersReplicatedDataAndRetriesPerTask) {
+  task::TaskHealth h;
+  h.applied = {4, 1000, 65536};
+  h.retries["UNAVAILABLE"] = 2;
+  const std::string text = Metrics::RenderHealth({{"t1", h}});
+  EXPECT_THAT(text, HasSubstr("# TYPE milvus_cdc_replicated_rows_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_replicated_messages_total{task_id=\"t1\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_replicated_rows_total{task_id=\"t1\"} 1000\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_replicated_bytes_total{task_id=\"t1\"} 65536\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_retries_total{task_id=\"t1\",code=\"unavailable\"} 2\n"));
+}
+
+TEST(MetricsTest, RendersTaskStateFailureAndReason) {
+  task::TaskInfo running;
+  running.task_id = "r";
+  running.state = static_cast<int>(task::TaskState::kRunning);
+  running.reason = "source etcd unreachable, retrying";
+  running.state_time_ms = 1700000000000;
+  task::TaskInfo paused = running;
+  paused.task_id = "p";
+  paused.state = static_cast<int>(task::TaskState::kPaused);
+  paused.reason = task::kManualPauseReason;
+  task::TaskInfo failed = paused;
+  failed.task_id = "f";
+  failed.reason = "replication stopped: the target refuses replicated writes";
+  const std::string text = Metrics::RenderTasks({running, paused, failed});
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_state{task_id=\"r\",state=\"Running\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_state{task_id=\"p\",state=\"Paused\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_failed{task_id=\"p\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_failed{task_id=\"f\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_failed{task_id=\"r\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_reason_set{task_id=\"r\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_reason_set{task_id=\"f\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("milvus_cdc_task_state_time_ms{task_id=\"r\"} 1700000000000\n"));
+}
+
+TEST(MetricsTest, RendersProcessMetricsFromProc) {
+  const std::string text = RenderProcessMetrics();
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  for (const char* name : {"process_resident_memory_bytes ", "process_start_time_seconds ",
+                           "process_open_fds ", "process_threads "}) {
+    const auto at = text.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name << " missing in\n" << text;
+    EXPECT_GT(std::stod(text.substr(at + 1 + std::string(name).size())), 0) << name;
+  }
 }
 
 }  // namespace

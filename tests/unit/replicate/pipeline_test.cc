@@ -321,11 +321,13 @@ TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   EXPECT_EQ(creates[0].replicate_ts, Ts(2000));
 
   std::set<std::string> shard_names;
+  size_t insert_bytes = 0;
   for (const auto& req : target_.Replicated())
     for (const auto& bytes : req.msgs()) {
       msgpb::InsertRequest ins;
       if (!ins.ParseFromString(bytes) || ins.base().msg_type() != ::milvus::proto::common::Insert)
         continue;
+      insert_bytes += bytes.size();
       EXPECT_EQ(ins.collectionid(), c->id);
       EXPECT_EQ(ins.partitionid(), c->partitions.at("_default"));
       shard_names.insert(ins.shardname());
@@ -351,6 +353,15 @@ TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   ASSERT_TRUE(start.has_value());
   EXPECT_THAT(start->positions_json, HasSubstr(kCh0));
   EXPECT_THAT(start->positions_json, HasSubstr(kCh1));
+  // What the target acknowledged is counted (Health().applied, the metrics); Health is
+  // refreshed at most every 200 ms.
+  for (int i = 0; i < 200 && pipeline_->Health().applied.messages < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto applied = pipeline_->Health().applied;
+  EXPECT_EQ(applied.messages, 2u);
+  EXPECT_EQ(applied.rows, 5u);
+  EXPECT_EQ(applied.bytes, insert_bytes);
+  EXPECT_TRUE(pipeline_->Health().retries.empty());
 }
 
 TEST_F(PipelineTest, RestartResumesFromCheckpointWithoutDuplicates) {
@@ -501,6 +512,7 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
   ASSERT_TRUE(WaitApplied(Ts(2020)));
   EXPECT_TRUE(WaitReason(""));  // healthy again (published after the round that applied it)
   EXPECT_EQ(TargetPks().size(), 4u);
+  EXPECT_GE(pipeline_->Health().retries["UNAVAILABLE"], 1u);
   std::lock_guard l(mu_);
   bool saw = false;
   for (const auto& r : reasons_) saw = saw || r.find("target down") != std::string::npos;
