@@ -1,17 +1,23 @@
 // milvus-cdc --config FILE: loads the config, starts the server, waits for SIGTERM/SIGINT and
 // stops in reverse order. Exit codes: 0 clean stop, 1 bad config or a failed start.
+// milvus-cdc task ...: the command-line client of a running server (src/cli, docs/cli.md).
 #include <csignal>
 #include <cstdio>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "cli/command_line.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "server/app.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "task") {
+    return cdc::cli::RunTaskCommand(argc - 1, argv + 1);
+  }
   CLI::App cli{"milvus-cdc: change data capture from a source Milvus to target Milvus clusters"};
+  cli.footer("Client of a running server: milvus-cdc task --help (docs/cli.md)\n");
   std::string config_path = "configs/cdc.yaml";
   cli.add_option("-c,--config", config_path, "path of cdc.yaml (default configs/cdc.yaml)");
   // Fault injection for the end-to-end tests only (hidden): exit right after the target
