@@ -43,7 +43,9 @@ std::string RenderVerify(const json& v) {
            "\n";
   }
   const json& results = Field(v, "results");
-  if (!results.is_array() || results.empty()) return out;
+  if (!results.is_array() || results.empty()) {
+    return Str(v, "state") == "done" ? out + "no collection to compare\n" : out;
+  }
   Table t({"COLLECTION", "RESULT", "SOURCE ROWS", "TARGET ROWS", "DETAIL"});
   for (const auto& r : results) {
     t.AddRow({Str(r, "name"), Str(r, "result"), FormatCount(Int(r, "source_rows")),

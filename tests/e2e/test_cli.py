@@ -3,10 +3,12 @@ binary against a real milvus-cdc server of the test's own and the real Milvus pa
 created with the CLI replicates a new database; list/get/position show it; pause and resume
 change its state on the server; watch --count 2 prints two lines; delete removes it. Exit codes
 1 (server error), 2 (usage) and 3 (unreachable) are checked on the way."""
+import hashlib
 import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from pymilvus import Collection, db, utility
@@ -127,3 +129,61 @@ def test_cli_drives_a_task_through_its_life(stack, source, target, names, tmp_pa
             server.stop()
             for alias in (source, target):
                 drop_database(alias, dbname)
+
+
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in directory)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(directory / "key.pem"),
+                    "-out", str(directory / "cert.pem")], check=True, capture_output=True, timeout=30)
+    return directory / "cert.pem", directory / "key.pem"
+
+
+@pytest.mark.own_task
+def test_cli_on_a_secured_api_uses_https_and_tokens(stack, names, tmp_path):
+    """A server with HTTPS and admin/read tokens (docs/security.md): the CLI reaches it with
+    --ca-file and --token-file; no token, a read token on create, and an untrusted certificate
+    each fail with the exit code and message docs/cli.md gives."""
+    cert, key = make_cert(tmp_path)
+    admin, read = "admin-" + names("t"), "read-" + names("t")
+    (tmp_path / "admin.token").write_text(admin + "\n")
+    (tmp_path / "read.token").write_text(read + "\n")
+    sha = lambda t: hashlib.sha256(t.encode()).hexdigest()  # noqa: E731
+    extra = (f"api:\n  tls:\n    certPath: {cert}\n    keyPath: {key}\n  auth:\n"
+             f"    adminTokenHashes: [{sha(admin)}]\n    readTokenHashes: [{sha(read)}]\n")
+    port = cdc.free_port()
+    cfg = os.path.join(ENV_DIR, "cdc-cli-tls.yaml")
+    cdc.write_config(cfg, port, stack, meta_root=names("cdc-cli-tls"))
+    with open(cfg, "a", encoding="utf-8") as f:
+        f.write(extra)
+    log = os.path.join(ENV_DIR, "logs", "cdc-e2e-cli-tls.log")
+    server = cdc.CdcServer(cdc.find_binary(ROOT), cfg, log, port)
+    try:
+        url = f"https://127.0.0.1:{port}"
+        ready = False
+        for _ in range(40):  # bounded: 20 s for the server to answer over HTTPS
+            code, _, _ = run_cli(url, "list", "--ca-file", str(cert),
+                                 "--token-file", str(tmp_path / "read.token"), "--timeout", "2")
+            if code == 0:
+                ready = True
+                break
+            time.sleep(0.5)
+        assert ready, f"the HTTPS server did not answer list in 20 s (log {log})"
+
+        code, out, err = run_cli(url, "list", "--ca-file", str(cert),
+                                 "--token-file", str(tmp_path / "admin.token"))
+        assert (code, out) == (0, "no tasks\n"), err
+        code, out, err = run_cli(url, "list", "--ca-file", str(cert))
+        assert code == 1 and "code 401" in err and "--token-file" in err, (code, err)
+        code, out, err = run_cli(
+            url, "create", "--ca-file", str(cert), "--token-file", str(tmp_path / "read.token"),
+            "--target-uri", f"http://{stack['target']}", "--collections", "*")
+        assert code == 1 and "code 403" in err, (code, err)
+        code, out, err = run_cli(url, "list", "--token-file", str(tmp_path / "admin.token"))
+        assert code == 3 and "certificate is not trusted" in err, (code, err)
+        code, out, err = run_cli(url.replace("https", "http"), "list", "--timeout", "3",
+                                 "--token-file", str(tmp_path / "admin.token"))
+        assert code == 3, (code, err)
+    finally:
+        server.stop()

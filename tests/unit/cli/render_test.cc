@@ -105,6 +105,11 @@ TEST(VerifyRenderTest, ShowsTheVerdictAndWhatDiffers) {
       << text;
 }
 
+TEST(VerifyRenderTest, SaysWhenThereWasNothingToCompare) {
+  const json v = json::parse(R"({"task_id":"t1","state":"done","equal":true,"results":[]})");
+  EXPECT_EQ(RenderVerify(v), "verify of task t1: equal\nno collection to compare\n");
+}
+
 TEST(WatcherRenderTest, LineHasTheStateLagAndSyncProgress) {
   EXPECT_EQ(Watcher::Line(SampleTask(), 1735787045000),
             "2025-01-02 03:04:05 task=t1 state=Running max_lag=1.5s lag_messages=30 channels=2 "
