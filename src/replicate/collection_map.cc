@@ -15,9 +15,11 @@ bool IsDefaultPartition(const std::string& name) {
 }
 }  // namespace
 
-target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta) {
+target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta,
+                                                           const std::string& name) {
+  const std::string& as = name.empty() ? meta.name : name;
   target::milvuspb::CreateCollectionRequest req;
-  req.set_collection_name(meta.name);
+  req.set_collection_name(as);
   ::milvus::proto::schema::CollectionSchema schema;
   if (schema.ParseFromString(meta.schema)) {
     ::milvus::proto::schema::CollectionSchema out = schema;
@@ -31,7 +33,7 @@ target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta&
       *out.add_fields() = f;
     }
     out.set_enable_dynamic_field(dynamic);
-    out.set_name(meta.name);
+    out.set_name(as);
     req.set_schema(out.SerializeAsString());
   } else {
     req.set_schema(meta.schema);  // the target says what is wrong with it
@@ -53,8 +55,9 @@ target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta&
 }
 
 CollectionMap::CollectionMap(Selection selection, CatalogView* catalog, target::Client* target,
-                             std::shared_ptr<source::CollectionFilter> ignored)
+                             std::shared_ptr<source::CollectionFilter> ignored, task::NameMap names)
     : selection_(std::move(selection)),
+      names_(std::move(names)),
       catalog_(catalog),
       target_(target),
       ignored_(ignored ? std::move(ignored) : std::make_shared<source::CollectionFilter>()) {}
@@ -72,12 +75,23 @@ Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
     ignored_->Ignore(meta.id);
     return nullptr;
   }
-  const std::string db = meta.db_name.empty() ? "default" : meta.db_name;
+  const task::FullName to = TargetName(meta.db_name, meta.name);
+  const std::string& db = to.db;
+  for (const auto& [id, other] : mapped_) {
+    if (other.target.db_name == to.db && other.target.name == to.collection) {
+      return FailedPreconditionError(absl::StrCat(
+          "map collection ", meta.db_name, ".", meta.name, " to ", to.Text(), ": source ",
+          other.source.db_name, ".", other.source.name,
+          " is already replicated there; change the task's name_mapping so that each source "
+          "collection has a target name of its own"));
+    }
+  }
   RETURN_IF_ERROR(EnsureDatabase(db, meta.create_ts));
-  auto described = target_->DescribeCollection(db, meta.name);
+  auto described = target_->DescribeCollection(db, to.collection);
   if (!described.ok() && described.status().code() == StatusCode::kNotFound) {
-    RETURN_IF_ERROR(target_->CreateCollection(db, CreateRequestFor(meta), meta.create_ts));
-    described = target_->DescribeCollection(db, meta.name);
+    RETURN_IF_ERROR(
+        target_->CreateCollection(db, CreateRequestFor(meta, to.collection), meta.create_ts));
+    described = target_->DescribeCollection(db, to.collection);
   }
   if (!described.ok()) return described.status();
 
@@ -87,7 +101,7 @@ Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
   if (c.source.vchannels.size() != c.target.vchannels.size() ||
       c.target.pchannels.size() != c.target.vchannels.size()) {
     return FailedPreconditionError(absl::StrCat(
-        "map collection ", db, ".", meta.name, ": the source has ", c.source.vchannels.size(),
+        "map collection ", to.Text(), ": the source has ", c.source.vchannels.size(),
         " shards but ", target_->Describe(), " has ", c.target.vchannels.size(),
         "; drop the collection on the target so that it is created with the source's shards"));
   }

@@ -1,7 +1,8 @@
 #pragma once
 // replicate::CollectionMap: the task's view of which source collections it replicates and
-// what they are called on the target: target collection id, partition ids, and the pairing of
-// source vchannels to target vchannels (both sorted, paired by index, as upstream CDC does).
+// what they are called on the target: the target names (the task's name mapping, applied here
+// for every operation), target collection id, partition ids, and the pairing of source
+// vchannels to target vchannels (both sorted, paired by index, as upstream CDC does).
 //
 // Mapping a collection makes sure it exists on the target first (its database, the
 // collection with the source's schema, shards, consistency level and properties at its create
@@ -19,6 +20,7 @@
 #include "replicate/selection.h"
 #include "source/collection_filter.h"
 #include "target/client.h"
+#include "task/name_map.h"
 
 namespace cdc::replicate {
 
@@ -38,21 +40,30 @@ struct MappedCollection {
 // The CreateCollection a target needs to hold `meta` as the source has it: the schema with
 // its fields in the source's order (so the target gives them the same field ids), the
 // dynamic field as enable_dynamic_field (a target refuses the hidden `$meta` field itself),
-// partition-key partitions as num_partitions, shards, consistency level and properties.
-target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta);
+// partition-key partitions as num_partitions, shards, consistency level and properties. The
+// collection is named `name` (its target name; empty = the source's).
+target::milvuspb::CreateCollectionRequest CreateRequestFor(const CollectionMeta& meta,
+                                                           const std::string& name = "");
 
 class CollectionMap {
  public:
   // `ignored` collects the collections known to be skipped; it may outlive this map (it only
   // grows, so a map built again can reuse it).
   CollectionMap(Selection selection, CatalogView* catalog, target::Client* target,
-                std::shared_ptr<source::CollectionFilter> ignored);
+                std::shared_ptr<source::CollectionFilter> ignored, task::NameMap names = {});
 
   const Selection& selection() const { return selection_; }
+  // Target names of source names (the task's name_mapping).
+  const task::NameMap& names() const { return names_; }
+  task::FullName TargetName(const std::string& db, const std::string& collection) const {
+    return names_.Collection(db, collection);
+  }
+  std::string TargetDatabase(const std::string& db) const { return names_.Database(db); }
 
   // Maps `meta` (if selected), creating what is missing on the target. nullptr if not selected.
-  // A target collection that exists with other shards is FailedPrecondition (a refusal that
-  // concerns this collection only); target errors are returned as they are.
+  // A target collection that exists with other shards, or whose target name another mapped
+  // source collection already holds, is FailedPrecondition (a refusal that concerns this
+  // collection only); target errors are returned as they are.
   Result<MappedCollection*> Ensure(const CollectionMeta& meta);
   // Forgets a mapping (not the selection): the next Ensure looks the target up again.
   void Forget(int64_t source_id) { mapped_.erase(source_id); }
@@ -84,6 +95,7 @@ class CollectionMap {
   Status RefreshTargetPartitions(MappedCollection& c);
 
   Selection selection_;
+  task::NameMap names_;
   CatalogView* catalog_;
   target::Client* target_;
   std::map<int64_t, MappedCollection> mapped_;

@@ -265,8 +265,8 @@ Status Pipeline::Impl::SendCopyPage(CopyJob& job, CopyState& state, const target
       if (p.name == g.partition) source_pid = p.id;
     ASSIGN_OR_RETURN(int64_t target_pid, map_->TargetPartition(job.c, source_pid));
     CopyDestination to;
-    to.db = job.c.source.db_name;
-    to.collection = job.c.source.name;
+    to.db = job.c.target.db_name;
+    to.collection = job.c.target.name;
     to.partition = g.partition;
     to.collection_id = job.c.target.id;
     to.partition_id = target_pid;

@@ -131,7 +131,8 @@ std::vector<SyncProgress> SyncTracker::View() const {
 
 std::vector<DdlRequest> SeedRequests(const CollectionMeta& meta,
                                      const std::vector<source::IndexMeta>& indexes,
-                                     const source::LoadMeta& load, uint64_t ts) {
+                                     const source::LoadMeta& load, uint64_t ts,
+                                     const task::FullName& to) {
   ::milvus::proto::schema::CollectionSchema schema;
   (void)schema.ParseFromString(meta.schema);
   auto field_name = [&](int64_t id) -> std::string {
@@ -143,8 +144,8 @@ std::vector<DdlRequest> SeedRequests(const CollectionMeta& meta,
   auto add = [&](int type, const google::protobuf::Message& req) {
     DdlRequest r;
     r.collection_id = meta.id;
-    r.db = meta.db_name;
-    r.collection = meta.name;
+    r.db = to.db.empty() ? meta.db_name : to.db;
+    r.collection = to.collection.empty() ? meta.name : to.collection;
     r.type = type;
     r.payload = req.SerializeAsString();
     r.ts = ts;

@@ -24,6 +24,7 @@
 #include "replicate/catalog_view.h"
 #include "replicate/ddl_applier.h"
 #include "source/catalog_types.h"
+#include "task/name_map.h"
 
 namespace cdc::replicate {
 
@@ -91,9 +92,11 @@ class SyncTracker {
 
 // The requests that give the target `meta`'s indexes and load state as the source has them:
 // CreateIndex per index (the user's params), then LoadCollection, or LoadPartitions of the
-// loaded partitions, with `ts` as their replicate timestamp.
+// loaded partitions, with `ts` as their replicate timestamp, addressed to `to` (the
+// collection's target name; empty parts = the source's).
 std::vector<DdlRequest> SeedRequests(const CollectionMeta& meta,
                                      const std::vector<source::IndexMeta>& indexes,
-                                     const source::LoadMeta& load, uint64_t ts);
+                                     const source::LoadMeta& load, uint64_t ts,
+                                     const task::FullName& to = {});
 
 }  // namespace cdc::replicate

@@ -282,7 +282,7 @@ Status Pipeline::Impl::Init() {
   }
   if (!map_) {
     map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
-                                           sources_.ignored);
+                                           sources_.ignored, opts_.names);
   }
   RETURN_IF_ERROR(checkpoints_.Load());
   RETURN_IF_ERROR(LoadSync());

@@ -51,6 +51,7 @@
 #include "source/channel_reader.h"
 #include "target/client.h"
 #include "target/milvus_reader.h"
+#include "task/name_map.h"
 
 namespace cdc::replicate {
 
@@ -61,6 +62,7 @@ using TargetFactory = std::function<Result<std::unique_ptr<target::Client>>()>;
 struct PipelineOptions {
   std::string task_id;
   Selection selection;
+  task::NameMap names;  // target names of the selected collections (name_mapping)
   // The source's replicate-msg channel (e.g. by-dev-replicate-msg); empty: not read.
   std::string replicate_channel;
   // Hybrid ts of the task's creation. Only for tasks created before the fixed start (no start

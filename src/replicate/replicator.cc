@@ -144,6 +144,7 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
     std::chrono::milliseconds timeout) {
   ASSIGN_OR_RETURN(source::Catalog * catalog, catalog_.Get());
   const Selection selection = TaskSelection(task);
+  const task::NameMap names(task.name_mapping);
   // Collections created after the task are read from their create message anyway.
   const uint64_t task_ts = MsToHybrid(task.create_time_ms);
   std::vector<SeedCollection> seeds;
@@ -155,7 +156,7 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
     seed.meta = c;
     ASSIGN_OR_RETURN(auto indexes, catalog->Indexes(c.id));
     ASSIGN_OR_RETURN(auto load, catalog->LoadState(c.id));
-    seed.requests = SeedRequests(c, indexes, load, task_ts);
+    seed.requests = SeedRequests(c, indexes, load, task_ts, names.Collection(c.db_name, c.name));
     auto rows = catalog->EstimatedRows(c.id);
     seed.rows_estimated = rows.ok() ? *rows : 0;
     seed.start_ts = task_ts;
@@ -187,6 +188,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   PipelineOptions o;
   o.task_id = task.task_id;
   o.selection = TaskSelection(task);
+  o.names = task::NameMap(task.name_mapping);
   o.replicate_channel = ReplicateChannelOf(task, options_);
   o.task_start_ts = MsToHybrid(task.create_time_ms);
   o.idle_tick = options_.time_tick_interval;

@@ -129,6 +129,10 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
   FieldOverrides ov;
   ov.varints[kDmlCollectionId] = c->target.id;
   ov.strings[kDmlShardName] = route->second.target_vchannel;
+  if (c->target.db_name != c->source.db_name || c->target.name != c->source.name) {
+    ov.strings[kDmlDbName] = c->target.db_name;  // name_mapping: the target's names
+    ov.strings[kDmlCollectionName] = c->target.name;
+  }
   if (h.partition_id > 0) {
     auto pid = map_->TargetPartition(*c, h.partition_id);
     if (!pid.ok() && pid.status().code() == StatusCode::kNotFound) {

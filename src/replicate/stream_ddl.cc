@@ -177,6 +177,8 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   RETURN_IF_ERROR(FlushData());
   FieldOverrides ov;
   ov.varints[kDropCollectionCollectionId] = c->target.id;
+  ov.strings[kDropCollectionDbName] = c->target.db_name;
+  ov.strings[kDropCollectionName] = c->target.name;
   if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
     std::set<std::string> targets;
     for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
@@ -221,7 +223,8 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
     forget();
     return OkStatus();
   }
-  auto info = target_->DescribeCollection(db, name);
+  const task::FullName to = map_->TargetName(db, name);
+  auto info = target_->DescribeCollection(to.db, to.collection);
   if (!info.ok() && info.status().code() == StatusCode::kNotFound) {
     forget();  // not on the target (any more)
     return OkStatus();
@@ -230,15 +233,17 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
   RETURN_IF_ERROR(FlushData());
   FieldOverrides ov;
   ov.varints[kDropCollectionCollectionId] = info->id;
+  ov.strings[kDropCollectionDbName] = to.db;
+  ov.strings[kDropCollectionName] = to.collection;
   if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
     std::set<std::string> targets(info->pchannels.begin(), info->pchannels.end());
     RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
   }
-  RETURN_IF_ERROR(target_->DropCollection(db, name, h.timestamp));
+  RETURN_IF_ERROR(target_->DropCollection(to.db, to.collection, h.timestamp));
   spdlog::info(
-      "task {}: dropped collection {}.{} on the target (dropped on the source while the "
+      "task {}: dropped collection {} on the target (dropped on the source while the "
       "task was stopped)",
-      opts_.task_id, db, name);
+      opts_.task_id, to.Text());
   forget();
   return OkStatus();
 }
@@ -255,6 +260,8 @@ Status Pipeline::Impl::ProcessDropPartition(const MergedMessage& m) {
   FieldOverrides ov;
   ov.varints[kDropPartitionCollectionId] = c->target.id;
   ov.varints[kDropPartitionPartitionId] = tp->second;
+  ov.strings[kDropPartitionDbName] = c->target.db_name;
+  ov.strings[kDropPartitionCollectionName] = c->target.name;
   if (auto bytes = RewriteFields(m.msg.payload, ov); bytes.ok()) {
     std::set<std::string> targets;
     for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
@@ -326,9 +333,10 @@ Status Pipeline::Impl::QueueCollectionRequest(const MergedMessage& m, const std:
   }
   for (const auto& q : quarantine_.View()) {
     if (q.name != absl::StrCat(db, ".", collection)) continue;
+    const task::FullName to = map_->TargetName(db, collection);
     r.collection_id = q.id;  // waits until the collection reaches the target
-    r.db = db;
-    r.collection = collection;
+    r.db = to.db;
+    r.collection = to.collection;
     ddl_->Add(std::move(r));
     return OkStatus();
   }
@@ -342,7 +350,8 @@ Status Pipeline::Impl::QueueCollectionRequest(const MergedMessage& m, const std:
 
 Status Pipeline::Impl::DropDatabase(const MergedMessage& m, const std::string& db) {
   const uint64_t ts = m.msg.header.timestamp;
-  Status s = target_->DropDatabase(db, ts);
+  const std::string target_db = map_->TargetDatabase(db);
+  Status s = target_->DropDatabase(target_db, ts);
   if (s.ok() || !absl::StrContains(s.message(), "not empty")) return s;
   // The source dropped it empty, so what the target still holds there is stale: a collection
   // of this task whose drop did not reach the target. Drop those this task knows (mapped, set
@@ -355,23 +364,27 @@ Status Pipeline::Impl::DropDatabase(const MergedMessage& m, const std::string& d
   for (const auto& name : checkpoints_.RowNames()) names.insert(name);
   for (const auto& name : names) {
     if (!map_->selection().Selected(db, name)) continue;
-    auto info = target_->DescribeCollection(db, name);
+    const task::FullName to = map_->TargetName(db, name);
+    if (to.db != target_db) continue;  // mapped to another database: not in the way
+    auto info = target_->DescribeCollection(to.db, to.collection);
     if (!info.ok()) continue;  // not there
-    RETURN_IF_ERROR(target_->DropCollection(db, name, ts));
+    RETURN_IF_ERROR(target_->DropCollection(to.db, to.collection, ts));
     spdlog::warn(
-        "task {}: dropped stale collection {}.{} on the target before dropping its "
+        "task {}: dropped stale collection {} on the target before dropping its "
         "database (the source had dropped it)",
-        opts_.task_id, db, name);
+        opts_.task_id, to.Text());
   }
-  s = target_->DropDatabase(db, ts);
+  s = target_->DropDatabase(target_db, ts);
   if (s.ok() || !absl::StrContains(s.message(), "not empty")) return s;
-  Skip("database_not_empty_on_target",
-       absl::StrCat("DropDatabase ", db, " at ", source::DescribePosition(m.msg.position),
-                    ": the target's database still holds collections this task did not "
-                    "create (",
-                    s.message(),
-                    "); drop them on the target and the database by "
-                    "hand"));
+  Skip(
+      "database_not_empty_on_target",
+      absl::StrCat("DropDatabase ", db, target_db == db ? "" : " (" + target_db + " on the target)",
+                   " at ", source::DescribePosition(m.msg.position),
+                   ": the target's database still holds collections this task did not "
+                   "create (",
+                   s.message(),
+                   "); drop them on the target and the database by "
+                   "hand"));
   return OkStatus();
 }
 
@@ -382,7 +395,7 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
       ASSIGN_OR_RETURN(auto req, Decode<mpb::CreateDatabaseRequest>(m.msg, "CreateDatabase"));
       if (map_->selection().DatabaseSelected(req.db_name())) {
         RETURN_IF_ERROR(FlushData());
-        RETURN_IF_ERROR(target_->CreateDatabase(req.db_name(), ts));
+        RETURN_IF_ERROR(target_->CreateDatabase(map_->TargetDatabase(req.db_name()), ts));
       }
       break;
     }
@@ -391,7 +404,7 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
       if (map_->selection().DatabaseSelected(req.db_name())) {
         RETURN_IF_ERROR(FlushData());
         RETURN_IF_ERROR(DropDatabase(m, req.db_name()));
-        map_->ForgetDatabase(req.db_name());
+        map_->ForgetDatabase(map_->TargetDatabase(req.db_name()));
       }
       break;
     }

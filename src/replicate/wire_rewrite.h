@@ -29,10 +29,16 @@ inline constexpr int kInsertNumRows = 14;
 inline constexpr int kDeleteNumRows = 11;
 // Field numbers shared by msg.InsertRequest and msg.DeleteRequest.
 inline constexpr int kDmlShardName = 2;
+inline constexpr int kDmlDbName = 3;
+inline constexpr int kDmlCollectionName = 4;
 inline constexpr int kDmlCollectionId = 7;
 inline constexpr int kDmlPartitionId = 8;
 // msg.DropCollectionRequest / msg.DropPartitionRequest.
+inline constexpr int kDropCollectionDbName = 2;
+inline constexpr int kDropCollectionName = 3;
 inline constexpr int kDropCollectionCollectionId = 5;
+inline constexpr int kDropPartitionDbName = 2;
+inline constexpr int kDropPartitionCollectionName = 3;
 inline constexpr int kDropPartitionCollectionId = 6;
 inline constexpr int kDropPartitionPartitionId = 7;
 

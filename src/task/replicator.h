@@ -41,6 +41,7 @@ struct CollectionHealth {
   std::string state;  // "set_aside" | "requests_waiting"
   std::string reason;
   int64_t since_ms = 0;
+  std::string target;  // db.collection on the target when name_mapping renames it, else ""
 };
 
 // How far initial sync of one collection is (`get`, /metrics).
@@ -50,6 +51,7 @@ struct CollectionSync {
   int64_t rows_copied = 0;
   int64_t rows_estimated = 0;
   int64_t eta_s = -1;  // -1 unknown
+  std::string target;  // db.collection on the target when name_mapping renames it, else ""
 };
 
 // Insert/Delete data of a task's pipeline the target acknowledged (/metrics; since the

@@ -238,15 +238,20 @@ int64_t TimeMs(const json& v) {
   return d >= -0x1p63 && d < 0x1p63 ? static_cast<int64_t>(d) : 0;
 }
 
-}  // namespace
-
-json ToStoredJson(const TaskInfo& t) {
+json NameMappingJson(const std::vector<NameMapping>& entries) {
   json mapping = json::array();
-  for (const auto& n : t.name_mapping) {
+  for (const auto& n : entries) {
     mapping.push_back({{"source_db", n.source_db},
                        {"target_db", n.target_db},
                        {"collection_mapping", n.collection_mapping}});
   }
+  return mapping;
+}
+
+}  // namespace
+
+json ToStoredJson(const TaskInfo& t) {
+  json mapping = NameMappingJson(t.name_mapping);
   return {{"TaskID", t.task_id},
           {"MilvusConnectParam", MilvusJson(t.milvus, /*with_secrets=*/true)},
           {"KafkaConnectParam", KafkaJson(t.kafka, /*with_secrets=*/true)},
@@ -334,6 +339,7 @@ json ToApiJson(const TaskInfo& t) {
             {"db_collections", DbCollectionsJson(t.db_collections)},
             {"state", StateName(t.state)}};
   if (t.initial_sync) j["initial_sync"] = true;
+  if (!t.name_mapping.empty()) j["name_mapping"] = NameMappingJson(t.name_mapping);  // rc4+
   if (!t.reason.empty()) j["reason"] = t.reason;
   return j;
 }
@@ -355,6 +361,7 @@ void AddHealthJson(const TaskHealth& health, json* view) {
   json collections = json::array();
   for (const auto& c : health.collections) {
     json e = {{"name", c.name}, {"state", c.state}, {"reason", c.reason}};
+    if (!c.target.empty()) e["target"] = c.target;
     if (c.since_ms > 0) e["since"] = c.since_ms;
     collections.push_back(std::move(e));
   }
@@ -363,11 +370,13 @@ void AddHealthJson(const TaskHealth& health, json* view) {
   if (!health.initial_sync.empty()) {
     json sync = json::array();
     for (const auto& c : health.initial_sync) {
-      sync.push_back({{"name", c.name},
-                      {"phase", c.phase},
-                      {"rows_copied", c.rows_copied},
-                      {"rows_estimated", c.rows_estimated},
-                      {"eta_s", c.eta_s}});
+      json e = {{"name", c.name},
+                {"phase", c.phase},
+                {"rows_copied", c.rows_copied},
+                {"rows_estimated", c.rows_estimated},
+                {"eta_s", c.eta_s}};
+      if (!c.target.empty()) e["target"] = c.target;
+      sync.push_back(std::move(e));
     }
     (*view)["initial_sync"] = std::move(sync);
   }

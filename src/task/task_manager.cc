@@ -4,6 +4,7 @@
 
 #include "common/hybrid_time.h"
 #include "spdlog/spdlog.h"
+#include "task/name_map.h"
 #include "task/task_json.h"
 
 namespace cdc::task {
@@ -268,11 +269,25 @@ Result<std::vector<meta::PositionRecord>> TaskManager::Positions(const std::stri
 }
 
 TaskHealth TaskManager::Health(const std::string& task_id) {
+  std::vector<NameMapping> mapping;
   {
     std::lock_guard lock(mu_);
-    if (!tasks_.count(task_id)) return {};
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end()) return {};
+    mapping = it->second.name_mapping;
   }
-  return replicator_->Health(task_id);
+  TaskHealth h = replicator_->Health(task_id);
+  if (mapping.empty()) return h;
+  const NameMap names(mapping);
+  auto target_of = [&](const std::string& full) -> std::string {
+    const auto dot = full.find('.');
+    if (dot == std::string::npos) return "";
+    const std::string to = names.Collection(full.substr(0, dot), full.substr(dot + 1)).Text();
+    return to == full ? "" : to;
+  };
+  for (auto& c : h.collections) c.target = target_of(c.name);
+  for (auto& c : h.initial_sync) c.target = target_of(c.name);
+  return h;
 }
 
 std::vector<ChannelLag> TaskManager::Lag(const std::string& task_id) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "task/name_map.h"
+
 namespace cdc::task {
 namespace {
 
@@ -61,6 +64,47 @@ Status CheckCollectionInfos(const std::vector<CollectionInfo>& infos, int max_le
   return InvalidArgumentError(msg);
 }
 
+Status CheckNameMapping(const std::vector<NameMapping>& entries, int max_len) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::vector<std::string> names = {entries[i].source_db, entries[i].target_db};
+    for (const auto& [s, t] : entries[i].collection_mapping) names.insert(names.end(), {s, t});
+    for (const auto& n : names) {
+      if (static_cast<int>(n.size()) > max_len) {
+        return InvalidArgumentError("name_mapping[" + std::to_string(i) + "]: the name " + n +
+                                    " exceeds " + std::to_string(max_len) + " characters");
+      }
+    }
+  }
+  return NameMap::Check(entries);
+}
+
+// Where a task writes on the target: its selection patterns under its name mapping. Only
+// tasks with a mapping are compared this way (the source names of the others are, as upstream).
+bool TargetsOverlap(const std::string& a, const std::string& b) {
+  if (a == "*.*" || b == "*.*") return false;  // `*` tasks: the source-name rule decides
+  return Match(a, b).first || Match(b, a).first;
+}
+
+Status CheckMappedTargets(const TaskInfo& candidate, const std::vector<TaskInfo>& others) {
+  const NameMap mine(candidate.name_mapping);
+  for (const auto& other : others) {
+    if (candidate.name_mapping.empty() && other.name_mapping.empty()) continue;
+    const NameMap theirs(other.name_mapping);
+    for (const auto& n : candidate.FullCollectionNames()) {
+      const std::string to = mine.Pattern(n == "default.*" ? "*.*" : n);
+      for (const auto& e : other.FullCollectionNames()) {
+        const std::string at = theirs.Pattern(e == "default.*" ? "*.*" : e);
+        if (!TargetsOverlap(to, at)) continue;
+        return InvalidArgumentError(absl::StrCat(
+            "name mapping: ", n, " would be written to ", to, " on the target, where task ",
+            other.task_id, " already writes ", e, at == e ? "" : absl::StrCat(" (as ", at, ")"),
+            "; map it to another name or database"));
+      }
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status ValidateCreate(const CreateRequest& req, const CreateLimits& limits) {
@@ -108,6 +152,7 @@ Status ValidateCreate(const CreateRequest& req, const CreateLimits& limits) {
     }
     RETURN_IF_ERROR(CheckCollectionInfos(infos, limits.max_name_length));
   }
+  RETURN_IF_ERROR(CheckNameMapping(req.name_mapping, limits.max_name_length));
   if (!req.rpc_channel.name.empty() && req.rpc_channel.name != limits.replicate_chan) {
     return InvalidArgumentError(
         "the rpc channel is invalid, the channel name should be the same as the source config");
@@ -149,6 +194,10 @@ Result<std::vector<std::string>> CheckDuplicates(const TaskInfo& candidate,
     return InvalidArgumentError("the collection name is duplicate with existing task, " +
                                 ListText(dups));
   }
+  std::vector<TaskInfo> same_target;
+  for (const auto& t : existing)
+    if (t.TargetKey() == key && t.task_id != candidate.task_id) same_target.push_back(t);
+  RETURN_IF_ERROR(CheckMappedTargets(candidate, same_target));
   // Name mapping entries must refer to a collection of this task.
   for (const auto& nm : candidate.name_mapping) {
     std::vector<std::string> mapped;

@@ -37,14 +37,18 @@ std::string TimeText(uint64_t ts) { return absl::StrCat(ts, " (", HybridToMs(ts)
 }  // namespace
 
 CollectionVerifier::CollectionVerifier(VerifyEnv env, VerifyOptions options, std::string db,
-                                       std::string collection, std::string note)
+                                       std::string collection, std::string note,
+                                       task::FullName target)
     : env_(std::move(env)),
       options_(options),
-      db_(std::move(db)),
-      collection_(std::move(collection)) {
+      source_{std::move(db), std::move(collection)},
+      target_(std::move(target)) {
+  if (target_.db.empty()) target_.db = source_.db;
+  if (target_.collection.empty()) target_.collection = source_.collection;
   options_.page_size = std::clamp<int64_t>(options_.page_size, 1, target::kMaxQueryWindow);
   options_.rechecks = std::max(options_.rechecks, 0);
-  result_.name = db_ + "." + collection_;
+  result_.name = source_.Text();
+  if (!(target_ == source_)) result_.target_name = target_.Text();
   result_.note = std::move(note);
 }
 
@@ -88,10 +92,10 @@ Status CollectionVerifier::CompareMetadata() {
   Report("metadata");
   std::chrono::milliseconds waited{0};
   for (int reads = 1;; ++reads) {
-    ASSIGN_OR_RETURN(source_meta_, ReadMeta(*env_.source, db_, collection_));
+    ASSIGN_OR_RETURN(source_meta_, ReadMeta(*env_.source, source_.db, source_.collection));
     ASSIGN_OR_RETURN(uint64_t ts, SourceTime());
     RETURN_IF_ERROR(WaitApplied(ts));
-    ASSIGN_OR_RETURN(target_meta_, ReadMeta(*env_.target, db_, collection_));
+    ASSIGN_OR_RETURN(target_meta_, ReadMeta(*env_.target, target_.db, target_.collection));
     result_.read_ts = ts;
     result_.differences = CompareMeta(source_meta_, target_meta_);
     const bool settled = std::all_of(result_.differences.begin(), result_.differences.end(),
@@ -224,14 +228,17 @@ Status CollectionVerifier::CompareValues() {
     for (int read = 0; read <= options_.rechecks; ++read) {
       if (read > 0) RETURN_IF_ERROR(Pause(options_.recheck_delay));
       target::QueryRequest q;
-      q.db = db_;
-      q.collection = collection_;
+      q.db = source_.db;
+      q.collection = source_.collection;
       q.expr = target::InExpr(pk_field_, keys);
       q.output_fields = {"*"};
       RETURN_IF_ERROR(CatchUp());
+      target::QueryRequest tq = q;
+      tq.db = target_.db;
+      tq.collection = target_.collection;
       target::QueryResult source, target;
       RETURN_IF_ERROR(ReadBoth<target::QueryResult>([&] { return env_.source->Query(q); },
-                                                    [&] { return env_.target->Query(q); }, &source,
+                                                    [&] { return env_.target->Query(tq); }, &source,
                                                     &target));
       ASSIGN_OR_RETURN(auto diffs, CompareRows(source, target, pk_field_, kMaxDiffsPerRange));
       // A sampled key on one side only is the key scan's to find (and re-check).
@@ -258,7 +265,8 @@ Status CollectionVerifier::CompareCount() {
     if (!first) RETURN_IF_ERROR(Pause(options_.recheck_delay));
     RETURN_IF_ERROR(CatchUp());
     auto count = [this](target::MilvusReader& reader) {
-      return reader.Count(db_, collection_, "", {}, ReadConsistency::Strong());
+      const auto& n = NameOn(reader);
+      return reader.Count(n.db, n.collection, "", {}, ReadConsistency::Strong());
     };
     RETURN_IF_ERROR(ReadBoth<int64_t>([&] { return count(*env_.source); },
                                       [&] { return count(*env_.target); }, &result_.source_rows,
@@ -366,8 +374,8 @@ Result<target::PkPage> CollectionVerifier::Page(target::MilvusReader& reader,
                                                 const std::string& partition,
                                                 const std::optional<PrimaryKey>& after) {
   target::PkPagerOptions o;
-  o.db = db_;
-  o.collection = collection_;
+  o.db = NameOn(reader).db;
+  o.collection = NameOn(reader).collection;
   o.pk_field = pk_field_;
   if (!partition.empty()) o.partition_names = {partition};
   o.page_size = options_.page_size;
@@ -401,8 +409,8 @@ Status CollectionVerifier::Pause(std::chrono::milliseconds d) {
 Result<CollectionVerifier::RangeRead> CollectionVerifier::ReadRange(target::MilvusReader& reader,
                                                                     const Range& range) {
   target::PkPagerOptions o;
-  o.db = db_;
-  o.collection = collection_;
+  o.db = NameOn(reader).db;
+  o.collection = NameOn(reader).collection;
   o.pk_field = pk_field_;
   if (!range.partition.empty()) o.partition_names = {range.partition};
   o.after = range.after;

@@ -35,6 +35,7 @@
 #include "target/milvus_reader.h"
 #include "target/pk_pager.h"
 #include "target/primary_key.h"
+#include "task/name_map.h"
 #include "verify/meta_diff.h"
 #include "verify/result.h"
 
@@ -81,8 +82,10 @@ struct VerifyEnv {
 class CollectionVerifier {
  public:
   // `note` goes into the result as it is (e.g. why the task sets the collection aside).
+  // `target` is the collection's name on the target (the task's name_mapping); empty parts
+  // mean the source's names.
   CollectionVerifier(VerifyEnv env, VerifyOptions options, std::string db, std::string collection,
-                     std::string note = "");
+                     std::string note = "", task::FullName target = {});
   CollectionResult Run();
 
  private:
@@ -145,10 +148,14 @@ class CollectionVerifier {
   void TakeSample(const std::vector<target::PrimaryKey>& keys);
   void Report(const std::string& phase);
   std::vector<std::string> ScanPartitions() const;
+  // The collection's names on the side `reader` reads.
+  const task::FullName& NameOn(const target::MilvusReader& reader) const {
+    return &reader == env_.target ? target_ : source_;
+  }
 
   VerifyEnv env_;
   VerifyOptions options_;
-  std::string db_, collection_;
+  task::FullName source_, target_;  // the collection's names on each side
   CollectionResult result_;
   VerifyProgress progress_;
   CollectionMeta source_meta_, target_meta_;

@@ -41,7 +41,8 @@ struct KeyDiff {
 };
 
 struct CollectionResult {
-  std::string name;  // db.collection
+  std::string name;         // db.collection (on the source)
+  std::string target_name;  // db.collection on the target when name_mapping renames it, else ""
   Verdict verdict = Verdict::kEqual;
   std::vector<Difference> differences;
   std::vector<KeyDiff> keys;  // the first differing keys, in key order per range

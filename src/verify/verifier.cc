@@ -1,11 +1,13 @@
 #include "verify/verifier.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
 #include "spdlog/spdlog.h"
+#include "task/name_map.h"
 
 namespace cdc::verify {
 
@@ -164,13 +166,14 @@ void Verifier::Run(const std::shared_ptr<Job>& job, const VerifyRequest& request
 Status Verifier::RunJob(Job& job, const VerifyRequest& request, const task::TaskInfo& task) {
   ASSIGN_OR_RETURN(auto source, readers_.source());
   ASSIGN_OR_RETURN(auto target, readers_.target(task));
-  std::vector<std::string> names = request.collections;
-  if (names.empty()) {
-    ASSIGN_OR_RETURN(names, ListCollections(task, *source, *target));
+  std::vector<std::string> collections = request.collections;
+  if (collections.empty()) {
+    ASSIGN_OR_RETURN(collections, ListCollections(task, *source, *target));
     std::lock_guard l(mu_);
-    job.view.collections = names;
+    job.view.collections = collections;
   }
-  for (const auto& name : names) {
+  const task::NameMap names(task.name_mapping);  // each is compared with its target name
+  for (const auto& name : collections) {
     {
       std::lock_guard l(mu_);
       if (stopping_) return Status(StatusCode::kCancelled, "verify cancelled (server stopping)");
@@ -191,8 +194,9 @@ Status Verifier::RunJob(Job& job, const VerifyRequest& request, const task::Task
       job.view.progress = p;
     };
     const auto dot = name.find('.');
-    CollectionResult r = CollectionVerifier(std::move(env), request.options, name.substr(0, dot),
-                                            name.substr(dot + 1), note)
+    const std::string db = name.substr(0, dot), coll = name.substr(dot + 1);
+    CollectionResult r = CollectionVerifier(std::move(env), request.options, db, coll, note,
+                                            names.Collection(db, coll))
                              .Run();
     spdlog::info("task {}: verify {}: {}{}", task.task_id, name, VerdictName(r.verdict),
                  r.message.empty() ? "" : " (" + r.message + ")");
@@ -204,13 +208,17 @@ Status Verifier::RunJob(Job& job, const VerifyRequest& request, const task::Task
 Result<std::vector<std::string>> Verifier::ListCollections(const task::TaskInfo& task,
                                                            target::MilvusReader& source,
                                                            target::MilvusReader& target) {
-  std::set<std::string> names;
+  std::set<std::string> names;  // source names; a target collection by the source name it has
+  const task::NameMap mapping(task.name_mapping);
   for (target::MilvusReader* reader : {&source, &target}) {
     ASSIGN_OR_RETURN(auto dbs, reader->ListDatabases());
     for (const auto& db : dbs) {
       ASSIGN_OR_RETURN(auto collections, reader->ListCollections(db));
-      for (const auto& c : collections)
-        if (tasks_->Selected(task, db, c)) names.insert(absl::StrCat(db, ".", c));
+      for (const auto& c : collections) {
+        std::optional<task::FullName> from = task::FullName{db, c};
+        if (reader == &target) from = mapping.Source(db, c);
+        if (from && tasks_->Selected(task, from->db, from->collection)) names.insert(from->Text());
+      }
     }
   }
   return std::vector<std::string>(names.begin(), names.end());

@@ -60,6 +60,7 @@ json ResultJson(const CollectionResult& r) {
               {"ranges_unsettled", r.ranges_unsettled},
               {"rows_sampled", r.rows_sampled},
               {"read_ts", r.read_ts}};
+  if (!r.target_name.empty()) out["target"] = r.target_name;
   if (!r.message.empty()) out["message"] = r.message;
   if (!r.note.empty()) out["note"] = r.note;
   if (!r.source_digest.empty()) {

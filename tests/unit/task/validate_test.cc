@@ -171,5 +171,41 @@ TEST(CheckDuplicatesTest, NameMappingMustReferToTaskCollections) {
   EXPECT_TRUE(CheckDuplicates(t, {}).ok());
 }
 
+TEST(ValidateCreateTest, NameMappingConflictsAreRefused) {
+  auto r = Good();
+  r.name_mapping = {{"db1", "db2", {{"a", "x"}, {"b", "x"}}}};
+  ExpectInvalid(ValidateCreate(r, Limits()),
+                "two source collections, db1.a and db1.b, are mapped to one target collection "
+                "db2.x");
+  r.name_mapping = {{"db1", "db2", {{"a", "a_very_long_name"}}}};
+  ExpectInvalid(ValidateCreate(r, Limits()), "exceeds 10 characters");
+  r.name_mapping = {{"db1", "db2", {{"a", "x"}}}};
+  EXPECT_TRUE(ValidateCreate(r, Limits()).ok());
+}
+
+TEST(CheckDuplicatesTest, AMappingOntoNamesAnotherTaskWritesIsRefused) {
+  // Task a writes default.c1 (no mapping); b maps db1.c1 onto it.
+  std::vector<TaskInfo> existing = {Task("a", "http://t1:19530", "default", "c1")};
+  auto b = Task("b", "http://t1:19530", "db1", "c1");
+  b.name_mapping = {{"db1", "default", {{"c1", "c1"}}}};
+  ExpectInvalid(CheckDuplicates(b, existing).status(),
+                "name mapping: db1.c1 would be written to default.c1 on the target, where "
+                "task a already writes default.c1");
+  // A whole database of another task is written too.
+  existing = {Task("a", "http://t1:19530", "db9", "*")};
+  b.name_mapping = {{"db1", "db9", {}}};
+  ExpectInvalid(CheckDuplicates(b, existing).status(), "where task a already writes db9.*");
+  // The other way round: the existing task's mapping writes the new task's names.
+  auto a = Task("a", "http://t1:19530", "db1", "c1");
+  a.name_mapping = {{"db1", "db2", {{"c1", "x"}}}};
+  ExpectInvalid(CheckDuplicates(Task("b", "http://t1:19530", "db2", "x"), {a}).status(),
+                "db2.x would be written to db2.x on the target, where task a already writes "
+                "db1.c1 (as db2.x)");
+  // Other names, or another target: fine.
+  EXPECT_TRUE(CheckDuplicates(Task("b", "http://t1:19530", "db2", "y"), {a}).ok());
+  auto other = Task("b", "http://t2:19530", "db2", "x");
+  EXPECT_TRUE(CheckDuplicates(other, {a}).ok());
+}
+
 }  // namespace
 }  // namespace cdc::task
