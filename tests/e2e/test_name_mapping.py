@@ -145,3 +145,58 @@ def test_mapped_names_hold_every_change_and_the_source_names_stay_empty(stack, s
             server.stop()
             src.close()
             dst.close()
+
+
+QUERY_WAY = """initialSync:
+  way: query
+  queryBatchRows: 200
+"""
+
+
+@pytest.mark.own_task
+def test_initial_sync_by_query_copies_into_the_mapped_names(stack, source, target, names):
+    """Rows the source held before the task (copied by primary-key pages, the query way) and
+    rows written after land in the mapped collection, with its index and load state."""
+    sdb, tdb = names("nm_isrc"), names("nm_idst")
+    src = compare.Server("nm_isync_source", stack["source"])
+    dst = compare.Server("nm_isync_target", stack["target"])
+    with paused_session_task():
+        db.create_database(sdb, using=source)
+        ca = Collection("a", schema(), using=src.alias(sdb), shards_num=2)
+        ca.create_index("vec", FLAT_L2, index_name="vec_idx")
+        ca.insert(rows(range(0, 600)))
+        ca.delete(f"id in {list(range(0, 600, 7))}")
+        ca.load()
+        server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, names("nm-isync"),
+                                           extra_yaml=QUERY_WAY)
+        if why:
+            pytest.fail(f"milvus-cdc did not start: {why}")
+        try:
+            resp = _create(server, stack, {
+                "db_collections": {sdb: [{"name": "*"}]}, "initial_sync": True,
+                "name_mapping": [{"source_db": sdb, "target_db": tdb,
+                                  "collection_mapping": {"a": "a_copy"}}]})
+            assert resp.get("code") == 200, f"create: {resp}"
+            task_id = resp["data"]["task_id"]
+            ca.insert(rows(range(1000, 1010)))
+            want = sorted(set(range(600)) - set(range(0, 600, 7)) | set(range(1000, 1010)))
+            eventually(lambda: _ids(dst, tdb, "a_copy") == want, f"{tdb}.a_copy rows", WAIT)
+            assert not _same_collection(src, sdb, "a", dst, tdb, "a_copy")
+            assert sdb not in compare.list_databases(dst)
+
+            def sync_done():
+                task = server.post("get", {"task_id": task_id})["data"]["task"]
+                sync = task.get("initial_sync", [])
+                return sync == [{**sync[0], "name": f"{sdb}.a", "target": f"{tdb}.a_copy",
+                                 "phase": "done"}] or sync
+            eventually(sync_done, "initial sync done, with both names in get", WAIT)
+        finally:
+            server.stop()
+        ca.release()
+        ca.drop()
+        db.drop_database(sdb, using=source)
+        # The task was stopped before the drops: the target's copy goes by hand.
+        utility.drop_collection("a_copy", using=dst.alias(tdb))
+        db.drop_database(tdb, using=target)
+        src.close()
+        dst.close()
