@@ -281,9 +281,9 @@ task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   task::TaskHealth out;
   out.applied_ts = applied;
   for (const auto& c : h.collections)
-    out.collections.push_back({c.name, c.state, c.reason, c.since_ms});
+    out.collections.push_back({c.name, c.state, c.reason, c.since_ms, ""});
   for (const auto& s : h.initial_sync)
-    out.initial_sync.push_back({s.name, s.phase, s.rows_copied, s.rows_estimated, s.eta_s});
+    out.initial_sync.push_back({s.name, s.phase, s.rows_copied, s.rows_estimated, s.eta_s, ""});
   out.skipped = std::move(h.skipped);
   out.applied = {h.applied.messages, h.applied.rows, h.applied.bytes};
   out.retries = std::move(h.retries);

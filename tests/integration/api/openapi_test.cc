@@ -338,12 +338,12 @@ TEST(OpenApiTaskHealthTest, HealthFieldsMatchTheSchema) {
   EXPECT_EQ(view["initial_sync"], true);  // the setting until the health shows progress
   view["channels"] = json::array();
   task::TaskHealth health;
-  health.collections = {{"default.c1", "set_aside", "target refused the index", 1700000000000},
-                        {"default.c2", "requests_waiting", "load waits for the index", 0}};
+  health.collections = {{"default.c1", "set_aside", "target refused the index", 1700000000000, ""},
+                        {"default.c2", "requests_waiting", "load waits for the index", 0, ""}};
   health.skipped = {{"unknown_msg_type", 2}};
-  health.initial_sync = {{"default.c1", "replaying", 0, 1000, -1},
-                         {"default.c2", "copying", 10, 1000, 30},
-                         {"default.c3", "done", 5, 5, 0}};
+  health.initial_sync = {{"default.c1", "replaying", 0, 1000, -1, ""},
+                         {"default.c2", "copying", 10, 1000, 30, ""},
+                         {"default.c3", "done", 5, 5, 0, ""}};
   task::AddHealthJson(health, &view);
   json reply = {{"code", 200}, {"data", {{"task", view}, {"Task", view}}}};
   EXPECT_EQ(Spec().Validate(reply, "GetReply"), "") << reply.dump();

@@ -60,10 +60,10 @@ TEST(MetricsTest, RendersApiConnectionsAndRejections) {
 TEST(MetricsTest, RendersSkipsSetAsideAndInitialSyncPerTask) {
   task::TaskHealth h;
   h.skipped["unknown_shard"] = 3;
-  h.collections.push_back({"db1.c", "set_aside", "refused", 1});
-  h.collections.push_back({"db1.d", "requests_waiting", "index", 1});
-  h.initial_sync.push_back({"db1.c", "copying", 120, 1000, 5});
-  h.initial_sync.push_back({"db1.e", "done", 50, 40, 0});
+  h.collections.push_back({"db1.c", "set_aside", "refused", 1, ""});
+  h.collections.push_back({"db1.d", "requests_waiting", "index", 1, ""});
+  h.initial_sync.push_back({"db1.c", "copying", 120, 1000, 5, ""});
+  h.initial_sync.push_back({"db1.e", "done", 50, 40, 0, ""});
   const std::string text = Metrics::RenderHealth({{"t1", h}});
   EXPECT_THAT(text, HasSubstr("milvus_cdc_skipped_total{task_id=\"t1\",kind=\"unknown_shard\"} 3"));
   EXPECT_THAT(text, HasSubstr("milvus_cdc_collections_set_aside{task_id=\"t1\"} 1"));

@@ -43,7 +43,7 @@ class FakeTasks final : public TaskView {
   task::TaskHealth Health(const std::string&) override {
     task::TaskHealth h;
     h.applied_ts = applied.load();
-    if (!set_aside.empty()) h.collections.push_back({set_aside, "set_aside", "refused", 1});
+    if (!set_aside.empty()) h.collections.push_back({set_aside, "set_aside", "refused", 1, ""});
     return h;
   }
   bool Selected(const task::TaskInfo&, const std::string& db, const std::string& c) override {
