@@ -597,7 +597,7 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
 // call to the target (the replicator refreshes the reason twice a second).
 TEST_F(PipelineTest, ReaderReasonShowsWhileTheLoopWaitsForTheTarget) {
   ASSERT_TRUE(StartWithC1());
-  target_.FailNext("ReplicateMessage", 1, {.delay = std::chrono::milliseconds(1500)});
+  target_.FailNext("ReplicateMessage", 1, {.reason = "", .delay = std::chrono::milliseconds(1500)});
   Insert(0, Ts(2010), 1, 0, 4);
   Tick(Ts(2020));
   WaitCalls("ReplicateMessage", target_.CallsOf("ReplicateMessage").size() + 1);

@@ -132,7 +132,7 @@ TEST_F(GrpcClientTest, RetriesAreBoundedAndReportTheTarget) {
 TEST_F(GrpcClientTest, WaitingNamesTheOldestCallWithoutAnswer) {
   auto c = Connect("", 1);
   EXPECT_EQ(c->Waiting(std::chrono::seconds(0)), "");
-  fake_.FailNext("ListDatabases", 1, {.delay = std::chrono::milliseconds(1500)});
+  fake_.FailNext("ListDatabases", 1, {.reason = "", .delay = std::chrono::milliseconds(1500)});
   std::thread slow([&] { EXPECT_TRUE(c->ListDatabases().ok()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   EXPECT_EQ(c->Waiting(std::chrono::seconds(5)), "");  // not that long yet
