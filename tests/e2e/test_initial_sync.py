@@ -287,20 +287,25 @@ def _sync_entry(server, task, name):
     return None
 
 
-def _kill_during_copy(server, task, name, total, after=0):
-    """Waits until the copy of `name` is under way (more than `after` rows copied, not all),
-    then kills milvus-cdc with SIGKILL and starts it again. Returns the rows copied then."""
+def _kill_during_copy(server, task, name, total, phase, after=0):
+    """Waits until the copy of `name` is under way (`phase` "copying" or "replaying", more than
+    `after` rows copied, not all), then kills milvus-cdc with SIGKILL and starts it again.
+    Returns the rows copied then."""
     deadline = time.monotonic() + 90
     entry, seen = None, []
+
+    def under_way(e):  # a replay may be caught again as soon as it resumes
+        least = after if (after and phase == "replaying") else after + 1
+        return e and e["phase"] == phase and least <= e["rows_copied"] < total
+
     while time.monotonic() < deadline:
         entry = _sync_entry(server, task, name)
         if entry not in seen:
             seen.append(entry)
-        if entry and entry["phase"] == "copying" and after < entry["rows_copied"] < total:
+        if under_way(entry):
             break
-        time.sleep(0.2)
-    assert entry and entry["phase"] == "copying" and after < entry["rows_copied"] < total, (
-        f"the copy of {name} was not under way within 90 s: {seen[-10:]}")
+        time.sleep(0.1)
+    assert under_way(entry), f"the copy of {name} was not under way within 90 s: {seen[-10:]}"
     server.proc.kill()
     server.proc.wait(10)
     server.proc = cdc.subprocess.Popen(list(server.proc.args), stdout=server.log,
@@ -310,34 +315,43 @@ def _kill_during_copy(server, task, name, total, after=0):
 
 
 @pytest.mark.own_task
-def test_the_query_way_survives_two_kills_during_the_copy(stack, source, target, names):
-    """100k rows copied by query at a pace (initialSync.queryRowsPerSecond), while a writer
-    inserts, upserts and deletes; milvus-cdc is killed with SIGKILL twice in the middle of the
-    copy and goes on from where its checkpoint says: the target ends equal to the source
-    (every row, count(*): nothing twice), the copy shows as done and verify says equal."""
-    a, total = names("isync_kill"), 100000
+@pytest.mark.parametrize("way", ["query", "queue"])
+def test_initial_sync_survives_two_kills_during_the_copy(way, stack, source, target, names):
+    """100k rows (in 200 inserts) and deletes exist before the task; a writer inserts, upserts
+    and deletes all along; milvus-cdc is killed with SIGKILL twice while it copies them, and
+    goes on from where its checkpoint says. By query (at a pace, initialSync.
+    queryRowsPerSecond: killed twice in the middle of the pages) and by the queue (the
+    collection's history replayed: killed in the middle of the replay, then again as soon as
+    it replays again). The target ends equal to the source (every row, count(*): nothing
+    twice), the copy shows as done and verify says equal."""
+    a, total = names(f"isync_kill_{way}"), 100000
     with paused_session_task():
         ca = Collection(a, schema(), using=source, shards_num=2)
         ca.create_index("vec", FLAT_L2, index_name="vec_idx")
-        for lo in range(0, total, 10000):
-            ca.insert(rows(range(lo, lo + 10000)))
+        for lo in range(0, total, 500):
+            ca.insert(rows(range(lo, lo + 500)))
         ca.delete(f"id in {list(range(0, 2000, 7))}")
         ca.load()
-        server = _server(stack, names("isync-kill"), extra_yaml=PACED_QUERY_WAY)
+        server = _server(stack, names(f"isync-kill-{way}"),
+                         extra_yaml=PACED_QUERY_WAY if way == "query" else None)
+        phase = "copying" if way == "query" else "replaying"
         stop = threading.Event()
         writer = _writer(ca, 500000, stop)
         try:
             task = _create(server, stack, a)
-            seen = [_kill_during_copy(server, task, f"default.{a}", total)]
+            seen = [_kill_during_copy(server, task, f"default.{a}", total, phase)]
             ca.upsert(rows(range(50000, 50100)))  # keys copied already or still to come
             ca.delete(f"id in {list(range(60000, 60100))}")
-            seen.append(_kill_during_copy(server, task, f"default.{a}", total, after=seen[0]))
-            print(f"  killed with {seen} rows copied")
+            seen.append(_kill_during_copy(server, task, f"default.{a}", total, phase,
+                                          after=seen[0]))
+            print(f"  {way}: killed with {seen} rows copied")
             stop.set()
             writer.join()
             _equal(stack, "default", [a])
-            # Every row that was not deleted before the copy reached it (286 + 100 deletes).
-            _assert_done(server, task, "default", [a], a, total - 386)
+            if way == "query":  # every row not deleted before the copy reached it
+                _assert_done(server, task, "default", [a], a, total - 386)
+            else:  # every insert of the history (deletes are not subtracted)
+                _assert_done(server, task, "default", [a], a, total)
             job = run_verify(server, task, [a])
             assert job["equal"] is True, job
         finally:
