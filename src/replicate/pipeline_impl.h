@@ -51,6 +51,10 @@ struct LoopState {
   std::chrono::steady_clock::time_point last_checkpoint{}, last_progress{};
   std::string skipped;  // the last thing not applied (stays in the reason for 10 minutes)
   std::chrono::steady_clock::time_point skipped_at{};  // when `skipped` was set
+  // Collections dropped on the source before this process could map them that may still be on
+  // the target (an earlier process created them there, or they were set aside): their
+  // messages are not filtered out, so that their DropCollection drops them there by name.
+  std::set<int64_t> drop_pending;
   // The query way reads no page before this (deps.copy_rows_per_s).
   std::chrono::steady_clock::time_point copy_paced_until{};
   std::chrono::milliseconds backoff{0};

@@ -85,7 +85,8 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(h.collection_id));
     const std::string where =
         absl::StrCat(source::MsgTypeName(h.type), " at ", source::DescribePosition(m.msg.position));
-    if ((!meta || meta->dropped) && checkpoints_.HasRow(h.collection_id)) {
+    if ((!meta || meta->dropped) &&
+        (checkpoints_.HasRow(h.collection_id) || loop_.drop_pending.count(h.collection_id))) {
       // Replicated before a restart and dropped on the source since: its drop, further on in
       // the stream, removes it from the target (DropUnmapped); what comes before goes with it.
       Skip("collection_dropped_while_stopped",

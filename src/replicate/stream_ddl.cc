@@ -93,7 +93,8 @@ Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
       quarantine_.Remove(id);
       ddl_->Discard(id, "its collection was dropped on the source while set aside");
       checkpoints_.DropRow(id);
-      sources_.ignored->Ignore(id);
+      // It may have reached the target: its DropCollection, still to come, drops it there.
+      loop_.drop_pending.insert(id);
       Skip("collection_dropped_while_set_aside",
            absl::StrCat("collection id ", id, meta ? " (" + FullName(*meta) + ")" : "",
                         " was dropped on the source while set aside; its changes went with it"));
@@ -120,28 +121,22 @@ Status Pipeline::Impl::ProcessCreateCollection(const MergedMessage& m) {
   const auto& h = m.msg.header;
   if (map_->Known(h.collection_id) || quarantine_.Has(h.collection_id)) return OkStatus();
   ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(h.collection_id));
-  if (!meta) {
-    // The catalog no longer has it at all: build what we can from the message.
-    ASSIGN_OR_RETURN(auto req, Decode<msgpb::CreateCollectionRequest>(m.msg, "CreateCollection"));
-    CollectionMeta from;
-    from.id = h.collection_id;
-    from.db_name = DbOrDefault(req.db_name());
-    from.db_id = req.dbid();
-    from.name = req.collectionname();
-    from.schema = req.schema();
-    from.vchannels.assign(req.virtualchannelnames().begin(), req.virtualchannelnames().end());
-    from.pchannels.assign(req.physicalchannelnames().begin(), req.physicalchannelnames().end());
-    from.shards_num = static_cast<int32_t>(from.vchannels.size());
-    from.create_ts = h.timestamp;
-    meta = from;
-  }
-  if (meta->dropped) {
-    sources_.ignored->Ignore(h.collection_id);
-    if (map_->selection().Selected(meta->db_name, meta->name)) {
-      Skip("collection_dropped_before_seen",
-           absl::StrCat("CreateCollection at ", source::DescribePosition(m.msg.position), ": ",
-                        FullName(*meta), " was dropped on the source before the task saw it"));
+  if (!meta || meta->dropped) {
+    // The view covers this message: a collection it has as dropped, or not at all (dropped
+    // before this process read the catalog), is not created. A process before a crash may
+    // have created it on the target already (2.3.5's create message names neither it nor its
+    // database): its messages stay unfiltered so that its DropCollection, further on, drops
+    // it there by name (DropUnmapped) if it is there.
+    const bool selected = !meta || map_->selection().Selected(meta->db_name, meta->name);
+    if (!selected) {
+      sources_.ignored->Ignore(h.collection_id);
+      return OkStatus();
     }
+    loop_.drop_pending.insert(h.collection_id);
+    Skip("collection_dropped_before_seen",
+         absl::StrCat("CreateCollection at ", source::DescribePosition(m.msg.position),
+                      ": collection id ", h.collection_id, meta ? " (" + FullName(*meta) + ")" : "",
+                      " was dropped on the source before the task saw it"));
     return OkStatus();
   }
   ASSIGN_OR_RETURN(auto c, Map(*meta));
@@ -166,7 +161,8 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   if (c == nullptr) {
     // Replicated before a restart, then dropped on the source before the catalog was read
     // again (so the catalog never showed it to this process): drop it on the target by name.
-    if (!quarantine_.Has(h.collection_id) && checkpoints_.HasRow(h.collection_id))
+    if (!quarantine_.Has(h.collection_id) &&
+        (checkpoints_.HasRow(h.collection_id) || loop_.drop_pending.count(h.collection_id)))
       return DropUnmapped(m);
     if (!quarantine_.Has(h.collection_id)) return OkStatus();  // not ours, or dropped already
     // Set aside: it may or may not have reached the target; drop it there if it did.
@@ -204,6 +200,7 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
   const std::string db = req.db_name().empty() ? "default" : req.db_name();
   const std::string& name = req.collectionname();
   auto forget = [&] {
+    loop_.drop_pending.erase(id);
     ddl_->Discard(id, "its collection was dropped on the source");
     sync_.Forget(id);
     checkpoints_.DropRow(id);
