@@ -159,12 +159,14 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   const auto& h = m.msg.header;
   MappedCollection* c = map_->Find(h.collection_id);
   if (c == nullptr) {
-    // Replicated before a restart, then dropped on the source before the catalog was read
-    // again (so the catalog never showed it to this process): drop it on the target by name.
-    if (!quarantine_.Has(h.collection_id) &&
-        (checkpoints_.HasRow(h.collection_id) || loop_.drop_pending.count(h.collection_id)))
+    // Not mapped by this process: replicated before a restart (with or without a checkpoint
+    // row yet: a collection with no data has none, and later rounds of other collections can
+    // move its channels past its create) and dropped on the source before the catalog was
+    // read again. DropUnmapped drops it on the target by name if it is there and selected.
+    if (!quarantine_.Has(h.collection_id)) {
+      if (sources_.ignored->Ignored(h.collection_id)) return OkStatus();  // not ours
       return DropUnmapped(m);
-    if (!quarantine_.Has(h.collection_id)) return OkStatus();  // not ours, or dropped already
+    }
     // Set aside: it may or may not have reached the target; drop it there if it did.
     quarantine_.Remove(h.collection_id);
     return DropUnmapped(m);

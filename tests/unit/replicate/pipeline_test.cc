@@ -494,6 +494,36 @@ TEST_F(PipelineTest, ACollectionDroppedWhileDownAndLeftOnTheTargetIsDroppedThere
   EXPECT_GE(pipeline_->Health().skipped["collection_dropped_before_seen"], 1u);
 }
 
+// The same with no checkpoint row for it at all (a collection with no data has none) while the
+// rows of others on its channels moved past its create: after the restart its create is not
+// read again, and its DropCollection still drops the copy on the target by name.
+TEST_F(PipelineTest, ACollectionWithoutARowDroppedWhileDownIsDroppedOnTheTarget) {
+  sim::CollectionSpec c2 = spec_;  // lives on: its channels stay read, its row moves on
+  c2.name = "c2";
+  c2.id = 200;
+  CreateC2(c2, Ts(1990));
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 2);
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  ASSERT_NE(target_.FindCollection("default", "c1"), nullptr);
+  pipeline_->Stop();
+  pipeline_.reset();
+  ASSERT_TRUE(store_.DeletePosition("t1", spec_.id).ok());  // no row of c1
+  catalog_.Remove(spec_.id);
+  broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  Tick(Ts(2040));
+  readers_.clear();
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  for (int i = 0; i < 300 && target_.FindCollection("default", "c1") != nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+  EXPECT_NE(target_.FindCollection("default", "c2"), nullptr);
+}
+
 TEST_F(PipelineTest, NameMappingPutsEveryOperationUnderTheTargetNames) {
   names_ = task::NameMap({{"default", "dbx", {{"c1", "c1x"}}}, {"db2", "db2m", {}}});
   CreateCollection(Ts(2000));
