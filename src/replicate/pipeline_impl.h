@@ -54,7 +54,7 @@ struct LoopState {
   // Collections dropped on the source before this process could map them that may still be on
   // the target (an earlier process created them there, or they were set aside): their
   // messages are not filtered out, so that their DropCollection drops them there by name.
-  std::set<int64_t> drop_pending;
+  std::map<int64_t, std::string> drop_pending;  // id -> collection name ("" if unknown)
   // The query way reads no page before this (deps.copy_rows_per_s).
   std::chrono::steady_clock::time_point copy_paced_until{};
   std::chrono::milliseconds backoff{0};

@@ -7,6 +7,7 @@
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
 #include "milvus/msg.pb.h"
+#include "milvus/schema.pb.h"
 #include "replicate/pipeline_impl.h"
 #include "replicate/wire_rewrite.h"
 
@@ -15,6 +16,7 @@ namespace cdc::replicate {
 namespace mpb = ::milvus::proto::milvus;
 namespace msgpb = ::milvus::proto::msg;
 namespace cpb = ::milvus::proto::common;
+namespace schemapb = ::milvus::proto::schema;
 
 namespace {
 template <typename T>
@@ -90,11 +92,13 @@ Status Pipeline::Impl::RetrySetAside(std::vector<int64_t>* recovered) {
   for (int64_t id : quarantine_.Due()) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));
     if (!meta || meta->dropped) {
+      const std::string full = quarantine_.NameOf(id);  // db.collection
       quarantine_.Remove(id);
       ddl_->Discard(id, "its collection was dropped on the source while set aside");
       checkpoints_.DropRow(id);
       // It may have reached the target: its DropCollection, still to come, drops it there.
-      loop_.drop_pending.insert(id);
+      const auto dot = full.find('.');
+      loop_.drop_pending[id] = dot == std::string::npos ? "" : full.substr(dot + 1);
       Skip("collection_dropped_while_set_aside",
            absl::StrCat("collection id ", id, meta ? " (" + FullName(*meta) + ")" : "",
                         " was dropped on the source while set aside; its changes went with it"));
@@ -132,7 +136,13 @@ Status Pipeline::Impl::ProcessCreateCollection(const MergedMessage& m) {
       sources_.ignored->Ignore(h.collection_id);
       return OkStatus();
     }
-    loop_.drop_pending.insert(h.collection_id);
+    std::string name = meta ? meta->name : "";
+    if (!meta) {  // the message names it only in its schema
+      auto req = Decode<msgpb::CreateCollectionRequest>(m.msg, "CreateCollection");
+      schemapb::CollectionSchema schema;
+      if (req.ok() && schema.ParseFromString(req->schema())) name = schema.name();
+    }
+    loop_.drop_pending[h.collection_id] = name;
     Skip("collection_dropped_before_seen",
          absl::StrCat("CreateCollection at ", source::DescribePosition(m.msg.position),
                       ": collection id ", h.collection_id, meta ? " (" + FullName(*meta) + ")" : "",
@@ -199,7 +209,12 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
   const int64_t id = h.collection_id;
   if (h.timestamp <= checkpoints_.AppliedTs(id)) return OkStatus();  // done before
   ASSIGN_OR_RETURN(auto req, Decode<msgpb::DropCollectionRequest>(m.msg, "DropCollection"));
-  const std::string db = req.db_name().empty() ? "default" : req.db_name();
+  std::string db = req.db_name();
+  if (db.empty()) {  // 2.3.5 names no database here: the catalog's record of it may
+    ASSIGN_OR_RETURN(auto known, deps_.catalog->GetCollection(id));
+    db = known ? known->db_name : "";
+  }
+  if (db.empty()) db = "default";
   const std::string& name = req.collectionname();
   auto forget = [&] {
     loop_.drop_pending.erase(id);
@@ -361,6 +376,8 @@ Status Pipeline::Impl::DropDatabase(const MergedMessage& m, const std::string& d
   for (const auto& q : quarantine_.View())
     if (absl::StartsWith(q.name, db + ".")) names.insert(q.name.substr(db.size() + 1));
   for (const auto& name : checkpoints_.RowNames()) names.insert(name);
+  for (const auto& [_, name] : loop_.drop_pending)  // dropped before this process mapped them
+    if (!name.empty()) names.insert(name);
   for (const auto& name : names) {
     if (!map_->selection().Selected(db, name)) continue;
     const task::FullName to = map_->TargetName(db, name);
