@@ -210,12 +210,28 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
   if (h.timestamp <= checkpoints_.AppliedTs(id)) return OkStatus();  // done before
   ASSIGN_OR_RETURN(auto req, Decode<msgpb::DropCollectionRequest>(m.msg, "DropCollection"));
   std::string db = req.db_name();
+  const std::string& name = req.collectionname();
   if (db.empty()) {  // 2.3.5 names no database here: the catalog's record of it may
     ASSIGN_OR_RETURN(auto known, deps_.catalog->GetCollection(id));
     db = known ? known->db_name : "";
   }
+  if (db.empty() && !name.empty()) {
+    // Nor does the catalog any more: the copy is in the target database that holds a
+    // collection of that name which the task selects while the source has none of that name
+    // there (without name_mapping, where target and source names are the same).
+    ASSIGN_OR_RETURN(auto dbs, target_->ListDatabases());
+    ASSIGN_OR_RETURN(auto live, deps_.catalog->ListCollections());
+    for (const auto& d : dbs) {
+      const task::FullName to = map_->TargetName(d, name);
+      if (!map_->selection().Selected(d, name) || to.db != d || to.collection != name) continue;
+      bool alive = false;
+      for (const auto& c : live) alive = alive || (c.db_name == d && c.name == name);
+      if (alive || !target_->DescribeCollection(d, name).ok()) continue;
+      db = d;
+      break;
+    }
+  }
   if (db.empty()) db = "default";
-  const std::string& name = req.collectionname();
   auto forget = [&] {
     loop_.drop_pending.erase(id);
     ddl_->Discard(id, "its collection was dropped on the source");
