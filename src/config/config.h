@@ -156,8 +156,8 @@ struct SourceConfig {
 // initialSync (ours): how create's "initial_sync": true copies existing collections
 // (docs/initial-sync.md).
 struct InitialSyncConfig {
-  std::string way = "auto";     // way: auto (replay from the queue where it can) | query
-  int query_batch_rows = 4000;  // queryBatchRows: rows per page of the query way
+  std::string way = "auto";       // way: auto (replay from the queue where it can) | query
+  int query_batch_rows = 4000;    // queryBatchRows: rows per page of the query way
   int query_rows_per_second = 0;  // queryRowsPerSecond: per task, over its copies; 0 = no limit
 };
 
