@@ -241,6 +241,23 @@ class PipelineTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 
+  // While the pipeline is stopped: c1 is dropped on the source (catalog and both channels);
+  // then the pipeline starts again and has applied everything, and c1 is gone on the target
+  // while c2 stays.
+  void DropC1WhileDownThenRestart() {
+    catalog_.Remove(spec_.id);
+    broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+    broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+    Tick(Ts(2040));
+    readers_.clear();
+    StartPipeline();
+    ASSERT_TRUE(WaitApplied(Ts(2040)));
+    for (int i = 0; i < 300 && target_.FindCollection("default", "c1") != nullptr; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+    EXPECT_NE(target_.FindCollection("default", "c2"), nullptr);
+  }
+
   // True once the last reason published is `want` (within 5 s).
   bool WaitReason(const std::string& want) {
     for (int i = 0; i < 500; ++i) {
@@ -479,17 +496,7 @@ TEST_F(PipelineTest, ACollectionDroppedWhileDownAndLeftOnTheTargetIsDroppedThere
   ASSERT_TRUE(now.ok());
   for (const auto& r : *now) ASSERT_TRUE(store_.DeletePosition("t1", r.collection_id).ok());
   ASSERT_TRUE(store_.PutPositions(*before).ok());
-  catalog_.Remove(spec_.id);
-  broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
-  broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
-  Tick(Ts(2040));
-  readers_.clear();
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2040)));
-  for (int i = 0; i < 300 && target_.FindCollection("default", "c1") != nullptr; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
-  EXPECT_NE(target_.FindCollection("default", "c2"), nullptr);
+  DropC1WhileDownThenRestart();
   EXPECT_EQ(target_.CallsOf("CreateCollection").size(), 2u);  // c1 not created again
   EXPECT_GE(pipeline_->Health().skipped["collection_dropped_before_seen"], 1u);
 }
@@ -511,17 +518,7 @@ TEST_F(PipelineTest, ACollectionWithoutARowDroppedWhileDownIsDroppedOnTheTarget)
   pipeline_->Stop();
   pipeline_.reset();
   ASSERT_TRUE(store_.DeletePosition("t1", spec_.id).ok());  // no row of c1
-  catalog_.Remove(spec_.id);
-  broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
-  broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
-  Tick(Ts(2040));
-  readers_.clear();
-  StartPipeline();
-  ASSERT_TRUE(WaitApplied(Ts(2040)));
-  for (int i = 0; i < 300 && target_.FindCollection("default", "c1") != nullptr; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
-  EXPECT_NE(target_.FindCollection("default", "c2"), nullptr);
+  DropC1WhileDownThenRestart();
 }
 
 TEST_F(PipelineTest, NameMappingPutsEveryOperationUnderTheTargetNames) {
