@@ -139,8 +139,8 @@ _probe = {}
 
 @pytest.fixture
 def replicating(cdc_task, source, target):
-    if "error" not in _probe:
-        name = f"probe_{_run}"
+    if "error" not in _probe or _probe.pop("recheck", False) and _probe["error"] is None:
+        name = f"probe_{_run}_{next(_counter)}"
         Collection(name, schema(), using=source, shards_num=1)
         deadline = time.monotonic() + 60
         while not utility.has_collection(name, using=target) and time.monotonic() < deadline:
@@ -148,7 +148,8 @@ def replicating(cdc_task, source, target):
         arrived = utility.has_collection(name, using=target)
         _probe["error"] = None if arrived else (
             f"replication is not working: collection {name} created on the source did not "
-            f"appear on the target within 60 s (milvus-cdc log {CDC_LOG})")
+            f"appear on the target within 60 s (milvus-cdc log {CDC_LOG}); "
+            f"{session_task_state()}")
         utility.drop_collection(name, using=source)
     if _probe["error"]:
         pytest.fail(_probe["error"])
@@ -156,6 +157,44 @@ def replicating(cdc_task, source, target):
 
 
 _session = {}  # (server, task id) of the session's task once cdc_task made it
+
+
+def session_task_state():
+    """One line on the session's task (state, reason, lag per channel) for a failure message."""
+    server, task_id = _session.get("task", (None, None))
+    if task_id is None:
+        return "the session's task does not exist"
+    try:
+        task = server.post("get", {"task_id": task_id}, timeout=10)["data"]["task"]
+    except Exception as e:  # the server itself is in trouble: that is the news
+        return f"get of the session's task {task_id} failed: {e!r}"
+    return (f"session task {task_id}: state {task.get('state')!r}, "
+            f"reason {task.get('reason')!r}, full state {task}")
+
+
+def _log_tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            kept = [ln for ln in f if "[warning]" in ln or "[error]" in ln]
+    except OSError as e:
+        return f"(no log: {e})"
+    return "".join(kept[-lines:])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test of the session's task reports what the task says and the warnings of its
+    milvus-cdc log, and makes the next test probe the task again first: when that probe does not
+    reach the target either, every later test fails at once with the reason instead of each
+    waiting out its own timeout (a stuck task would otherwise take the whole pass's time)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "cdc_task" not in item.fixturenames:
+        return
+    report.sections.append(("session task", session_task_state()))
+    report.sections.append((f"warnings of {CDC_LOG}", _log_tail(CDC_LOG)))
+    if "replicating" in item.fixturenames:
+        _probe["recheck"] = True
 
 
 @contextlib.contextmanager

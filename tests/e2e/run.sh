@@ -37,12 +37,13 @@ for mq in ${CDC_E2E_MQS:-kafka pulsar}; do
   # shellcheck disable=SC1090
   source "$ENV_SH"
   pass=0
-  (cd "$ROOT/tests/e2e" && CDC_E2E_MQ=$mq timeout -k 30 "${CDC_E2E_TIMEOUT:-2400}" \
+  # SIGINT first: pytest then stops like on ^C and still prints what failed and why.
+  (cd "$ROOT/tests/e2e" && CDC_E2E_MQ=$mq timeout -s INT -k 60 "${CDC_E2E_TIMEOUT:-2400}" \
     "$CDC_TEST_PYTHON" -m pytest -c pytest.ini "$@") || pass=$?
   case $pass in
     0) ;;
     5) echo "e2e: pytest collected no tests ($mq): that is a failure, not a pass" >&2; pass=1 ;;
-    124 | 137) echo "e2e: the $mq pass did not finish in ${CDC_E2E_TIMEOUT:-2400} s" >&2 ;;
+    124 | 130 | 137) echo "e2e: the $mq pass did not finish in ${CDC_E2E_TIMEOUT:-2400} s" >&2 ;;
   esac
   echo "== e2e suite on $mq: exit $pass in $((SECONDS - t0)) s (stack start included)"
   ((pass == 0)) || rc=$pass
