@@ -35,6 +35,7 @@ struct CollectionMeta {
   int32_t shards_num = 0;
   int consistency_level = 0;  // common.ConsistencyLevel
   std::vector<std::pair<std::string, std::string>> properties;
+  std::vector<std::string> aliases;                  // its live aliases (same database), sorted
   std::vector<std::string> vchannels;                // shard order
   std::vector<std::string> pchannels;                // pchannels[i] carries vchannels[i]
   std::map<std::string, std::string> start_msg_ids;  // pchannel -> MQ msg id of the create

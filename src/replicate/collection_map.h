@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "replicate/catalog_view.h"
@@ -29,12 +31,21 @@ struct Route {
   std::string target_pchannel;
 };
 
+// What CollectionExtras last brought the target copy to, as the source had it.
+struct AppliedExtras {
+  std::string name;
+  std::vector<std::string> aliases;                             // sorted
+  std::vector<std::pair<std::string, std::string>> properties;  // sorted
+  bool operator==(const AppliedExtras&) const = default;
+};
+
 struct MappedCollection {
   CollectionMeta source;
   target::CollectionInfo target;
   std::map<std::string, Route> routes;               // source vchannel -> target
   std::map<int64_t, std::string> source_partitions;  // source partition id -> name
   std::map<std::string, int64_t> target_partitions;  // name -> target partition id
+  std::optional<AppliedExtras> extras;               // unset until first compared
 };
 
 // The CreateCollection a target needs to hold `meta` as the source has it: the schema with

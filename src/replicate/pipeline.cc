@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
+#include "replicate/collection_extras.h"
 #include "replicate/pipeline_impl.h"
 #include "source/position.h"
 #include "target/readiness.h"
@@ -345,23 +346,37 @@ Status Pipeline::Impl::SyncCatalog() {
   const int64_t revision = deps_.catalog->Revision();
   if (revision == loop_.catalog_revision && revision != 0) return OkStatus();
   ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
+  CollectionExtras extras(target_.get());
   for (const auto& meta : all) {
     if (quarantine_.Has(meta.id)) continue;
-    if (MappedCollection* c = map_->Find(meta.id)) {
-      // Milvus 2.3 writes no CreatePartition to the DML channels: new partitions come from here.
-      for (const auto& p : meta.partitions) {
-        if (c->source_partitions.count(p.id)) continue;
-        Status s = map_->AddPartition(*c, p.id, p.name, p.create_ts);
-        if (IsRetryable(s)) return s;
-        if (!s.ok()) SetAside(meta.id, absl::StrCat(meta.db_name, ".", meta.name), s);
-      }
-      continue;
+    MappedCollection* c = map_->Find(meta.id);
+    if (c != nullptr) {
+      RETURN_IF_ERROR(AddPartitions(*c, meta));
+    } else if (!map_->Known(meta.id)) {
+      ASSIGN_OR_RETURN(c, Map(meta));
     }
-    if (map_->Known(meta.id)) continue;
-    ASSIGN_OR_RETURN(auto mapped, Map(meta));
-    (void)mapped;
+    if (c == nullptr || quarantine_.Has(meta.id)) continue;
+    // Nor renames, aliases or properties: the catalog holds them.
+    std::vector<std::string> refused;
+    const uint64_t ts = loop_.catalog_covered ? loop_.catalog_covered : meta.create_ts;
+    RETURN_IF_ERROR(extras.Apply(*map_, *c, meta, ts, &refused));
+    for (const auto& r : refused) Skip("collection_change_refused_by_target", r);
   }
   loop_.catalog_revision = revision;
+  return OkStatus();
+}
+
+// Milvus 2.3 writes no CreatePartition to the DML channels: new partitions come from the catalog.
+Status Pipeline::Impl::AddPartitions(MappedCollection& c, const CollectionMeta& meta) {
+  for (const auto& p : meta.partitions) {
+    if (c.source_partitions.count(p.id)) continue;
+    Status s = map_->AddPartition(c, p.id, p.name, p.create_ts);
+    if (IsRetryable(s)) return s;
+    if (!s.ok()) {
+      SetAside(meta.id, absl::StrCat(meta.db_name, ".", meta.name), s);
+      return OkStatus();
+    }
+  }
   return OkStatus();
 }
 

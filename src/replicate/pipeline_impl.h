@@ -143,6 +143,8 @@ class Pipeline::Impl {
   // Maps a collection (creating it on the target); a refusal that concerns only it sets it
   // aside and answers nullptr.
   Result<MappedCollection*> Map(const CollectionMeta& meta);
+  // Partitions of a mapped collection that the catalog has and the task has not yet.
+  Status AddPartitions(MappedCollection& c, const CollectionMeta& meta);
   // Sets a collection aside after the target refused `s` for it.
   // `planned`: not a refusal (initial sync's copy), logged by the caller.
   void SetAside(int64_t id, const std::string& name, const Status& s, bool planned = false);

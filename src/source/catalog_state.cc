@@ -102,7 +102,14 @@ void CatalogState::ApplyOne(const KvChange& c) {
       raw_.legacy.erase(b);
       return;
     }
+    if (parts.size() == 4 && parts[1] == "aliases") {
+      if (!ParseId(parts[2], &a)) return bad("database id is not a number");
+      return ApplyAlias(a, std::string(parts[3]), gone, c.value, bad);
+    }
     return bad("unexpected form under root-coord/database/");
+  }
+  if (parts.size() == 2 && parts[0] == "aliases") {  // before databases: the default one
+    return ApplyAlias(kDefaultDatabaseId, std::string(parts[1]), gone, c.value, bad);
   }
   if (parts[0] == "collection") {
     if (parts.size() != 2 || !ParseId(parts[1], &b)) return bad("expected collection/{id}");
@@ -140,7 +147,17 @@ void CatalogState::ApplyOne(const KvChange& c) {
       raw_.fields[a][b] = f;
     }
   }
-  // Anything else under root-coord/ (credential/, aliases/, ...) is not catalog data we use.
+  // Anything else under root-coord/ (credential/, ...) is not catalog data we use.
+}
+
+void CatalogState::ApplyAlias(int64_t db_id, const std::string& name, bool gone,
+                              const std::string& value,
+                              const std::function<void(std::string_view)>& bad) {
+  const auto key = std::make_pair(db_id, name);
+  if (gone) return void(raw_.aliases.erase(key));
+  etcdpb::AliasInfo alias;
+  if (!alias.ParseFromString(value)) return bad("value is not an AliasInfo");
+  raw_.aliases[key] = alias;
 }
 
 CatalogState::Live CatalogState::Compute() const {
@@ -188,6 +205,12 @@ CatalogState::Live CatalogState::Compute() const {
       m.partitions[pid] = {pid, ci.partitionnames(i), id, ts, etcdpb::PartitionCreated};
     }
     live.colls[id] = std::move(m);
+  }
+  for (const auto& [key, alias] : raw_.aliases) {
+    if (alias.state() != etcdpb::AliasCreated) continue;
+    auto c = live.colls.find(alias.collectionid());
+    if (c == live.colls.end() || c->second.db_id != key.first) continue;
+    c->second.aliases.push_back(key.second);  // sorted: the map's order
   }
   return live;
 }

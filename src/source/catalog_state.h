@@ -8,7 +8,9 @@
 //                                                         default database)
 //   root-coord/partitions/{collID}/{partID}               etcd.PartitionInfo
 //   root-coord/fields/{collID}/{fieldID}                  schema.FieldSchema
-// Other root-coord keys (credentials, aliases, ...) and snapshots/ are ignored. A value of
+//   root-coord/database/aliases/{dbID}/{alias}            etcd.AliasInfo (and the legacy
+//                                                         root-coord/aliases/{alias})
+// Other root-coord keys (credentials, ...) and snapshots/ are ignored. A value of
 // E2 9B BC is Milvus's tombstone and counts as a delete.
 // A database is live in state Created (or unset); a collection/partition in state Created.
 // Apply() takes one etcd revision's changes (or a whole snapshot) and returns what became
@@ -17,10 +19,12 @@
 // errors(), never dropped silently.
 // Not thread-safe (the Catalog serialises access).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "milvus/schema.pb.h"
@@ -69,6 +73,7 @@ class CatalogState {
     std::set<int64_t> legacy;
     std::map<int64_t, std::map<int64_t, milvus::proto::etcd::PartitionInfo>> parts;
     std::map<int64_t, std::map<int64_t, milvus::proto::schema::FieldSchema>> fields;
+    std::map<std::pair<int64_t, std::string>, milvus::proto::etcd::AliasInfo> aliases;  // db
   };
   struct Live {
     std::map<int64_t, DatabaseMeta> dbs;
@@ -76,6 +81,8 @@ class CatalogState {
   };
 
   void ApplyOne(const KvChange& c);
+  void ApplyAlias(int64_t db_id, const std::string& name, bool gone, const std::string& value,
+                  const std::function<void(std::string_view)>& bad);
   void Error(std::string what);
   // Keeps what stopped being live between `before` and `after` in the graveyard.
   void Bury(const Live& before, const Live& after);

@@ -38,6 +38,7 @@ struct CollectionMeta {
   // enable_dynamic_field set when a `$meta`/dynamic field exists.
   milvus::proto::etcd::CollectionInfo info;
   std::map<int64_t, PartitionMeta> partitions;  // by partition id
+  std::vector<std::string> aliases;             // its live aliases, sorted
 
   int64_t id() const { return info.id(); }
   const std::string& name() const { return info.schema().name(); }

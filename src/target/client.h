@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -34,6 +35,8 @@ struct CollectionInfo {
   std::vector<std::string> vchannels;  // as returned by the target, shard order
   std::vector<std::string> pchannels;  // pchannels[i] carries vchannels[i]
   uint64_t created_ts = 0;
+  std::vector<std::string> aliases;                             // as the target has them
+  std::vector<std::pair<std::string, std::string>> properties;  // key, value
 };
 
 struct PartitionInfo {
@@ -93,6 +96,20 @@ class Client {
                                    uint64_t replicate_ts) = 0;
   virtual Status Flush(const std::string& db, milvuspb::FlushRequest req,
                        uint64_t replicate_ts) = 0;
+  // Sets the given properties (others stay as they are: a 2.3 target cannot remove one).
+  virtual Status AlterCollection(const std::string& db, const std::string& collection,
+                                 const std::vector<std::pair<std::string, std::string>>& props,
+                                 uint64_t replicate_ts) = 0;
+  virtual Status RenameCollection(const std::string& db, const std::string& from,
+                                  const std::string& to, uint64_t replicate_ts) = 0;
+  // An alias create of one that exists gives kAlreadyExists (it may name another collection:
+  // AlterAlias moves it); a drop of one that is gone is OK.
+  virtual Status CreateAlias(const std::string& db, const std::string& collection,
+                             const std::string& alias, uint64_t replicate_ts) = 0;
+  virtual Status AlterAlias(const std::string& db, const std::string& collection,
+                            const std::string& alias, uint64_t replicate_ts) = 0;
+  virtual Status DropAlias(const std::string& db, const std::string& alias,
+                           uint64_t replicate_ts) = 0;
   virtual Status CreateDatabase(const std::string& db, uint64_t replicate_ts) = 0;
   virtual Status DropDatabase(const std::string& db, uint64_t replicate_ts) = 0;
 };

@@ -109,6 +109,8 @@ Result<CollectionInfo> GrpcClient::DescribeCollection(const std::string& db,
   info.vchannels.assign(resp.virtual_channel_names().begin(), resp.virtual_channel_names().end());
   info.pchannels.assign(resp.physical_channel_names().begin(), resp.physical_channel_names().end());
   info.created_ts = resp.created_timestamp();
+  info.aliases.assign(resp.aliases().begin(), resp.aliases().end());
+  for (const auto& kv : resp.properties()) info.properties.emplace_back(kv.key(), kv.value());
   return info;
 }
 
@@ -230,6 +232,70 @@ Status GrpcClient::Flush(const std::string& db, milvuspb::FlushRequest req, uint
                                                      absl::StrJoin(req.collection_names(), ","))),
                   db, &Stub::Flush, req, &resp),
       Replay::kDrop);
+}
+
+Status GrpcClient::AlterCollection(const std::string& db, const std::string& collection,
+                                   const std::vector<std::pair<std::string, std::string>>& props,
+                                   uint64_t ts) {
+  milvuspb::AlterCollectionRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::AlterCollection, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  std::vector<std::string> shown;
+  for (const auto& [k, v] : props) {
+    auto* kv = req.add_properties();
+    kv->set_key(k);
+    kv->set_value(v);
+    shown.push_back(absl::StrCat(k, "=", v));
+  }
+  return impl_->Ddl("AlterCollection",
+                    absl::StrCat("db=", db, " collection=", collection,
+                                 " properties=", absl::StrJoin(shown, ",")),
+                    db, &Stub::AlterCollection, req, Replay::kNone);
+}
+
+Status GrpcClient::RenameCollection(const std::string& db, const std::string& from,
+                                    const std::string& to, uint64_t ts) {
+  milvuspb::RenameCollectionRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::RenameCollection, ts);
+  req.set_db_name(db);
+  req.set_oldname(from);
+  req.set_newname(to);
+  return impl_->Ddl("RenameCollection", absl::StrCat("db=", db, " from=", from, " to=", to), db,
+                    &Stub::RenameCollection, req, Replay::kNone);
+}
+
+Status GrpcClient::CreateAlias(const std::string& db, const std::string& collection,
+                               const std::string& alias, uint64_t ts) {
+  milvuspb::CreateAliasRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::CreateAlias, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  req.set_alias(alias);
+  return impl_->Ddl("CreateAlias",
+                    absl::StrCat("db=", db, " collection=", collection, " alias=", alias), db,
+                    &Stub::CreateAlias, req, Replay::kNone);
+}
+
+Status GrpcClient::AlterAlias(const std::string& db, const std::string& collection,
+                              const std::string& alias, uint64_t ts) {
+  milvuspb::AlterAliasRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::AlterAlias, ts);
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  req.set_alias(alias);
+  return impl_->Ddl("AlterAlias",
+                    absl::StrCat("db=", db, " collection=", collection, " alias=", alias), db,
+                    &Stub::AlterAlias, req, Replay::kNone);
+}
+
+Status GrpcClient::DropAlias(const std::string& db, const std::string& alias, uint64_t ts) {
+  milvuspb::DropAliasRequest req;
+  SetReplicateBase(req.mutable_base(), commonpb::DropAlias, ts);
+  req.set_db_name(db);
+  req.set_alias(alias);
+  return impl_->Ddl("DropAlias", absl::StrCat("db=", db, " alias=", alias), db, &Stub::DropAlias,
+                    req, Replay::kDrop);
 }
 
 Status GrpcClient::CreateDatabase(const std::string& db, uint64_t ts) {

@@ -60,6 +60,16 @@ class GrpcClient final : public Client {
   Status ReleasePartitions(const std::string& db, milvuspb::ReleasePartitionsRequest req,
                            uint64_t replicate_ts) override;
   Status Flush(const std::string& db, milvuspb::FlushRequest req, uint64_t replicate_ts) override;
+  Status AlterCollection(const std::string& db, const std::string& collection,
+                         const std::vector<std::pair<std::string, std::string>>& props,
+                         uint64_t replicate_ts) override;
+  Status RenameCollection(const std::string& db, const std::string& from, const std::string& to,
+                          uint64_t replicate_ts) override;
+  Status CreateAlias(const std::string& db, const std::string& collection, const std::string& alias,
+                     uint64_t replicate_ts) override;
+  Status AlterAlias(const std::string& db, const std::string& collection, const std::string& alias,
+                    uint64_t replicate_ts) override;
+  Status DropAlias(const std::string& db, const std::string& alias, uint64_t replicate_ts) override;
   Status CreateDatabase(const std::string& db, uint64_t replicate_ts) override;
   Status DropDatabase(const std::string& db, uint64_t replicate_ts) override;
 

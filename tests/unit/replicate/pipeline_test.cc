@@ -588,6 +588,52 @@ TEST_F(PipelineTest, TwoSourceCollectionsOntoOneTargetNameSetsTheSecondAside) {
   EXPECT_EQ(target_.CallsOf("CreateCollection").size(), 1u);
 }
 
+// Aliases, properties and renames are in the source's catalog only (2.3 writes no message for
+// them): the target follows the catalog, also for an alias made on the target by hand (dropped)
+// and an alias moved from another collection (altered).
+TEST_F(PipelineTest, AliasesPropertiesAndRenamesFollowTheSourceCatalog) {
+  CreateCollection(Ts(2000), [](CollectionMeta* m) {
+    m->aliases = {"a1", "a2"};
+    m->properties = {{"collection.ttl.seconds", "60"}};
+  });
+  Tick(Ts(2020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(target_.Aliases("default"),
+            (std::map<std::string, std::string>{{"a1", "c1"}, {"a2", "c1"}}));
+  ASSERT_NE(target_.FindCollection("default", "c1"), nullptr);
+  EXPECT_EQ(target_.FindCollection("default", "c1")->properties.at("collection.ttl.seconds"), "60");
+
+  // On the source: a2 dropped, a3 created, the ttl changed, the collection renamed. On the
+  // target, by hand: an alias `stray` and `a3` on another collection.
+  target_.AddAlias("default", "c1", "stray");
+  target_.AddCollection("default", "other");
+  target_.AddAlias("default", "other", "a3");
+  auto m = **catalog_.GetCollection(spec_.id);
+  m.aliases = {"a1", "a3"};
+  m.properties = {{"collection.ttl.seconds", "120"}};
+  m.name = "c1_renamed";
+  catalog_.Put(m);
+  Insert(0, Ts(2030), 1, 0, 2);
+  Tick(Ts(2040));
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+  const auto* c = target_.FindCollection("default", "c1_renamed");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->properties.at("collection.ttl.seconds"), "120");
+  EXPECT_EQ(target_.Aliases("default"),
+            (std::map<std::string, std::string>{{"a1", "c1_renamed"}, {"a3", "c1_renamed"}}));
+  EXPECT_EQ(TargetPks().size(), 2u);  // data goes on into the renamed collection
+  EXPECT_EQ(target_.CallsOf("AlterAlias").size(), 1u);
+  EXPECT_EQ(target_.CallsOf("RenameCollection").size(), 1u);
+
+  // Nothing changed on the source: no call at all.
+  const size_t calls = target_.CallsOf("DescribeCollection").size();
+  Tick(Ts(2060));
+  ASSERT_TRUE(WaitApplied(Ts(2060)));
+  EXPECT_EQ(target_.CallsOf("DescribeCollection").size(), calls);
+}
+
 TEST_F(PipelineTest, ReplicateChannelDdlIsReissuedWithReplicateInfo) {
   CreateCollection(Ts(2000));
   Tick(Ts(2020));

@@ -207,5 +207,41 @@ TEST(Catalog, CollectionValueOfAnotherIdIsABadKey) {
   EXPECT_EQ(st.Collection(5)->name(), "c6");
 }
 
+// Aliases are kept beside the collections (root-coord/database/aliases/{dbID}/{alias}, as a
+// 2.3.5 source writes them: a tombstone when dropped, the collection id changed when altered).
+TEST(Catalog, AliasesBelongToTheirLiveCollection) {
+  CatalogState st("r/meta/");
+  auto coll = [](int64_t id, const std::string& name) {
+    etcdpb::CollectionInfo ci;
+    ci.set_id(id);
+    ci.mutable_schema()->set_name(name);
+    return ci.SerializeAsString();
+  };
+  auto alias = [](const std::string& name, int64_t collection, etcdpb::AliasState state) {
+    etcdpb::AliasInfo a;
+    a.set_alias_name(name);
+    a.set_collectionid(collection);
+    a.set_state(state);
+    a.set_db_id(1);
+    return a.SerializeAsString();
+  };
+  const std::string key = "r/meta/root-coord/database/aliases/1/";
+  st.Apply({{"r/meta/root-coord/database/collection-info/1/5", coll(5, "c5"), false, 2},
+            {"r/meta/root-coord/database/collection-info/1/6", coll(6, "c6"), false, 2},
+            {key + "b", alias("b", 5, etcdpb::AliasCreated), false, 3},
+            {key + "a", alias("a", 5, etcdpb::AliasCreated), false, 3},
+            {key + "x", alias("x", 6, etcdpb::AliasCreating), false, 3},
+            {key + "gone", alias("gone", 99, etcdpb::AliasCreated), false, 3}});
+  EXPECT_EQ(st.Collection(5)->aliases, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(st.Collection(6)->aliases.empty());  // not created yet
+
+  st.Apply({{key + "b", "\xE2\x9B\xBC", false, 4},
+            {key + "a", alias("a", 6, etcdpb::AliasCreated), false, 4}});
+  EXPECT_TRUE(st.Collection(5)->aliases.empty());
+  EXPECT_EQ(st.Collection(6)->aliases, (std::vector<std::string>{"a"}));
+  st.Apply({{key + "nope", "\x01", false, 5}});
+  EXPECT_EQ(st.bad_keys(), 1u);
+}
+
 }  // namespace
 }  // namespace cdc::source

@@ -187,6 +187,7 @@ grpc::Status FakeMilvus::CreateCollection(grpc::ServerContext* ctx,
   c.id = next_id_;
   next_id_ += 10;
   c.shards = req->shards_num() > 0 ? req->shards_num() : 1;
+  for (const auto& kv : req->properties()) c.properties[kv.key()] = kv.value();
   for (int i = 0; i < c.shards; ++i) {
     c.pchannels.push_back("fake-dml_" + std::to_string(i));
     c.vchannels.push_back(c.pchannels.back() + "_" + std::to_string(c.id) + "v" +
@@ -222,7 +223,106 @@ grpc::Status FakeMilvus::DescribeCollection(grpc::ServerContext* ctx,
   resp->set_shards_num(it->second.shards);
   for (const auto& v : it->second.vchannels) resp->add_virtual_channel_names(v);
   for (const auto& p : it->second.pchannels) resp->add_physical_channel_names(p);
+  const std::string db = Db(ctx, req->db_name());
+  for (const auto& [key, coll] : aliases_)
+    if (coll == req->collection_name() && key.rfind(db + "/", 0) == 0)
+      resp->add_aliases(key.substr(db.size() + 1));
+  for (const auto& [k, v] : it->second.properties) {
+    auto* kv = resp->add_properties();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
   return gs;
+}
+
+grpc::Status FakeMilvus::AlterCollection(grpc::ServerContext* ctx,
+                                         const mpb::AlterCollectionRequest* req,
+                                         cpb::Status* resp) {
+  BEGIN("AlterCollection", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found[collection=" + req->collection_name() + "]");
+    return gs;
+  }
+  for (const auto& kv : req->properties()) it->second.properties[kv.key()] = kv.value();
+  return gs;
+}
+
+grpc::Status FakeMilvus::RenameCollection(grpc::ServerContext* ctx,
+                                          const mpb::RenameCollectionRequest* req,
+                                          cpb::Status* resp) {
+  BEGIN("RenameCollection", resp);
+  const std::string db = Db(ctx, req->db_name());
+  auto it = collections_.find(db + "/" + req->oldname());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found[collection=" + req->oldname() + "]");
+  } else if (collections_.count(db + "/" + req->newname())) {
+    Fail(resp, 65535, "duplicated new collection name " + req->newname());
+  } else {
+    collections_[db + "/" + req->newname()] = it->second;
+    collections_.erase(it);
+    for (auto& [_, coll] : aliases_)
+      if (coll == req->oldname()) coll = req->newname();
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::CreateAlias(grpc::ServerContext* ctx, const mpb::CreateAliasRequest* req,
+                                     cpb::Status* resp) {
+  BEGIN("CreateAlias", resp);
+  const std::string db = Db(ctx, req->db_name());
+  if (!collections_.count(db + "/" + req->collection_name())) {
+    Fail(resp, 100, "collection not found[collection=" + req->collection_name() + "]");
+  } else if (aliases_.count(db + "/" + req->alias())) {
+    Fail(resp, 65535, "alias already exists: " + req->alias());
+  } else {
+    aliases_[db + "/" + req->alias()] = req->collection_name();
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::AlterAlias(grpc::ServerContext* ctx, const mpb::AlterAliasRequest* req,
+                                    cpb::Status* resp) {
+  BEGIN("AlterAlias", resp);
+  const std::string db = Db(ctx, req->db_name());
+  if (!aliases_.count(db + "/" + req->alias())) {
+    Fail(resp, 1600, "alias not found[alias=" + req->alias() + "]");
+  } else {
+    aliases_[db + "/" + req->alias()] = req->collection_name();
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::DropAlias(grpc::ServerContext* ctx, const mpb::DropAliasRequest* req,
+                                   cpb::Status* resp) {
+  BEGIN("DropAlias", resp);
+  if (!aliases_.erase(Db(ctx, req->db_name()) + "/" + req->alias()))
+    Fail(resp, 1600, "alias not found[alias=" + req->alias() + "]");
+  return gs;
+}
+
+std::map<std::string, std::string> FakeMilvus::Aliases(const std::string& db) const {
+  std::lock_guard l(mu_);
+  std::map<std::string, std::string> out;
+  for (const auto& [key, coll] : aliases_)
+    if (key.rfind(db + "/", 0) == 0) out[key.substr(db.size() + 1)] = coll;
+  return out;
+}
+
+void FakeMilvus::AddCollection(const std::string& db, const std::string& name) {
+  std::lock_guard l(mu_);
+  Collection c;
+  c.id = next_id_;
+  next_id_ += 10;
+  c.pchannels = {"fake-dml_0"};
+  c.vchannels = {"fake-dml_0_" + std::to_string(c.id) + "v0"};
+  collections_[db + "/" + name] = c;
+}
+
+void FakeMilvus::AddAlias(const std::string& db, const std::string& collection,
+                          const std::string& alias) {
+  std::lock_guard l(mu_);
+  aliases_[db + "/" + alias] = collection;
 }
 
 grpc::Status FakeMilvus::CreatePartition(grpc::ServerContext* ctx,

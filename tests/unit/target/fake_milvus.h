@@ -49,6 +49,7 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
     bool loaded = false;
     std::string schema;  // serialized CollectionSchema as received
     std::map<std::string, ::milvus::proto::milvus::CreateIndexRequest> indexes;  // by index name
+    std::map<std::string, std::string> properties;
   };
   using QueryHandler = std::function<::milvus::proto::milvus::QueryResults(
       const ::milvus::proto::milvus::QueryRequest&)>;
@@ -76,6 +77,11 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   std::vector<::milvus::proto::milvus::ReplicateMessageRequest> Replicated() const;
   bool HasDatabase(const std::string& db) const;
   const Collection* FindCollection(const std::string& db, const std::string& name) const;
+  // Alias -> collection name, of database `db`.
+  std::map<std::string, std::string> Aliases(const std::string& db) const;
+  // As a user would on the target itself (a one-shard collection with no schema).
+  void AddCollection(const std::string& db, const std::string& name);
+  void AddAlias(const std::string& db, const std::string& collection, const std::string& alias);
 
   static constexpr char kReplicateChannel[] = "fake-replicate-msg";
 
@@ -87,6 +93,11 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
            ::milvus::proto::milvus::ReplicateMessageResponse)
   FAKE_RPC(CreateCollection, CreateCollectionRequest, ::milvus::proto::common::Status)
   FAKE_RPC(DropCollection, DropCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(AlterCollection, AlterCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(RenameCollection, RenameCollectionRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(CreateAlias, CreateAliasRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropAlias, DropAliasRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(AlterAlias, AlterAliasRequest, ::milvus::proto::common::Status)
   FAKE_RPC(DescribeCollection, DescribeCollectionRequest,
            ::milvus::proto::milvus::DescribeCollectionResponse)
   FAKE_RPC(CreatePartition, CreatePartitionRequest, ::milvus::proto::common::Status)
@@ -130,6 +141,7 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   std::map<std::string, int64_t> channel_offsets_;
   std::set<std::string> databases_{"default"};
   std::map<std::string, Collection> collections_;  // key db + "/" + name
+  std::map<std::string, std::string> aliases_;     // key db + "/" + alias -> collection name
   QueryHandler query_handler_;
   uint64_t last_ts_ = uint64_t{1} << 40;  // AllocTimestamp
 };
