@@ -11,7 +11,7 @@ namespace cdc::replicate {
 namespace {
 
 // A refusal is noted and the step goes on; anything a retry can help is returned.
-bool Refused(const Status& s, std::string what, std::vector<std::string>* refused) {
+bool Refused(const Status& s, const std::string& what, std::vector<std::string>* refused) {
   if (s.ok() || IsRetryable(s)) return false;
   refused->push_back(absl::StrCat(what, ": ", s.message()));
   return true;

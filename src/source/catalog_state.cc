@@ -51,7 +51,7 @@ std::string DescribeEvent(const CatalogEvent& e) {
   return s;
 }
 
-CatalogState::CatalogState(std::string meta_prefix) : root_(meta_prefix + "root-coord/") {}
+CatalogState::CatalogState(const std::string& meta_prefix) : root_(meta_prefix + "root-coord/") {}
 
 void CatalogState::Error(std::string what) {
   ++bad_keys_;

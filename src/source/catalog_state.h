@@ -42,7 +42,7 @@ struct KvChange {
 class CatalogState {
  public:
   // meta_prefix: "{rootPath}/{metaSubPath}/", e.g. "by-dev/meta/".
-  explicit CatalogState(std::string meta_prefix);
+  explicit CatalogState(const std::string& meta_prefix);
 
   std::vector<CatalogEvent> Apply(const std::vector<KvChange>& changes);
   // Replaces everything with a fresh listing (after a compaction or reconnect) and returns
