@@ -35,7 +35,11 @@ struct CollectionMeta {
   int32_t shards_num = 0;
   int consistency_level = 0;  // common.ConsistencyLevel
   std::vector<std::pair<std::string, std::string>> properties;
-  std::vector<std::string> aliases;                  // its live aliases (same database), sorted
+  std::vector<std::string> aliases;  // its live aliases (same database), sorted
+  // Grows with every write of the collection's own catalog key (0 when unknown): a 2.3.5
+  // AlterCollection rewrites it without the new properties, which only the source's proxy
+  // knows then.
+  int64_t revision = 0;
   std::vector<std::string> vchannels;                // shard order
   std::vector<std::string> pchannels;                // pchannels[i] carries vchannels[i]
   std::map<std::string, std::string> start_msg_ids;  // pchannel -> MQ msg id of the create

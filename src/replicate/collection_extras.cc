@@ -20,7 +20,7 @@ bool Refused(const Status& s, const std::string& what, std::vector<std::string>*
 }  // namespace
 
 AppliedExtras CollectionExtras::Of(const CollectionMeta& meta) {
-  AppliedExtras w{meta.name, meta.aliases, meta.properties};
+  AppliedExtras w{meta.name, meta.aliases, meta.properties, meta.revision};
   std::sort(w.aliases.begin(), w.aliases.end());
   std::sort(w.properties.begin(), w.properties.end());
   return w;
@@ -35,7 +35,9 @@ Status CollectionExtras::Apply(const CollectionMap& map, MappedCollection& c,
   auto have = target_->DescribeCollection(c.target.db_name, c.target.name);
   RETURN_IF_ERROR(have.status());
   RETURN_IF_ERROR(Aliases(c, have->aliases, want.aliases, ts, refused));
-  RETURN_IF_ERROR(Properties(c, have->properties, want.properties, ts, refused));
+  RETURN_IF_ERROR(Properties(c, have->properties,
+                             source_properties_ ? source_properties_(meta) : want.properties, ts,
+                             refused));
   c.extras = std::move(want);
   return OkStatus();
 }

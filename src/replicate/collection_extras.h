@@ -20,6 +20,7 @@
 // and nothing is recorded (the next call tries again); refusals are appended to `refused`, one
 // line each, and not tried again until the source changes that collection again.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +31,14 @@ namespace cdc::replicate {
 
 class CollectionExtras {
  public:
-  explicit CollectionExtras(target::Client* target) : target_(target) {}
+  // A collection's properties as the source has them now (its proxy's DescribeCollection: a
+  // 2.3.5 source does not write altered ones to its catalog); sorted.
+  using PropertiesFn =
+      std::function<std::vector<std::pair<std::string, std::string>>(const CollectionMeta&)>;
+
+  // `source_properties` may be empty: the catalog's properties are used then.
+  CollectionExtras(target::Client* target, PropertiesFn source_properties)
+      : target_(target), source_properties_(std::move(source_properties)) {}
 
   // Brings the target copy of `c` to `meta` (the same collection as the source's catalog has it
   // now). A rename updates `c`'s source and target names. `ts`: the replicate timestamp.
@@ -50,6 +58,7 @@ class CollectionExtras {
                     std::vector<std::string>* refused);
 
   target::Client* target_;
+  PropertiesFn source_properties_;
 };
 
 }  // namespace cdc::replicate

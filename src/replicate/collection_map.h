@@ -35,7 +35,8 @@ struct Route {
 struct AppliedExtras {
   std::string name;
   std::vector<std::string> aliases;                             // sorted
-  std::vector<std::pair<std::string, std::string>> properties;  // sorted
+  std::vector<std::pair<std::string, std::string>> properties;  // sorted, as the catalog has them
+  int64_t revision = 0;                                         // of the catalog key
   bool operator==(const AppliedExtras&) const = default;
 };
 

@@ -346,7 +346,8 @@ Status Pipeline::Impl::SyncCatalog() {
   const int64_t revision = deps_.catalog->Revision();
   if (revision == loop_.catalog_revision && revision != 0) return OkStatus();
   ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
-  CollectionExtras extras(target_.get());
+  CollectionExtras extras(target_.get(),
+                          [this](const CollectionMeta& m) { return SourceProperties(m); });
   for (const auto& meta : all) {
     if (quarantine_.Has(meta.id)) continue;
     MappedCollection* c = map_->Find(meta.id);
@@ -364,6 +365,28 @@ Status Pipeline::Impl::SyncCatalog() {
   }
   loop_.catalog_revision = revision;
   return OkStatus();
+}
+
+// The properties the source's proxy answers for `m` (a 2.3.5 source keeps altered ones only
+// there), else the catalog's: data replication never waits for the source's proxy.
+std::vector<std::pair<std::string, std::string>> Pipeline::Impl::SourceProperties(
+    const CollectionMeta& m) {
+  auto props = m.properties;
+  if (deps_.source_reader && !loop_.source_reader) {
+    auto r = deps_.source_reader();
+    if (r.ok()) loop_.source_reader = *r;
+  }
+  if (loop_.source_reader) {
+    auto d = loop_.source_reader->DescribeCollection(m.db_name, m.name);
+    if (d.ok()) {
+      props.assign(d->properties.begin(), d->properties.end());
+    } else {
+      spdlog::warn("task {}: properties of {}.{} from the catalog (the source's proxy: {})",
+                   opts_.task_id, m.db_name, m.name, std::string(d.status().message()));
+    }
+  }
+  std::sort(props.begin(), props.end());
+  return props;
 }
 
 // Milvus 2.3 writes no CreatePartition to the DML channels: new partitions come from the catalog.

@@ -58,6 +58,7 @@ struct LoopState {
   // The query way reads no page before this (deps.copy_rows_per_s).
   std::chrono::steady_clock::time_point copy_paced_until{};
   std::chrono::milliseconds backoff{0};
+  std::shared_ptr<target::MilvusReader> source_reader;  // the source's proxy, once connected
 };
 
 // What other threads read (under mu).
@@ -143,6 +144,7 @@ class Pipeline::Impl {
   // Maps a collection (creating it on the target); a refusal that concerns only it sets it
   // aside and answers nullptr.
   Result<MappedCollection*> Map(const CollectionMeta& meta);
+  std::vector<std::pair<std::string, std::string>> SourceProperties(const CollectionMeta& m);
   // Partitions of a mapped collection that the catalog has and the task has not yet.
   Status AddPartitions(MappedCollection& c, const CollectionMeta& meta);
   // Sets a collection aside after the target refused `s` for it.

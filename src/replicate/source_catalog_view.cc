@@ -47,6 +47,7 @@ std::optional<CollectionMeta> SourceCatalogView::Convert(const source::Collectio
   m.consistency_level = info.consistency_level();
   for (const auto& kv : info.properties()) m.properties.emplace_back(kv.key(), kv.value());
   m.aliases = c.aliases;
+  m.revision = c.key_revision;
   m.vchannels.assign(info.virtual_channel_names().begin(), info.virtual_channel_names().end());
   m.pchannels.assign(info.physical_channel_names().begin(), info.physical_channel_names().end());
   for (const auto& kd : info.start_positions()) m.start_msg_ids[kd.key()] = kd.data();

@@ -99,6 +99,7 @@ void CatalogState::ApplyOne(const KvChange& c) {
       etcdpb::CollectionInfo ci;
       if (!parse_collection(&ci)) return;
       raw_.colls[b] = {a, ci};
+      raw_.revisions[b] = c.revision;
       raw_.legacy.erase(b);
       return;
     }
@@ -122,6 +123,7 @@ void CatalogState::ApplyOne(const KvChange& c) {
     if (!parse_collection(&ci)) return;
     if (raw_.colls.count(b) && !raw_.legacy.count(b)) return;  // the database key wins
     raw_.colls[b] = {ci.db_id() ? ci.db_id() : kDefaultDatabaseId, ci};
+    raw_.revisions[b] = c.revision;
     raw_.legacy.insert(b);
     return;
   }
@@ -180,6 +182,7 @@ CatalogState::Live CatalogState::Compute() const {
     m.db_name = db->second.name;
     m.legacy_key = raw_.legacy.count(id) > 0;
     m.info = ci;
+    if (auto r = raw_.revisions.find(id); r != raw_.revisions.end()) m.key_revision = r->second;
     if (auto f = raw_.fields.find(id); f != raw_.fields.end() && !f->second.empty()) {
       auto* schema = m.info.mutable_schema();
       schema->clear_fields();

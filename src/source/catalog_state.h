@@ -74,6 +74,7 @@ class CatalogState {
     std::map<int64_t, std::map<int64_t, milvus::proto::etcd::PartitionInfo>> parts;
     std::map<int64_t, std::map<int64_t, milvus::proto::schema::FieldSchema>> fields;
     std::map<std::pair<int64_t, std::string>, milvus::proto::etcd::AliasInfo> aliases;  // db
+    std::map<int64_t, int64_t> revisions;  // collection id -> etcd revision of its last write
   };
   struct Live {
     std::map<int64_t, DatabaseMeta> dbs;

@@ -39,6 +39,7 @@ struct CollectionMeta {
   milvus::proto::etcd::CollectionInfo info;
   std::map<int64_t, PartitionMeta> partitions;  // by partition id
   std::vector<std::string> aliases;             // its live aliases, sorted
+  int64_t key_revision = 0;  // etcd revision of the last write of its collection key
 
   int64_t id() const { return info.id(); }
   const std::string& name() const { return info.schema().name(); }

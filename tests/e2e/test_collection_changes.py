@@ -2,10 +2,9 @@
 (create, alter, drop) and rename, checked on the target by describe; rows written after a
 rename land in the renamed copy.
 
-Properties (e.g. the TTL) follow the catalog too, but a 2.3.5 source's AlterCollection rewrites
-the collection's catalog key without them (they stay in its memory): an altered property
-reaches the target with that collection's next catalog write that carries it, such as a
-rename (asserted here), not at once.
+Properties (e.g. the TTL) too: a 2.3.5 source's AlterCollection rewrites the collection's
+catalog key without them (they stay in its memory), so that write makes milvus-cdc ask the
+source's proxy (sourceConfig.milvus) for them.
 """
 from pymilvus import Collection, utility
 
@@ -36,16 +35,18 @@ def test_aliases_properties_and_rename_replicate(replicating, source, target, na
     utility.create_alias(c1, a2, using=source)
     src1.set_properties({TTL: 3600})
     eventually(lambda: target_aliases(target, c1) == sorted([a1, a2]), f"aliases of {c1}")
+    eventually(lambda: target_properties(target, c1).get(TTL) == "3600", f"the TTL of {c1}")
 
-    # a2 moves to c2, a1 goes and c1 gets another name.
+    # a2 moves to c2, a1 goes, the TTL changes and c1 gets another name.
     utility.alter_alias(c2, a2, using=source)
     utility.drop_alias(a1, using=source)
+    src1.set_properties({TTL: 7200})
     utility.rename_collection(c1, renamed, using=source)
     eventually(lambda: utility.has_collection(renamed, using=target) and
                not utility.has_collection(c1, using=target), f"the rename of {c1}")
     eventually(lambda: target_aliases(target, c2) == [a2], f"alias {a2} on {c2}")
     assert target_aliases(target, renamed) == []
-    eventually(lambda: target_properties(target, renamed).get(TTL) == "3600",
+    eventually(lambda: target_properties(target, renamed).get(TTL) == "7200",
                f"the TTL of {renamed}")
 
     # The renamed collection keeps replicating, under its new name.
