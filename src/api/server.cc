@@ -183,6 +183,7 @@ HttpResponse Server::RenderMetrics() {
              Metrics::RenderHealth(health) +
              metrics_.RenderApi(listener_ ? listener_->open_connections() : 0) +
              RenderProcessMetrics();
+  if (extra_metrics_) res.body += extra_metrics_();
   return res;
 }
 

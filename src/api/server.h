@@ -20,6 +20,7 @@
 // Start binds (Unavailable naming the address; InvalidArgument for a bad token file or TLS
 // files) and serves on background threads; Stop stops accepting, finishes the requests in
 // flight and joins. The manager is borrowed and must outlive the server.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -53,6 +54,11 @@ class Server {
   // The /cdc handler and the metrics, to wire optional services (verify) before Start.
   CdcHandler& handler() { return handler_; }
   Metrics& metrics() { return metrics_; }
+  // More Prometheus text appended to /metrics (e.g. ha::Coordinator's), before Start; called
+  // on a read pool thread.
+  void set_extra_metrics(std::function<std::string()> render) {
+    extra_metrics_ = std::move(render);
+  }
 
  private:
   void OnRequest(HttpRequest req, Responder respond);
@@ -68,6 +74,7 @@ class Server {
   std::unique_ptr<HandlerPool> read_pool_;
   std::unique_ptr<HandlerPool> slow_pool_;
   std::unique_ptr<HttpListener> listener_;
+  std::function<std::string()> extra_metrics_;
 };
 
 }  // namespace cdc::api

@@ -217,6 +217,14 @@ Status ReadTop(YamlReader& r, Config* c) {
     s.CollectUnknown(w);
     return OkStatus();
   }));
+  RETURN_IF_ERROR(WithSub(r, "ha", [&](YamlReader& s) {
+    RETURN_IF_ERROR(s.Str("serverId", &c->ha.server_id));
+    RETURN_IF_ERROR(s.Int("leaseTTLSeconds", &c->ha.lease_ttl_seconds, 2, 300));
+    RETURN_IF_ERROR(s.Int("pollIntervalMs", &c->ha.poll_interval_ms, 100, 60000));
+    RETURN_IF_ERROR(s.Int("drainTimeoutSeconds", &c->ha.drain_timeout_seconds, 0, 600));
+    s.CollectUnknown(w);
+    return OkStatus();
+  }));
   r.CollectUnknown(w);
   return OkStatus();
 }

@@ -161,6 +161,15 @@ struct InitialSyncConfig {
   int query_rows_per_second = 0;  // queryRowsPerSecond: per task, over its copies; 0 = no limit
 };
 
+// ha (ours): several servers sharing the tasks of an etcd meta store
+// (docs/high-availability.md). Used only with metaStoreConfig.storeType etcd.
+struct HaConfig {
+  std::string server_id;           // serverId: unique per server; "" = the address host:port
+  int lease_ttl_seconds = 10;      // leaseTTLSeconds: a dead server's tasks move after this
+  int poll_interval_ms = 1000;     // pollIntervalMs: how often a server reads owners and tasks
+  int drain_timeout_seconds = 10;  // drainTimeoutSeconds: SIGTERM waits this long for handover
+};
+
 struct Config {
   std::string address = "0.0.0.0:8444";  // address: host:port of the HTTP API
   int max_task_num = 100;                // maxTaskNum
@@ -177,6 +186,7 @@ struct Config {
   SourceConfig source;                   // sourceConfig
   ApiConfig api;                         // api (ours)
   InitialSyncConfig initial_sync;        // initialSync (ours)
+  HaConfig ha;                           // ha (ours)
 
   // Non-fatal findings (unknown keys), one line each, safe to log.
   std::vector<std::string> warnings;

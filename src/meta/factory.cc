@@ -34,7 +34,7 @@ Result<std::unique_ptr<Store>> CreateStore(const StoreOptions& options) {
       return InvalidArgumentError(
           "metaStoreConfig.etcd.address is empty; give at least one host:port for storeType etcd");
     }
-    return Upcast(EtcdStore::Open(options.etcd, options.root_path), "etcd",
+    return Upcast(EtcdStore::Open(options.etcd, options.root_path, options.etcd_fence), "etcd",
                   "metaStoreConfig.etcd.address");
   }
   if (type == "mysql") {

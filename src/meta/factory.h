@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "etcd/types.h"
+#include "meta/fence.h"
 #include "meta/store.h"
 
 namespace cdc::meta {
@@ -25,6 +26,9 @@ struct StoreOptions {
   std::string sqlite_path = "data/cdc-meta.db";
   // etcd (endpoints, auth, TLS, timeouts)
   etcd::ClientOptions etcd;
+  // etcd: guards on task and checkpoint writes when several servers share the store (src/ha);
+  // borrowed, outlives the store. Null: unguarded writes.
+  Fence* etcd_fence = nullptr;
   // mysql: Go DSN, user:password@tcp(host:port)/database?charset=utf8
   std::string mysql_dsn;
 };

@@ -200,9 +200,11 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
   d.store = store_;
   auto target_opts = target::OptionsForTask(task.milvus, options_.target_replicate_chan);
-  d.connect_target = [target_opts]() -> Result<std::unique_ptr<target::Client>> {
+  d.connect_target = [target_opts, wrap = options_.wrap_target,
+                      id = task.task_id]() -> Result<std::unique_ptr<target::Client>> {
     ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
-    return std::unique_ptr<target::Client>(std::move(c));
+    std::unique_ptr<target::Client> client(std::move(c));
+    return wrap ? wrap(id, std::move(client)) : std::move(client);
   };
   std::string id = task.task_id;
   // Each reader queues a quarter of the task's read buffer on top of what the pipeline holds.

@@ -38,6 +38,11 @@ struct ReplicatorOptions {
   // Backoff between retries of a failing round (retry.initBackOff / retry.maxBackOff).
   std::chrono::milliseconds init_backoff{250};
   std::chrono::milliseconds max_backoff{10000};
+  // Several servers sharing tasks (src/ha): wraps each task's target client, e.g. in a gate
+  // that refuses writes once this server may no longer write for the task. Unset: none.
+  std::function<std::unique_ptr<target::Client>(const std::string& task_id,
+                                                std::unique_ptr<target::Client> client)>
+      wrap_target;
   // Test hook (milvus-cdc --test-crash-after-ack): exit at once, like kill -9, after the target
   // acknowledged a round's data and before its checkpoint. Never in production.
   bool crash_after_ack_for_tests = false;

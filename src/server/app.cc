@@ -1,5 +1,7 @@
 #include "server/app.h"
 
+#include <unistd.h>
+
 #include <mutex>
 #include <optional>
 
@@ -34,8 +36,9 @@ etcd::ClientOptions EtcdClientOptions(const config::EtcdConfig& e) {
   return o;
 }
 
-// The store named by metaStoreConfig (deprecated etcdEndpoints honoured).
-Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
+// The store named by metaStoreConfig (deprecated etcdEndpoints honoured); `fence` guards the
+// etcd store's writes (ha).
+Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c, meta::Fence* fence) {
   const auto& m = c.meta_store;
   meta::StoreOptions o;
   o.type = m.store_type;
@@ -43,6 +46,7 @@ Result<std::unique_ptr<meta::Store>> OpenStore(const config::Config& c) {
   o.sqlite_path = m.sqlite_path;
   o.etcd = EtcdClientOptions(m.EffectiveEtcd());
   o.mysql_dsn = m.mysql_source_url;
+  o.etcd_fence = fence;
   return meta::CreateStore(o);
 }
 
@@ -204,6 +208,31 @@ verify::ReaderFactory VerifyReaders(const config::Config& c, const std::string& 
   return f;
 }
 
+// ha.serverId, or the address with a wildcard host replaced by the machine's name.
+std::string ServerId(const config::Config& c) {
+  if (!c.ha.server_id.empty()) return c.ha.server_id;
+  std::string host = c.ListenHost();
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    char name[256] = {};
+    host = gethostname(name, sizeof(name) - 1) == 0 && name[0] ? name : "localhost";
+  }
+  return host + ":" + std::to_string(c.ListenPort());
+}
+
+// The coordinator of several servers sharing an etcd meta store (none for other stores).
+Result<std::unique_ptr<ha::Coordinator>> OpenHa(const config::Config& c) {
+  if (c.meta_store.store_type != "etcd") return std::unique_ptr<ha::Coordinator>();
+  ha::CoordinatorOptions o;
+  o.server_id = ServerId(c);
+  o.root_path = c.meta_store.root_path;
+  o.lease_ttl = std::chrono::seconds(c.ha.lease_ttl_seconds);
+  o.poll = std::chrono::milliseconds(c.ha.poll_interval_ms);
+  o.drain_timeout = std::chrono::seconds(c.ha.drain_timeout_seconds);
+  auto r = ha::Coordinator::Create(EtcdClientOptions(c.meta_store.EffectiveEtcd()), o);
+  if (!r.ok()) return Annotate(r.status(), "ha: check metaStoreConfig.etcd.address");
+  return r;
+}
+
 }  // namespace
 
 Status App::Start() {
@@ -211,11 +240,18 @@ Status App::Start() {
     RETURN_IF_ERROR(Annotate(
         target::CheckConnectOptions(SourceMilvusOptions(config_.source.milvus)), "load config"));
   }
-  ASSIGN_OR_RETURN(store_, OpenStore(config_));
+  ASSIGN_OR_RETURN(ha_, OpenHa(config_));
+  ASSIGN_OR_RETURN(store_, OpenStore(config_, ha_.get()));
   spdlog::info("meta store: {}", store_->Describe());
   RETURN_IF_ERROR(SealStore(config_, &store_));
   auto ropts = ReplicatorOptionsFrom(config_);
   ropts.crash_after_ack_for_tests = crash_after_ack_for_tests_;
+  if (ha_) {
+    ropts.wrap_target = [c = ha_.get()](const std::string& id,
+                                        std::unique_ptr<target::Client> client) {
+      return c->Gate(id, std::move(client));
+    };
+  }
   const std::string target_chan = ropts.target_replicate_chan;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
   broker_ = OpenBroker(config_);
@@ -225,15 +261,27 @@ Status App::Start() {
   opts.max_task_num = config_.max_task_num;
   opts.limits.max_name_length = config_.max_name_length;
   opts.limits.replicate_chan = config_.source.replicate_chan;
-  tasks_ = std::make_unique<task::TaskManager>(store_.get(), replicator_.get(), probe_.get(),
-                                               std::move(opts));
+  task::Replicator* replicator = replicator_.get();
+  if (ha_) {
+    ha_->set_inner(replicator_.get());
+    replicator = ha_.get();  // pipelines start where the task's owner is
+    opts.persist_reasons = false;
+  }
+  tasks_ =
+      std::make_unique<task::TaskManager>(store_.get(), replicator, probe_.get(), std::move(opts));
   RETURN_IF_ERROR(Annotate(tasks_->Recover(), "load tasks from " + store_->Describe()));
+  if (ha_) {
+    ha_->set_store(store_.get());
+    ha_->set_manager(tasks_.get());
+    RETURN_IF_ERROR(ha_->Open());
+  }
   task_view_ = std::make_unique<ManagerTaskView>(tasks_.get());
   verifier_ =
       std::make_unique<verify::Verifier>(task_view_.get(), VerifyReaders(config_, target_chan));
   api_ = std::make_unique<api::Server>(tasks_.get(), ApiOptionsFrom(config_));
   api_->handler().set_verifier(verifier_.get());
   api_->metrics().set_verifier(verifier_.get());
+  if (ha_) api_->set_extra_metrics([c = ha_.get()] { return c->RenderMetrics(); });
   RETURN_IF_ERROR(api_->Start(config_.ListenHost(), config_.ListenPort()));
   return OkStatus();
 }
@@ -244,12 +292,15 @@ void App::Stop() {
   if (verifier_) verifier_->Stop();  // its jobs read the tasks
   verifier_.reset();
   task_view_.reset();
+  if (ha_) ha_->Drain();          // the other servers take this one's tasks
   if (tasks_) tasks_->StopAll();  // replicators flush their checkpoints
+  if (ha_) ha_->Close();          // threads, any pipeline left, the lease
   tasks_.reset();
   replicator_.reset();
   broker_.reset();
   probe_.reset();
   store_.reset();
+  ha_.reset();
 }
 
 }  // namespace cdc::server

@@ -1,10 +1,12 @@
 #pragma once
 // server::App: builds the process in dependency order and tears it down in reverse:
-//   config -> logging -> meta store -> source queue (Broker) -> replicator + target probe ->
-//   task manager (recover) -> verifier (reads the source's proxy, sourceConfig.milvus, only
+//   config -> logging -> [ha coordinator, with storeType etcd] -> meta store -> source queue
+//   (Broker) -> replicator + target probe -> task manager (recover) -> [ha: lease, threads] ->
+//   verifier (reads the source's proxy, sourceConfig.milvus, only
 //   when a verify runs) -> HTTP API.
 // Start fails with the first component's Status (nothing is left running); Stop is idempotent
-// and called from the main thread after SIGTERM/SIGINT. Not thread-safe.
+// and called from the main thread after SIGTERM/SIGINT; with ha it first hands this server's
+// tasks to the others (drain). Not thread-safe.
 // The source's etcd and queue are not contacted here: the server serves the API even if they
 // are down (tasks report that in their reason).
 #include <memory>
@@ -12,6 +14,7 @@
 #include "api/server.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "ha/coordinator.h"
 #include "meta/store.h"
 #include "source/broker.h"
 #include "task/replicator.h"
@@ -34,6 +37,9 @@ class App {
 
  private:
   config::Config config_;
+  // Several servers sharing the tasks (storeType etcd); null otherwise. Outlives store_ (its
+  // fence) and is closed before the replicator.
+  std::unique_ptr<ha::Coordinator> ha_;
   std::unique_ptr<meta::Store> store_;
   std::unique_ptr<source::Broker> broker_;  // used by replicator_
   std::unique_ptr<task::Replicator> replicator_;

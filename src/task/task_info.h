@@ -115,6 +115,9 @@ struct TaskInfo {
   std::string reason;
   int64_t create_time_ms = 0;  // ours: unix ms of create
   int64_t state_time_ms = 0;   // ours: unix ms of the last state change
+  // Ours, not stored: the server running the task when several share the tasks (its
+  // ha.serverId; "" when none or on a single server). Shown by get/list.
+  std::string owner;
   bool operator==(const TaskInfo&) const = default;
 
   TaskState State() const { return static_cast<TaskState>(state); }

@@ -341,6 +341,7 @@ json ToApiJson(const TaskInfo& t) {
   if (t.initial_sync) j["initial_sync"] = true;
   if (!t.name_mapping.empty()) j["name_mapping"] = NameMappingJson(t.name_mapping);  // rc4+
   if (!t.reason.empty()) j["reason"] = t.reason;
+  if (!t.owner.empty()) j["owner"] = t.owner;
   return j;
 }
 

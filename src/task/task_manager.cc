@@ -54,6 +54,7 @@ TaskManager::TaskManager(meta::Store* store, Replicator* replicator, TargetProbe
 }
 
 Status TaskManager::Put(const TaskInfo& t) {
+  written_gen_[t.task_id] = ++gen_;
   return Annotate(
       store_->PutTask({t.task_id, ToStoredJson(t).dump()}),
       "fail to save the task info to " + store_->Describe() + ", task_id: " + t.task_id);
@@ -199,6 +200,7 @@ Status TaskManager::Delete(const std::string& task_id, bool ignore_not_found) {
   if (it == tasks_.end()) return ignore_not_found ? OkStatus() : NotFoundTask(task_id);
   Status s = replicator_->Stop(task_id);
   if (!s.ok()) spdlog::warn("task {}: stop before delete: {}", task_id, std::string(s.message()));
+  written_gen_[task_id] = ++gen_;
   RETURN_IF_ERROR(
       Annotate(store_->DeleteTask(task_id), "fail to delete the task meta, task_id: " + task_id));
   tasks_.erase(it);
@@ -314,6 +316,43 @@ void TaskManager::StopAll() {
   }
 }
 
+uint64_t TaskManager::SyncGeneration() {
+  std::lock_guard lock(mu_);
+  return ++gen_;
+}
+
+void TaskManager::SyncFromStore(const std::vector<meta::TaskRecord>& records,
+                                const std::map<std::string, std::string>& owners,
+                                uint64_t generation) {
+  std::lock_guard lock(mu_);
+  auto written_since = [&](const std::string& id) {
+    auto w = written_gen_.find(id);
+    return creating_.count(id) || (w != written_gen_.end() && w->second >= generation);
+  };
+  std::set<std::string> listed;
+  for (const auto& rec : records) {
+    listed.insert(rec.task_id);
+    if (written_since(rec.task_id)) continue;
+    auto info = FromStoredJson(rec.info_json);
+    if (!info.ok() || info->task_id != rec.task_id) continue;
+    auto owner = owners.find(rec.task_id);
+    info->owner = owner == owners.end() ? "" : owner->second;
+    auto it = tasks_.find(rec.task_id);
+    if (it != tasks_.end() && it->second.State() == TaskState::kRunning &&
+        info->State() == TaskState::kRunning && !options_.persist_reasons) {
+      info->reason = it->second.reason;  // a running task's reason lives in memory only
+    }
+    tasks_[rec.task_id] = std::move(*info);
+  }
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (!listed.count(it->first) && !written_since(it->first)) {
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void TaskManager::ReportReason(const std::string& task_id, const std::string& reason) {
   std::lock_guard lock(mu_);
   auto it = tasks_.find(task_id);
@@ -322,6 +361,7 @@ void TaskManager::ReportReason(const std::string& task_id, const std::string& re
   // Shown at once (get/list read memory), also while the meta store cannot take it: the
   // reason may be that very outage. It is stored with the next change that reaches the store.
   it->second.reason = reason;
+  if (!options_.persist_reasons) return;
   if (Status s = Put(it->second); !s.ok())
     spdlog::warn("task {}: reason not stored yet: {}", task_id, std::string(s.message()));
 }

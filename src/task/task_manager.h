@@ -39,6 +39,10 @@ struct ManagerOptions {
   int max_task_num = 100;                           // maxTaskNum
   CreateLimits limits;                              // maxNameLength, replicateChan
   std::chrono::seconds default_connect_timeout{5};  // when connect_timeout is 0
+  // Store a Running task's reason with the task (single server). With several servers
+  // sharing the store (src/ha) reasons stay in the owner's memory: a stored reason could
+  // overwrite another server's pause or resume of the same task.
+  bool persist_reasons = true;
 };
 
 // Ok if `from` -> `to` is a legal transition, else FailedPrecondition in upstream's wording.
@@ -74,6 +78,16 @@ class TaskManager : public TaskEvents {
   // Stops every replicator (server shutdown). States stay as stored.
   void StopAll();
 
+  // Several servers sharing the store (src/ha): the cache follows the store. Take a
+  // generation, then list the store, then SyncFromStore(records, owners, generation): tasks
+  // added, changed or deleted by other servers are taken over, except those this manager
+  // wrote after the generation was taken (its own write is newer than the listing). `owners`
+  // maps task id -> owner server id (shown by get/list). Returns nothing: a document that does
+  // not decode is left out.
+  uint64_t SyncGeneration();
+  void SyncFromStore(const std::vector<meta::TaskRecord>& records,
+                     const std::map<std::string, std::string>& owners, uint64_t generation);
+
   // TaskEvents
   void ReportReason(const std::string& task_id, const std::string& reason) override;
   void ReportFailure(const std::string& task_id, const std::string& reason) override;
@@ -90,8 +104,10 @@ class TaskManager : public TaskEvents {
   TargetProbe* probe_;
   ManagerOptions options_;
   std::mutex mu_;
-  std::map<std::string, TaskInfo> tasks_;  // guarded by mu_
-  std::set<std::string> creating_;         // ids whose create is fixing its start; mu_
+  std::map<std::string, TaskInfo> tasks_;        // guarded by mu_
+  std::set<std::string> creating_;               // ids whose create is fixing its start; mu_
+  uint64_t gen_ = 0;                             // mu_; see SyncGeneration
+  std::map<std::string, uint64_t> written_gen_;  // task id -> gen_ of its last write; mu_
 };
 
 }  // namespace cdc::task

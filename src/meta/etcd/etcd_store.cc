@@ -1,5 +1,7 @@
 #include "meta/etcd/etcd_store.h"
 
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "meta/layout.h"
@@ -7,9 +9,9 @@
 namespace cdc::meta {
 
 Result<std::unique_ptr<EtcdStore>> EtcdStore::Open(const etcd::ClientOptions& options,
-                                                   const std::string& root_path) {
+                                                   const std::string& root_path, Fence* fence) {
   ASSIGN_OR_RETURN(std::unique_ptr<etcd::Client> client, etcd::Client::Connect(options));
-  return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(client), root_path));
+  return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(client), root_path, fence));
 }
 
 std::string EtcdStore::Describe() const {
@@ -35,12 +37,30 @@ Result<std::optional<TaskRecord>> EtcdStore::GetTask(const std::string& task_id)
 
 Status EtcdStore::PutTask(const TaskRecord& task) {
   if (task.task_id.empty()) return InvalidArgumentError("put task: empty task id");
-  return client_->Put(TaskInfoKey(root_, task.task_id), task.info_json).status();
+  const std::string key = TaskInfoKey(root_, task.task_id);
+  if (fence_ == nullptr) return client_->Put(key, task.info_json).status();
+  return Commit({etcd::TxnOp::Put(key, task.info_json)}, fence_->TaskGuard(task.task_id),
+                "write of task " + task.task_id + " (it was deleted meanwhile)");
 }
 
 Status EtcdStore::DeleteTask(const std::string& task_id) {
-  return Commit({etcd::TxnOp::Delete(TaskInfoKey(root_, task_id)),
-                 etcd::TxnOp::Delete(PositionTaskPrefix(root_, task_id), /*prefix=*/true)});
+  std::vector<etcd::TxnOp> ops = {
+      etcd::TxnOp::Delete(TaskInfoKey(root_, task_id)),
+      etcd::TxnOp::Delete(PositionTaskPrefix(root_, task_id), /*prefix=*/true)};
+  if (fence_ != nullptr) {
+    for (auto& key : fence_->TaskKeys(task_id)) ops.push_back(etcd::TxnOp::Delete(std::move(key)));
+  }
+  return Commit(ops);
+}
+
+Result<std::vector<etcd::Compare>> EtcdStore::PositionGuard(const std::string& task_id) {
+  if (fence_ == nullptr) return std::vector<etcd::Compare>{};
+  Result<std::vector<etcd::Compare>> guard = fence_->PositionGuard(task_id);
+  if (!guard.ok()) {
+    return AbortedError(
+        absl::StrCat("checkpoint of task ", task_id, " refused: ", guard.status().message()));
+  }
+  return guard;
 }
 
 Result<std::vector<PositionRecord>> EtcdStore::ListPositions(const std::string& task_id) {
@@ -65,9 +85,13 @@ Status EtcdStore::AddPositionPuts(const std::vector<PositionRecord>& rows,
   return OkStatus();
 }
 
-Status EtcdStore::Commit(const std::vector<etcd::TxnOp>& ops) {
+Status EtcdStore::Commit(const std::vector<etcd::TxnOp>& ops,
+                         const std::vector<etcd::Compare>& guard, const std::string& what) {
   if (ops.empty()) return OkStatus();
-  Result<etcd::TxnResult> r = client_->Txn({}, ops);
+  Result<etcd::TxnResult> r = client_->Txn(guard, ops);
+  if (r.ok() && !r->succeeded) {
+    return AbortedError(absl::StrCat(client_->Describe(), ": ", what, " refused"));
+  }
   if (!r.ok() && absl::StrContains(r.status().message(), "too many operations")) {
     return Status(r.status().code(),
                   absl::StrCat(r.status().message(), "; ", ops.size(),
@@ -80,7 +104,18 @@ Status EtcdStore::Commit(const std::vector<etcd::TxnOp>& ops) {
 Status EtcdStore::PutPositions(const std::vector<PositionRecord>& rows) {
   std::vector<etcd::TxnOp> ops;
   RETURN_IF_ERROR(AddPositionPuts(rows, &ops));
-  return Commit(ops);
+  if (rows.empty()) return OkStatus();
+  // A batch is one task's rows (the pipeline's checkpoint); a mixed batch is guarded per task.
+  std::vector<etcd::Compare> guard;
+  std::set<std::string> tasks;
+  for (const auto& row : rows) {
+    if (!tasks.insert(row.task_id).second) continue;
+    ASSIGN_OR_RETURN(auto g, PositionGuard(row.task_id));
+    guard.insert(guard.end(), g.begin(), g.end());
+  }
+  return Commit(ops, guard,
+                "checkpoint of task " + rows.front().task_id +
+                    " (this server no longer holds the task: another server took it over)");
 }
 
 Status EtcdStore::PutTaskAndPositions(const TaskRecord& task,
@@ -89,11 +124,19 @@ Status EtcdStore::PutTaskAndPositions(const TaskRecord& task,
   std::vector<etcd::TxnOp> ops = {
       etcd::TxnOp::Put(TaskInfoKey(root_, task.task_id), task.info_json)};
   RETURN_IF_ERROR(AddPositionPuts(rows, &ops));
-  return Commit(ops);
+  // Guarded like a write of the document alone (used when a task's stored secrets are sealed
+  // again at startup, before this server holds any task).
+  return Commit(ops, fence_ ? fence_->TaskGuard(task.task_id) : std::vector<etcd::Compare>{},
+                "write of task " + task.task_id + " (it was deleted meanwhile)");
 }
 
 Status EtcdStore::DeletePosition(const std::string& task_id, int64_t collection_id) {
-  return client_->Delete(PositionKey(root_, task_id, collection_id)).status();
+  const std::string key = PositionKey(root_, task_id, collection_id);
+  if (fence_ == nullptr) return client_->Delete(key).status();
+  ASSIGN_OR_RETURN(auto guard, PositionGuard(task_id));
+  return Commit({etcd::TxnOp::Delete(key)}, guard,
+                "checkpoint delete of task " + task_id +
+                    " (this server no longer holds the task: another server took it over)");
 }
 
 }  // namespace cdc::meta

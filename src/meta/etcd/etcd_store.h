@@ -7,14 +7,19 @@
 // are one etcd Txn, so they are all or nothing (etcd limits a Txn to --max-txn-ops, default
 // 128 keys).
 //
-// Ownership: owns its etcd::Client.
+// With a meta::Fence (several servers sharing tasks, src/ha) every write of a task's document
+// or checkpoints carries the fence's compares, and deleting a task also deletes the fence's
+// keys of it, in the same Txn. A write whose compares fail returns kAborted ("... refused: ...").
+//
+// Ownership: owns its etcd::Client; the fence is borrowed and outlives the store.
 // Threads: thread-safe (the client is); no background threads.
 // Errors: the client's (kUnavailable naming the endpoint when etcd is down), kInternal for a
-// value that is not upstream's JSON (naming the key).
+// value that is not upstream's JSON (naming the key), kAborted for a write the fence refused.
 #include <memory>
 #include <string>
 
 #include "etcd/client.h"
+#include "meta/fence.h"
 #include "meta/store.h"
 
 namespace cdc::meta {
@@ -23,7 +28,8 @@ class EtcdStore : public Store {
  public:
   // Connects (within options.dial_timeout) and returns the store.
   static Result<std::unique_ptr<EtcdStore>> Open(const etcd::ClientOptions& options,
-                                                 const std::string& root_path);
+                                                 const std::string& root_path,
+                                                 Fence* fence = nullptr);
 
   std::string Describe() const override;
   Result<std::vector<TaskRecord>> ListTasks() override;
@@ -37,15 +43,19 @@ class EtcdStore : public Store {
   Status DeletePosition(const std::string& task_id, int64_t collection_id) override;
 
  private:
-  EtcdStore(std::unique_ptr<etcd::Client> client, std::string root)
-      : client_(std::move(client)), root_(std::move(root)) {}
+  EtcdStore(std::unique_ptr<etcd::Client> client, std::string root, Fence* fence)
+      : client_(std::move(client)), root_(std::move(root)), fence_(fence) {}
   // Appends one put per row (validating each) to `ops`.
   Status AddPositionPuts(const std::vector<PositionRecord>& rows, std::vector<etcd::TxnOp>* ops);
-  // Runs `ops` unconditionally in one transaction.
-  Status Commit(const std::vector<etcd::TxnOp>& ops);
+  // Runs `ops` in one transaction if every compare holds (kAborted naming `what` if not).
+  Status Commit(const std::vector<etcd::TxnOp>& ops, const std::vector<etcd::Compare>& guard = {},
+                const std::string& what = "");
+  // The fence's compares for checkpoint rows of `task_id` (none without a fence).
+  Result<std::vector<etcd::Compare>> PositionGuard(const std::string& task_id);
 
   std::unique_ptr<etcd::Client> client_;
   const std::string root_;
+  Fence* fence_;
 };
 
 }  // namespace cdc::meta

@@ -1,7 +1,11 @@
 #include "meta/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -58,6 +62,40 @@ CREATE INDEX IF NOT EXISTS idx_task_position_task_id ON task_position(task_id);
 
 }  // namespace
 
+// The exclusive lock of one server on (path, root): a write lock on one byte of PATH.lock chosen
+// by the rootPath. Returns the open lock file (the lock lives as long as it is open).
+static Result<int> LockServer(const std::string& path, const std::string& root) {
+  const std::string lock_path = path + ".lock";
+  const int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return UnavailableError(absl::StrCat("sqlite ", path, ": cannot open its lock file ", lock_path,
+                                         ": ", std::strerror(errno),
+                                         "; check metaStoreConfig.sqlite.path"));
+  }
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  uint32_t h = 2166136261u;  // FNV-1a: the same byte for a rootPath in every build
+  for (unsigned char c : root) h = (h ^ c) * 16777619u;
+  lock.l_start = static_cast<off_t>(h % 1000000007u);
+  lock.l_len = 1;
+  if (fcntl(fd, F_SETLK, &lock) == 0) return fd;
+  const int err = errno;
+  struct flock holder = lock;
+  const bool known = fcntl(fd, F_GETLK, &holder) == 0 && holder.l_type != F_UNLCK;
+  close(fd);
+  if (err != EACCES && err != EAGAIN) {
+    return UnavailableError(
+        absl::StrCat("sqlite ", path, ": cannot lock ", lock_path, ": ", std::strerror(err)));
+  }
+  return FailedPreconditionError(absl::StrCat(
+      "sqlite ", path, " (rootPath '", root, "') is in use by another milvus-cdc server",
+      known ? absl::StrCat(" (pid ", holder.l_pid, ")") : "",
+      "; a SQLite meta store serves one server: stop the other one, give this one another "
+      "metaStoreConfig.sqlite.path or rootPath, or use metaStoreConfig.storeType etcd to run "
+      "several servers on the same tasks (docs/high-availability.md)"));
+}
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const std::string& root_path) {
   if (path.empty()) {
@@ -71,6 +109,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                          parent.string(), "': ", ec.message(),
                                          "; check metaStoreConfig.sqlite.path"));
   }
+  ASSIGN_OR_RETURN(const int lock_fd, LockServer(path, root_path));
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -78,18 +117,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
+    close(lock_fd);
     return UnavailableError(absl::StrCat("sqlite ", path, ": cannot open: ", msg,
                                          "; check metaStoreConfig.sqlite.path"));
   }
   sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, root_path));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, root_path, lock_fd));
   RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=NORMAL"));
   RETURN_IF_ERROR(store->Exec(kSchema));
   return store;
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+SqliteStore::~SqliteStore() {
+  sqlite3_close(db_);
+  close(lock_fd_);  // releases the server lock
+}
 
 Status SqliteStore::Error(int rc, const std::string& action) const {
   std::string msg = absl::StrCat("sqlite ", path_, ": ", action, ": ", sqlite3_errmsg(db_));

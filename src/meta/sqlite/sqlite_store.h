@@ -6,9 +6,15 @@
 // rootPaths can share one file (and one server never sees another's rows).
 // Multi-row writes run in one transaction (BEGIN IMMEDIATE), so they are all or nothing.
 //
-// Ownership: owns the sqlite3 handle; closes it in the destructor.
+// One server per (file, rootPath): Open takes an exclusive lock (fcntl, one byte chosen by the
+// rootPath) on PATH.lock, held until the store is destroyed; a second server on the same file
+// and rootPath is refused with kFailedPrecondition naming the other's pid. Several servers
+// sharing tasks need storeType etcd (docs/high-availability.md).
+//
+// Ownership: owns the sqlite3 handle and the lock file; closes them in the destructor.
 // Threads: every method is thread-safe (one mutex around the handle). Other processes may use
-// the same file: SQLite locks it, and we wait up to 5 s for a lock (busy timeout).
+// the same file under other rootPaths: SQLite locks it, and we wait up to 5 s for a lock (busy
+// timeout).
 // Errors: kUnavailable when the file cannot be opened or is locked ("sqlite PATH: ..."),
 // kInvalidArgument for bad input, kInternal for a corrupt row.
 #include <memory>
@@ -40,8 +46,8 @@ class SqliteStore : public Store {
   Status DeletePosition(const std::string& task_id, int64_t collection_id) override;
 
  private:
-  SqliteStore(sqlite3* db, std::string path, std::string root)
-      : db_(db), path_(std::move(path)), root_(std::move(root)) {}
+  SqliteStore(sqlite3* db, std::string path, std::string root, int lock_fd)
+      : db_(db), path_(std::move(path)), root_(std::move(root)), lock_fd_(lock_fd) {}
   Status Exec(const std::string& sql);
   // Runs `body` inside BEGIN IMMEDIATE .. COMMIT (ROLLBACK on error). Caller holds mu_.
   template <typename Body>
@@ -53,6 +59,7 @@ class SqliteStore : public Store {
   sqlite3* db_;
   const std::string path_;
   const std::string root_;
+  const int lock_fd_;  // PATH.lock, locked for root_ (see above)
   std::mutex mu_;
 };
 
