@@ -359,7 +359,12 @@ void Coordinator::Drain() {
     if (others == 0 || handed.empty()) break;
     std::this_thread::sleep_for(milliseconds(200));
   }
-  if (!handed.empty()) {
+  size_t others;
+  {
+    std::lock_guard l(mu_);
+    others = live_servers_ > 0 ? live_servers_ - 1 : 0;
+  }
+  if (!handed.empty() && others > 0) {
     spdlog::warn("ha: server '{}' stops with {} task(s) not yet taken by another server",
                  options_.server_id, handed.size());
   }
