@@ -89,6 +89,8 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   // milvus_cdc_ha_* metrics (Prometheus text).
   std::string RenderMetrics() const;
   const std::string& server_id() const { return options_.server_id; }
+  // The current etcd lease (0: none).
+  int64_t lease() const { return guard_.lease(); }
 
   // task::Replicator (called by the task manager)
   void Attach(task::TaskEvents* events) override;

@@ -2,6 +2,7 @@
 #include "meta/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -33,6 +34,44 @@ std::string Query(const std::string& path, const std::string& sql) {
       &out, nullptr);
   sqlite3_close(db);
   return out;
+}
+
+// What another process gets from Open(path, root) while this one holds the store: the status
+// code and message, read through a pipe from a forked child.
+std::pair<int, std::string> OpenInChild(const std::string& path, const std::string& root) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    auto r = SqliteStore::Open(path, root);
+    const std::string msg = r.ok() ? "" : std::string(r.status().message());
+    (void)!write(fds[1], msg.data(), msg.size());
+    _exit(static_cast<int>(r.status().code()));
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) msg.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, msg};
+}
+
+TEST(SqliteStoreTest, ASecondServerOnTheSameFileAndRootIsRefused) {
+  std::string path = TempDb("locked.db");
+  auto store = SqliteStore::Open(path, "cdc-by-dev");
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto [code, msg] = OpenInChild(path, "cdc-by-dev");
+  EXPECT_EQ(code, static_cast<int>(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(msg, ::testing::HasSubstr("is in use by another milvus-cdc server (pid " +
+                                        std::to_string(getpid()) + ")"));
+  EXPECT_THAT(msg, ::testing::HasSubstr("metaStoreConfig.storeType etcd"));
+  // Another rootPath in the same file is another server's own space.
+  EXPECT_EQ(OpenInChild(path, "other-root").first, 0);
+  // Once the first server is gone, the file is free.
+  store->reset();
+  EXPECT_EQ(OpenInChild(path, "cdc-by-dev").first, 0);
 }
 
 TEST(SqliteStoreTest, CreatesDirectoriesUsesWalAndUpstreamColumns) {
