@@ -253,6 +253,7 @@ void Coordinator::Act(const Actions& a, const ClusterView& view) {
     return it == view.owners.end() ? std::string() : it->second;
   };
   for (const auto& t : a.stop) {
+    std::lock_guard pipe(pipe_mu_);
     {
       std::lock_guard l(mu_);
       running_.erase(t);
@@ -271,18 +272,20 @@ void Coordinator::Act(const Actions& a, const ClusterView& view) {
     if (!Acquire(t, token)) failed.insert(t);
   for (const auto& t : a.start) {
     if (failed.count(t)) continue;
-    {
-      std::lock_guard l(mu_);
-      if (suppressed_.count(t) || !HeldLocked(t)) continue;
-      running_.insert(t);
-    }
     auto info = manager_->Get(t);
-    Status s = info.ok() ? inner_->Start(*info) : info.status();
-    if (s.ok()) {
-      spdlog::info("ha: task {}: running on server '{}'", t, options_.server_id);
-      continue;
-    }
+    Status s = info.status();
     {
+      std::lock_guard pipe(pipe_mu_);
+      {
+        std::lock_guard l(mu_);
+        if (suppressed_.count(t) || !HeldLocked(t)) continue;
+        if (s.ok()) running_.insert(t);
+      }
+      if (s.ok()) s = inner_->Start(*info);
+      if (s.ok()) {
+        spdlog::info("ha: task {}: running on server '{}'", t, options_.server_id);
+        continue;
+      }
       std::lock_guard l(mu_);
       running_.erase(t);
     }
@@ -384,6 +387,7 @@ void Coordinator::Close() {
     std::lock_guard l(mu_);
     running.swap(running_);
   }
+  std::lock_guard pipe(pipe_mu_);
   for (const auto& t : running) (void)inner_->Stop(t);  // their last checkpoint, still held
   if (const int64_t lease = guard_.lease(); lease != 0) {
     Status s = client_->LeaseRevoke(lease);
@@ -434,6 +438,7 @@ Status Coordinator::Start(const task::TaskInfo& task) {
 }
 
 Status Coordinator::Stop(const std::string& task_id) {
+  std::lock_guard pipe(pipe_mu_);
   bool was_running;
   {
     std::lock_guard l(mu_);

@@ -146,7 +146,9 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   size_t live_servers_ = 0;
   bool registered_ = false;
 
-  std::mutex act_mu_;  // one round (or drain step) acts at a time
+  // Serialises the inner replicator's Start/Stop of the loop and of requests (never held while
+  // calling the task manager, which calls Stop under its own lock).
+  std::mutex pipe_mu_;
 
   std::atomic<uint64_t> acquired_{0}, released_{0}, lost_{0}, lease_lost_{0}, refused_{0};
   std::thread keeper_, loop_;
