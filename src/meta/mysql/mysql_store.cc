@@ -138,12 +138,32 @@ Status MysqlStore::Connect() {
         RETURN_IF_ERROR(Exec(absl::StrCat("USE `", dsn_.database, "`")));
       }
       RETURN_IF_ERROR(Exec(kTaskInfoTable));
-      return Exec(kTaskPositionTable);
+      RETURN_IF_ERROR(Exec(kTaskPositionTable));
+      return LockServer();
     }
     if (mysql_errno(conn_) != ER_BAD_DB_ERROR || attempt == 1) break;
     Disconnect();
   }
   Status s = LastError("connect");
+  Disconnect();
+  return s;
+}
+
+// One server per (database, rootPath): a MySQL named lock held by this connection (a lock name
+// is at most 64 characters, so the pair is hashed). MySQL has no leases to fence several
+// servers sharing tasks (docs/high-availability.md); this only refuses a second one.
+Status MysqlStore::LockServer() {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+  for (unsigned char c : dsn_.database + "/" + root_) h = (h ^ c) * 1099511628211ull;
+  const std::string name = absl::StrCat("milvus-cdc:", absl::Hex(h));
+  ASSIGN_OR_RETURN(auto rows, Select(absl::StrCat("SELECT GET_LOCK('", name, "', 0)"), 1));
+  if (!rows.empty() && rows[0][0] == "1") return OkStatus();
+  Status s = FailedPreconditionError(absl::StrCat(
+      "mysql ", dsn_.Address(), " database ", dsn_.database, " (rootPath '", root_,
+      "') is in use by another milvus-cdc server (it holds the MySQL lock ", name,
+      "); a MySQL meta store serves one server: stop the other one, give this one another "
+      "rootPath, or use metaStoreConfig.storeType etcd to run several servers on the same tasks "
+      "(docs/high-availability.md)"));
   Disconnect();
   return s;
 }

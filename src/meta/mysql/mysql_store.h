@@ -10,6 +10,9 @@
 // idempotent upserts; an interrupted transaction was rolled back by the server).
 // The database is created if it does not exist and the user may create it.
 //
+// One server per database and rootPath: the connection holds a MySQL named lock (GET_LOCK) on
+// that pair; a second server is refused with kFailedPrecondition, also when it reconnects
+// after the lock went to another server (docs/high-availability.md: no HA on MySQL).
 // Ownership: owns one MYSQL connection. Threads: thread-safe (one mutex around it).
 // Errors: kUnavailable when the server cannot be reached ("mysql HOST:PORT/DB: ..."),
 // kPermissionDenied for a rejected user/password, kInvalidArgument for a bad DSN or row,
@@ -47,6 +50,9 @@ class MysqlStore : public Store {
   using Row = std::vector<std::string>;
   MysqlStore(MysqlDsn dsn, std::string root) : dsn_(std::move(dsn)), root_(std::move(root)) {}
   Status Connect();
+  // Takes this server's named lock on (database, rootPath); kFailedPrecondition if another holds
+  // it.
+  Status LockServer();
   void Disconnect();
   // Runs `body` (which issues queries through Exec/Select); on a lost connection reconnects once
   // and runs it again. With `txn`, body runs between START TRANSACTION and COMMIT.

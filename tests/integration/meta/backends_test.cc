@@ -121,6 +121,27 @@ class MysqlTest : public ::testing::Test {
   MYSQL* conn_ = nullptr;
 };
 
+TEST_F(MysqlTest, ASecondServerOnTheSameDatabaseAndRootIsRefused) {
+  const std::string root = RandomRoot();
+  StoreOptions o;
+  o.type = "mysql";
+  o.mysql_dsn = dsn_;
+  o.root_path = root;
+  auto first = CreateStore(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = CreateStore(o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("is in use by another milvus-cdc server"));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("storeType etcd"));
+  o.root_path = root + "-other";  // another rootPath is another server's own space
+  EXPECT_TRUE(CreateStore(o).ok());
+  o.root_path = root;
+  first->reset();  // the first server stops: its lock goes with its connection
+  EXPECT_TRUE(CreateStore(o).ok());
+}
+
 TEST_F(MysqlTest, UpstreamTablesAndColumns) {
   std::string root = RandomRoot();
   auto store = Open(root);
