@@ -1,6 +1,9 @@
 #include "ha/coordinator.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "ha/gated_client.h"
@@ -15,6 +18,24 @@ using std::chrono::milliseconds;
 
 // A request's stop keeps a pipeline stopped this long at most, waiting for the stored state.
 constexpr auto kSuppressFor = std::chrono::seconds(10);
+
+// This boot of this machine (/proc/sys/kernel/random/boot_id), "" when unknown.
+std::string BootId() {
+  std::ifstream f("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(f, id);
+  return id;
+}
+
+// False only when process `pid` of this machine certainly no longer runs (gone or a zombie): a
+// stopped (SIGSTOP) process runs, and a reused pid counts as running (the safe side).
+bool ProcessMayRun(int64_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return false;
+  const size_t paren = stat.rfind(')');
+  return paren == std::string::npos || stat.size() < paren + 3 || stat[paren + 2] != 'Z';
+}
 
 int64_t TtlSeconds(milliseconds ttl) { return std::max<int64_t>(1, (ttl.count() + 999) / 1000); }
 
@@ -62,6 +83,7 @@ Status Coordinator::Open() {
   while (true) {
     ASSIGN_OR_RETURN(auto existing, client_->Get(key));
     if (!existing) break;
+    RETURN_IF_ERROR(RevokeIfDead(existing->value));
     if (guard_.Now() > deadline) {
       return FailedPreconditionError(absl::StrCat(
           "config key ha.serverId: '", options_.server_id, "' is in use by a running milvus-cdc (",
@@ -85,11 +107,42 @@ Status Coordinator::Open() {
   return OkStatus();
 }
 
+Status Coordinator::RevokeIfDead(const std::string& value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return OkStatus();
+  const std::string boot = j.value("boot_id", "");
+  const int64_t pid = j.value("pid", int64_t{0});
+  const std::string token = j.value("token", "");
+  const size_t hash = token.rfind('#');
+  if (boot.empty() || boot != BootId() || pid <= 0 || pid == getpid() || ProcessMayRun(pid) ||
+      hash == std::string::npos) {
+    return OkStatus();  // maybe alive: its lease must expire on its own
+  }
+  int64_t lease = 0;
+  try {
+    lease = static_cast<int64_t>(std::stoull(token.substr(hash + 1), nullptr, 16));
+  } catch (const std::exception&) {
+    return OkStatus();
+  }
+  // A process that no longer exists writes nothing: its tasks may move at once.
+  Status s = client_->LeaseRevoke(lease);
+  if (s.ok()) {
+    spdlog::info(
+        "ha: the previous server '{}' (pid {} on this machine) is gone: its lease {:x} "
+        "was revoked, its tasks move now",
+        options_.server_id, pid, lease);
+  }
+  return s.code() == StatusCode::kNotFound ? OkStatus() : s;
+}
+
 Status Coordinator::Register(bool draining) {
   const int64_t lease = guard_.lease();
   if (lease == 0) return UnavailableError("no lease");
-  nlohmann::json v = {
-      {"id", options_.server_id}, {"token", guard_.token()}, {"draining", draining}};
+  nlohmann::json v = {{"id", options_.server_id},
+                      {"token", guard_.token()},
+                      {"draining", draining},
+                      {"pid", static_cast<int64_t>(getpid())},
+                      {"boot_id", BootId()}};
   return client_->Put(ServerKey(options_.root_path, options_.server_id), v.dump(), lease).status();
 }
 

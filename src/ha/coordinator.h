@@ -72,7 +72,10 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   void set_store(meta::Store* store) { store_ = store; }
   void set_manager(task::TaskManager* manager) { manager_ = manager; }
 
-  // Grants the lease, registers the server and starts the threads.
+  // Grants the lease, registers the server and starts the threads. If the server key of this id
+  // exists, waits (up to TTL + 2 s) for it to go, then refuses (a live server uses the id);
+  // when it was left by a process of this machine that no longer exists (kill -9 and restart),
+  // revokes that lease at once instead, so the tasks move without waiting for the TTL.
   Status Open();
   // SIGTERM: gives every task held here to the other servers (stops it, writes its last
   // checkpoint, releases it) and waits until they own them, at most drain_timeout.
@@ -115,6 +118,9 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   // One grant (and server registration) or one keep-alive; returns how long to wait.
   std::chrono::milliseconds KeepOnce();
   Status Register(bool draining);
+  // `value` of this server id's key, left by an earlier process: revokes its lease when that
+  // process ran on this machine (same boot) and no longer exists (see Open).
+  Status RevokeIfDead(const std::string& value);
   void Loop();
   // One round: read etcd, sync the manager, plan, act.
   Status Tick();

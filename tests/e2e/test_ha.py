@@ -325,3 +325,43 @@ def test_rolling_restart_by_sigterm_hands_tasks_over_and_loses_nothing(
             _drop(source, target, colls)
         finally:
             cluster.stop()
+
+
+def test_a_killed_server_started_again_takes_its_tasks_back_without_waiting_for_its_lease(
+        stack, source, target, names):
+    """One server (default TTL 10 s), kill -9, started again on the same machine: the dead
+    process cannot write, so the new one revokes its lease at once and replication goes on
+    well before the TTL (the other kill -9 tests of the suite rely on it)."""
+    with paused_session_task():
+        root = f"cdc-ha-restart-{os.getpid()}-{int(time.time())}"
+        yaml = "ha:\n  serverId: solo\n  leaseTTLSeconds: 10\n"
+        server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, "ha-restart", meta_root=root,
+                                           extra_yaml=yaml)
+        if why:
+            pytest.fail(f"milvus-cdc did not start: {why}")
+        try:
+            name = names("ha")
+            task = _create(server, stack, name)
+            c = loaded_source_collection(source, name)
+            eventually(lambda: _loaded(target, name), f"{name} loaded on the target")
+            c.insert(rows(range(100)))
+            eventually(lambda: target_ids(target, name) == list(range(100)), "100 rows")
+            os.kill(server.proc.pid, signal.SIGKILL)
+            server.proc.wait()
+            t0 = time.monotonic()
+            server.proc = cdc.subprocess.Popen(server.proc.args, stdout=server.log,
+                                               stderr=cdc.subprocess.STDOUT)
+            assert server.wait_ready(30) is None
+            c.insert(rows(range(100, 200)))
+            eventually(lambda: target_ids(target, name) == list(range(200)), "200 rows",
+                       timeout=30)
+            took = time.monotonic() - t0
+            print(f"    restarted and replicating again in {took:.1f} s (TTL 10 s)")
+            assert took < 10, f"the restart waited for the dead server's lease ({took:.1f} s)"
+            with open(server.log_path, encoding="utf-8", errors="replace") as f:
+                assert "is gone: its lease" in f.read()
+            assert _count(target, name) == 200
+            assert server.post("get", {"task_id": task})["data"]["task"]["owner"] == "solo"
+            _drop(source, target, [c])
+        finally:
+            server.stop()
