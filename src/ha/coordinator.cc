@@ -182,6 +182,7 @@ milliseconds Coordinator::KeepOnce() {
     std::lock_guard l(mu_);
     registered_ = s.ok();
   }
+  if (keepalives_paused_) return milliseconds(100);
   const Nanos sent = guard_.Now();
   auto ttl = client_->LeaseKeepAliveOnce(lease);
   if (!ttl.ok()) {

@@ -92,6 +92,9 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   // milvus_cdc_ha_* metrics (Prometheus text).
   std::string RenderMetrics() const;
   const std::string& server_id() const { return options_.server_id; }
+  // Test hook: while set, the keeper sends no keep-alives (as if cut off from etcd), so etcd
+  // expires the lease by itself. Never in production.
+  void set_keepalives_paused_for_tests(bool paused) { keepalives_paused_ = paused; }
   // The current etcd lease (0: none).
   int64_t lease() const { return guard_.lease(); }
 
@@ -156,6 +159,7 @@ class Coordinator final : public task::Replicator, public task::TaskEvents, publ
   // calling the task manager, which calls Stop under its own lock).
   std::mutex pipe_mu_;
 
+  std::atomic<bool> keepalives_paused_{false};
   std::atomic<uint64_t> acquired_{0}, released_{0}, lost_{0}, lease_lost_{0}, refused_{0};
   std::thread keeper_, loop_;
 };
