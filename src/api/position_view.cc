@@ -16,8 +16,10 @@ void AppendVarint(std::string* out, uint64_t v) {
   out->push_back(static_cast<char>(v));
 }
 
-// MsgPosition{channel_name = 1 (string), msgID = 2 (bytes)} in protobuf wire format.
-std::string EncodeMsgPosition(const std::string& channel, const std::string& msg_id) {
+// MsgPosition{channel_name = 1 (string), msgID = 2 (bytes), timestamp = 4 (uint64)} in protobuf
+// wire format. Upstream writes no timestamp; ours (the exact watermark, when the entry has it)
+// lets a task created with these positions start right after them.
+std::string EncodeMsgPosition(const std::string& channel, const std::string& msg_id, uint64_t ts) {
   std::string out;
   if (!channel.empty()) {
     out.push_back(0x0A);
@@ -28,6 +30,10 @@ std::string EncodeMsgPosition(const std::string& channel, const std::string& msg
     out.push_back(0x12);
     AppendVarint(&out, msg_id.size());
     out += msg_id;
+  }
+  if (ts != 0) {
+    out.push_back(0x20);
+    AppendVarint(&out, ts);
   }
   return out;
 }
@@ -46,6 +52,8 @@ Status AppendMap(const meta::PositionRecord& row, const std::string& text, json*
     if (!info.is_object()) continue;
     if (info.value("Dropped", false)) continue;
     int64_t time = info.value("Time", int64_t{0});
+    const uint64_t ts =
+        info.contains("TS") && info["TS"].is_number_unsigned() ? info["TS"].get<uint64_t>() : 0;
     std::string key, data;
     if (info.contains("DataPair") && info["DataPair"].is_object()) {
       const json& dp = info["DataPair"];
@@ -57,7 +65,7 @@ Status AppendMap(const meta::PositionRecord& row, const std::string& text, json*
                     {"channel_name", channel},
                     {"time", time},
                     {"tt", MsToHybrid(time + 1)},
-                    {"msg_id", absl::Base64Escape(EncodeMsgPosition(key, data))}});
+                    {"msg_id", absl::Base64Escape(EncodeMsgPosition(key, data, ts))}});
   }
   return OkStatus();
 }

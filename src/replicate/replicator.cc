@@ -116,6 +116,12 @@ Status MilvusReplicator::FixStart(const task::TaskInfo& task) {
   ASSIGN_OR_RETURN(auto before, view.ListCollections());
   const std::string replicate_channel = ReplicateChannelOf(task, options_);
   const auto dml = SourceDmlChannels(replicate_channel, options_.source_channel_num, before);
+  // Positions given at create (replicate/given_start.h): those channels start there.
+  ASSIGN_OR_RETURN(const GivenStart given, DecodeGivenStart(task, before, replicate_channel));
+  HoldsFn holds = [this](const std::vector<source::MsgPosition>& positions,
+                         std::chrono::milliseconds timeout) {
+    return broker_->Holds(positions, timeout);
+  };
   LatestPositionsFn latest =
       [this](
           const std::vector<std::string>& channels,
@@ -129,8 +135,15 @@ Status MilvusReplicator::FixStart(const task::TaskInfo& task) {
   if (task.initial_sync) {
     ASSIGN_OR_RETURN(seeds, InitialSyncSeeds(task, before, left()));
   }
-  Status s =
-      replicate::FixStart(store_, task.task_id, replicate_channel, dml, latest, left(), seeds);
+  Status s = replicate::FixStart(store_, task.task_id, replicate_channel, dml, latest, left(),
+                                 seeds, given, holds);
+  if (s.ok() && !given.empty()) {
+    spdlog::info("task {}: {} starts at the given positions ({}); {} from {}", task.task_id,
+                 given.collection, given.dml.size(), replicate_channel,
+                 !given.replicate        ? std::string("where create answered")
+                 : given.replicate_given ? source::DescribePosition(*given.replicate)
+                                         : "its first message after the positions' lowest ts");
+  }
   if (s.ok()) {
     spdlog::info("task {}: start fixed on {} DML channels and {}{}", task.task_id, dml.size(),
                  replicate_channel,

@@ -62,12 +62,26 @@ meta::PositionRecord SeedRow(const std::string& task_id, const SeedCollection& s
 Status FixStart(meta::Store* store, const std::string& task_id,
                 const std::string& replicate_channel, const std::vector<std::string>& dml_channels,
                 const LatestPositionsFn& latest, std::chrono::milliseconds timeout,
-                const std::vector<SeedCollection>& seeds) {
+                const std::vector<SeedCollection>& seeds, const GivenStart& given,
+                const HoldsFn& holds) {
   std::vector<std::string> channels = dml_channels;
+  for (const auto& [ch, _] : given.dml)
+    if (std::find(channels.begin(), channels.end(), ch) == channels.end()) channels.push_back(ch);
+  const std::vector<std::string> dml_all = channels;
   if (!replicate_channel.empty()) channels.push_back(replicate_channel);
   ASSIGN_OR_RETURN(auto positions, latest(channels, timeout));
+  if (!given.empty()) {
+    std::vector<bool> held;
+    if (holds) {
+      ASSIGN_OR_RETURN(held, holds(Positions(given), timeout));
+    }
+    RETURN_IF_ERROR(CheckGivenAgainstQueue(given, positions, held));
+    for (const auto& [ch, p] : given.dml) positions[ch] = p;
+    if (given.replicate && !replicate_channel.empty())
+      positions[replicate_channel] = *given.replicate;
+  }
   std::map<std::string, source::MsgPosition> dml;
-  for (const auto& ch : dml_channels) {
+  for (const auto& ch : dml_all) {
     auto it = positions.find(ch);
     if (it == positions.end()) {
       return InternalError(absl::StrCat("fix the start of task ", task_id, ": no position of ", ch,

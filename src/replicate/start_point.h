@@ -19,6 +19,7 @@
 #include "meta/store.h"
 #include "replicate/catalog_view.h"
 #include "replicate/ddl_applier.h"
+#include "replicate/given_start.h"
 #include "source/position.h"
 
 namespace cdc::replicate {
@@ -26,6 +27,10 @@ namespace cdc::replicate {
 // Positions of the channels' last messages now (see source::Broker::LatestPositions).
 using LatestPositionsFn = std::function<Result<std::map<std::string, source::MsgPosition>>(
     const std::vector<std::string>& channels, std::chrono::milliseconds timeout)>;
+
+// Whether the source's queue still holds each position (see source::Broker::Holds).
+using HoldsFn = std::function<Result<std::vector<bool>>(
+    const std::vector<source::MsgPosition>& positions, std::chrono::milliseconds timeout)>;
 
 // The DML channels of a source: `{cluster}-rootcoord-dml_{i}` for i < channel_num (the
 // cluster prefix taken from the replicate channel, `{cluster}-replicate-msg`), plus every
@@ -46,10 +51,14 @@ struct SeedCollection {
 // Writes the task's start: the start row with `dml_channels`, the replicate channel's row
 // (with the seeds' requests pending) and, for initial sync, a row per seed collection (from
 // its create message when it is replayed, else from the start, with its copy state).
-// Errors name the broker's or the store's trouble; nothing is written then.
+// With positions given at create (`given`, replicate/given_start.h), their channels start
+// there instead, after they were checked against the queue (`holds`, may be null in tests).
+// Errors name the broker's or the store's trouble, or the position to fix; nothing is written
+// then.
 Status FixStart(meta::Store* store, const std::string& task_id,
                 const std::string& replicate_channel, const std::vector<std::string>& dml_channels,
                 const LatestPositionsFn& latest, std::chrono::milliseconds timeout,
-                const std::vector<SeedCollection>& seeds = {});
+                const std::vector<SeedCollection>& seeds = {}, const GivenStart& given = {},
+                const HoldsFn& holds = nullptr);
 
 }  // namespace cdc::replicate

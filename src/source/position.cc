@@ -70,17 +70,19 @@ namespace {
 // -1, 0, 1 comparing the two ids, or 2 when they are not ids of the same kind.
 int CompareIds(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return a.empty() == b.empty() ? 0 : (a.empty() ? -1 : 1);
-  if (a.size() == 8 && b.size() == 8) {
-    auto ka = DecodeKafkaMsgId(a);
-    auto kb = DecodeKafkaMsgId(b);
-    if (ka.ok() && kb.ok()) return *ka < *kb ? -1 : (*ka > *kb ? 1 : 0);
-  }
+  // Pulsar first, as DescribePosition: a Pulsar id of small numbers can be 8 bytes long too,
+  // while a Kafka offset below 2^48 is never a valid Pulsar id.
   auto pa = DecodePulsarMsgId(a);
   auto pb = DecodePulsarMsgId(b);
-  if (!pa.ok() || !pb.ok()) return 2;
-  auto ta = std::tie(pa->ledger, pa->entry, pa->batch_index);
-  auto tb = std::tie(pb->ledger, pb->entry, pb->batch_index);
-  return ta < tb ? -1 : (tb < ta ? 1 : 0);
+  if (pa.ok() && pb.ok()) {
+    auto ta = std::tie(pa->ledger, pa->entry, pa->batch_index);
+    auto tb = std::tie(pb->ledger, pb->entry, pb->batch_index);
+    return ta < tb ? -1 : (tb < ta ? 1 : 0);
+  }
+  auto ka = DecodeKafkaMsgId(a);
+  auto kb = DecodeKafkaMsgId(b);
+  if (ka.ok() && kb.ok()) return *ka < *kb ? -1 : (*ka > *kb ? 1 : 0);
+  return 2;
 }
 }  // namespace
 

@@ -215,6 +215,21 @@ TEST_F(CdcHandlerTest, PositionView) {
   // MsgPosition{channel_name: "by-dev-rootcoord-dml_0", msgID: 01 02} base64.
   EXPECT_EQ(p["msg_id"], "ChZieS1kZXYtcm9vdGNvb3JkLWRtbF8wEgIBAg==");
   EXPECT_TRUE(pos["data"]["op_positions"].is_null());
+  // Ours: an entry with the exact watermark (TS) puts it into the MsgPosition (timestamp = 4),
+  // so a task created with these positions starts right after them.
+  row.collection_id = 43;
+  row.positions_json =
+      R"({"ch":{"Time":0,"TS":300,"DataPair":{"key":"ch","data":"AQ=="},"Dropped":false}})";
+  ASSERT_TRUE(store_.PutPositions({row}).ok());
+  pos = Call("position", {{"task_id", id}});
+  bool found = false;
+  for (const auto& e : pos["data"]["positions"]) {
+    if (e["collection_id"] != 43) continue;
+    found = true;
+    // MsgPosition{channel_name: "ch", msgID: 01, timestamp: 300}.
+    EXPECT_EQ(e["msg_id"], "CgJjaBIBASCsAg==");
+  }
+  EXPECT_TRUE(found) << pos.dump();
 }
 
 TEST_F(CdcHandlerTest, Maintenance) {

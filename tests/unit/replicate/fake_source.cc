@@ -50,9 +50,13 @@ Status FakeReader::Start(const source::StartPosition& start) {
       cursor_ = broker_->End(channel_);
       break;
     case source::StartPosition::Kind::kPosition: {
-      auto off = source::DecodeKafkaMsgId(start.position.msgid());
-      if (!off.ok()) return off.status();
-      cursor_ = *off;
+      if (start.position.msgid().empty()) {  // the channel's beginning
+        cursor_ = 0;
+      } else {
+        auto off = source::DecodeKafkaMsgId(start.position.msgid());
+        if (!off.ok()) return off.status();
+        cursor_ = *off;
+      }
       resume = start.position;
       break;
     }

@@ -16,6 +16,7 @@
 #include "milvus/msg.pb.h"
 #include "milvus/schema.pb.h"
 #include "replicate/checkpointer.h"
+#include "replicate/given_start.h"
 #include "replicate/initial_sync.h"
 #include "replicate/start_point.h"
 #include "target/grpc_client.h"
@@ -1080,6 +1081,80 @@ TEST_F(PipelineTest, FixedStartReadsExactlyWhatTheSourceWroteAfterCreateAnswered
   auto idx = target_.CallsOf("CreateIndex");
   ASSERT_EQ(idx.size(), 1u);
   EXPECT_THAT(idx[0].request_text, HasSubstr("after_idx"));
+}
+
+TEST_F(PipelineTest, GivenPositionsStartTheTaskRightAfterThemWithTheirRequests) {
+  CreateCollection(Ts(2000));
+  AppendCreateIndex("c1", "before_idx", Ts(2005));
+  Insert(0, Ts(2010), 1, 0, 5);  // batch 1: before the positions
+  Insert(1, Ts(2011), 2, 5, 5);
+  Tick(Ts(2020));
+  // The point in the past, e.g. another task's checkpoint: each channel's last message.
+  auto point = broker_.LatestPositions({kCh0, kCh1});
+  ASSERT_TRUE(point.ok());
+  Insert(1, Ts(2030), 3, 100, 5);  // batch 2: after them
+  AppendCreateIndex("c1", "after_idx", Ts(2031));
+  Insert(0, Ts(2032), 4, 105, 5);
+  Tick(Ts(2040));
+  // create, much later, with the positions of that point (vchannel keys, as upstream).
+  task::TaskInfo task;
+  task.collection_infos = {{"c1",
+                            {{vch_[0], source::EncodePosition(point->at(kCh0))},
+                             {vch_[1], source::EncodePosition(point->at(kCh1))}},
+                            false}};
+  auto listed = catalog_.ListCollections();
+  ASSERT_TRUE(listed.ok());
+  auto given = DecodeGivenStart(task, *listed, kRep);
+  ASSERT_TRUE(given.ok()) << given.status();
+  ASSERT_TRUE(FixStart(
+                  &store_, "t1", kRep, {kCh0, kCh1},
+                  [this](const std::vector<std::string>& chs, std::chrono::milliseconds) {
+                    return broker_.LatestPositions(chs);
+                  },
+                  std::chrono::seconds(1), {}, *given)
+                  .ok());
+  Insert(1, Ts(3010), 5, 200, 5);  // after create
+  Tick(Ts(3020));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(3020)));
+  auto pks = TargetPks();
+  EXPECT_EQ(pks.size(), 15u);
+  for (const auto& [pk, n] : pks) {
+    EXPECT_GE(pk, 100) << pk;
+    EXPECT_EQ(n, 1) << pk;
+  }
+  // Requests after the point are replayed (the replicate channel follows the positions' ts).
+  WaitCalls("CreateIndex", 1);
+  auto idx = target_.CallsOf("CreateIndex");
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_THAT(idx[0].request_text, HasSubstr("after_idx"));
+}
+
+TEST_F(PipelineTest, GivenPositionsPastTheEndAreRefusedAndNothingIsKept) {
+  CreateCollection(Ts(2000));
+  task::TaskInfo task;
+  task.collection_infos = {{"c1",
+                            {{vch_[0], source::EncodePosition(source::KafkaPosition(kCh0, 99, 1))},
+                             {vch_[1], source::EncodePosition(source::KafkaPosition(kCh1, 0, 1))}},
+                            false}};
+  auto listed = catalog_.ListCollections();
+  ASSERT_TRUE(listed.ok());
+  auto given = DecodeGivenStart(task, *listed, kRep);
+  ASSERT_TRUE(given.ok()) << given.status();
+  Status s = FixStart(
+      &store_, "t1", kRep, {kCh0, kCh1},
+      [this](const std::vector<std::string>& chs, std::chrono::milliseconds) {
+        return broker_.LatestPositions(chs);
+      },
+      std::chrono::seconds(1), {}, *given,
+      [](const std::vector<source::MsgPosition>& ps, std::chrono::milliseconds) {
+        return Result<std::vector<bool>>(std::vector<bool>(ps.size(), true));
+      });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("by-dev-rootcoord-dml_0@99 ts=1) is past the channel's end"));
+  auto rows = store_.ListPositions("t1");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
 }
 
 TEST_F(PipelineTest, FixedStartOfAnEmptyChannelReadsItFromItsFirstMessage) {
