@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,14 @@ struct CollectionMeta {
   bool dropped = false;
 };
 
+// A collection's load state on the source (its query coordinator's keys in etcd).
+struct LoadInfo {
+  bool by_partition = false;  // loaded with load(partition_names=...)
+  int32_t replicas = 1;
+  std::set<int64_t> partitions;  // partitions loading or loaded, whatever the load type
+  bool operator==(const LoadInfo&) const = default;
+};
+
 class CatalogView {
  public:
   virtual ~CatalogView() = default;
@@ -68,6 +77,16 @@ class CatalogView {
   // One partition of a collection by id, live or (with `dropped`) remembered as dropped.
   virtual Result<std::optional<PartitionMeta>> GetPartition(int64_t collection_id,
                                                             int64_t partition_id) = 0;
+  // Load states of every collection the source keeps one of (absent: not loaded), read now,
+  // not through the watch. Unimplemented when the view has none (then partition loads are not
+  // followed).
+  virtual Result<std::map<int64_t, LoadInfo>> LoadStates() {
+    return UnimplementedError("this catalog view keeps no load state");
+  }
+  // A hybrid ts at or above every ts the source has issued so far (its TSO's saved bound).
+  virtual Result<uint64_t> SourceClock() {
+    return UnimplementedError("this catalog view has no source clock");
+  }
 };
 
 }  // namespace cdc::replicate

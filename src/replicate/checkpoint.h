@@ -37,6 +37,7 @@ std::string DecodeExtra(const std::string& positions_json, const std::string& ke
                         const std::string& absent);
 
 inline constexpr char kPendingKey[] = "Pending";
+inline constexpr char kPartitionLoadsKey[] = "PartitionLoads";
 
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions);
 

@@ -12,7 +12,8 @@
 //    task knows, including channels no collection uses yet; written at create (the task's
 //    fixed start, replicate/start_point.h) and advanced with every checkpoint;
 //  - kReplicateChannelRow (-10): the replicate-msg channel's position, plus the requests not
-//    yet taken by the target ("Pending", replicate/ddl_applier.h), so none is lost in a crash.
+//    yet taken by the target ("Pending", replicate/ddl_applier.h), so none is lost in a crash,
+//    and the partition loads applied ("PartitionLoads", replicate/partition_loads.h).
 // On load, a channel is read from the smallest position of any row naming it; each
 // collection then skips its own messages at or below its TS (AppliedTs). A row never moves
 // back: a collection already past a round keeps its row.
@@ -48,6 +49,7 @@ struct CheckpointView {
   std::map<std::string, TargetPosition> targets;  // target pchannel -> last answer
   std::map<int64_t, std::vector<std::string>> target_channels;  // collection -> target pchannels
   std::string pending_json = "[]";                              // replicate requests not taken yet
+  std::string partition_loads_json = "{}";  // replicate/partition_loads.h, applied states
 };
 
 class Checkpointer {
@@ -78,6 +80,7 @@ class Checkpointer {
   uint64_t Watermark() const;
   const std::optional<source::MsgPosition>& replicate() const { return replicate_; }
   const std::string& pending_json() const { return pending_json_; }
+  const std::string& partition_loads_json() const { return partition_loads_json_; }
   void set_replicate(source::MsgPosition p) { replicate_ = std::move(p); }
   // A channel's position as last known (read from here on), for rows of new collections.
   void SetChannel(const std::string& channel, const source::MsgPosition& p);
@@ -120,6 +123,7 @@ class Checkpointer {
   std::map<std::string, source::MsgPosition> channels_;  // known position per channel
   std::optional<source::MsgPosition> replicate_;
   std::string pending_json_ = "[]";
+  std::string partition_loads_json_ = "{}";
   std::set<int64_t> to_delete_;
   bool has_start_row_ = false;
 };

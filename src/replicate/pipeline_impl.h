@@ -12,6 +12,7 @@
 #include "replicate/ddl_applier.h"
 #include "replicate/initial_sync.h"
 #include "replicate/merger.h"
+#include "replicate/partition_loads.h"
 #include "replicate/pipeline.h"
 #include "replicate/quarantine.h"
 #include "replicate/round.h"
@@ -59,6 +60,10 @@ struct LoopState {
   std::chrono::steady_clock::time_point copy_paced_until{};
   std::chrono::milliseconds backoff{0};
   std::shared_ptr<target::MilvusReader> source_reader;  // the source's proxy, once connected
+  // Partition loads (load_follow.cc): when the source's load state was last read; off when the
+  // catalog view keeps none.
+  std::chrono::steady_clock::time_point last_load_poll{};
+  bool loads_off = false;
 };
 
 // What other threads read (under mu).
@@ -167,6 +172,10 @@ class Pipeline::Impl {
   // copied collection an upsert.
   Result<std::string> UpsertDelete(const MappedCollection& c, std::string_view insert_payload,
                                    const FieldOverrides& overrides);
+  // load_follow.cc: reads the source's load state (at most once a second) and queues the
+  // partition loads and releases it shows with the replicate channel's requests.
+  Status FollowPartitionLoads();
+
   // A message or request not applied: counted by kind, logged, kept in the reason.
   void Skip(const std::string& kind, const std::string& what);
 
@@ -184,6 +193,7 @@ class Pipeline::Impl {
   Quarantine quarantine_;
   SyncTracker sync_;                   // initial sync of the collections that existed at the start
   std::map<int64_t, CopyJob> copies_;  // initial sync's copies by query, by collection
+  PartitionLoads loads_;               // partition loads followed from the source's etcd
   LoopState loop_;
   SharedState shared_;
 };

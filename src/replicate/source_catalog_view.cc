@@ -102,4 +102,23 @@ Result<std::optional<PartitionMeta>> SourceCatalogView::GetPartition(int64_t col
   return std::optional<PartitionMeta>();
 }
 
+Result<std::map<int64_t, LoadInfo>> SourceCatalogView::LoadStates() {
+  ASSIGN_OR_RETURN(source::Catalog * c, shared_->Get());
+  ASSIGN_OR_RETURN(auto states, c->LoadStates());
+  std::map<int64_t, LoadInfo> out;
+  for (const auto& [id, m] : states) {
+    if (!m.loaded) continue;
+    LoadInfo& info = out[id];
+    info.by_partition = m.by_partition;
+    info.replicas = m.replicas;
+    info.partitions.insert(m.partitions.begin(), m.partitions.end());
+  }
+  return out;
+}
+
+Result<uint64_t> SourceCatalogView::SourceClock() {
+  ASSIGN_OR_RETURN(source::Catalog * c, shared_->Get());
+  return c->SavedTso();
+}
+
 }  // namespace cdc::replicate

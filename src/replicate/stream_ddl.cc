@@ -467,6 +467,11 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
                         " is not replicated by this version (docs/replication.md)"));
       break;
   }
+  if (m.msg.position.channel_name().empty()) {  // a partition load followed from etcd
+    loads_.Applied(m.msg.header.collection_id, ts);
+    round_.changed = true;
+    return OkStatus();
+  }
   source::MsgPosition pos = m.msg.position;
   pos.set_timestamp(ts);
   checkpoints_.set_replicate(pos);

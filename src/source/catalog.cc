@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/hybrid_time.h"
 #include "milvus/data_meta.pb.h"
 #include "milvus/index_meta.pb.h"
 #include "milvus/query_meta.pb.h"
@@ -301,6 +302,48 @@ Result<LoadMeta> Catalog::LoadState(int64_t collection_id) const {
     if (p.ParseFromString(kv.value)) out.partitions.push_back(p.partitionid());
   }
   return out;
+}
+
+Result<std::map<int64_t, LoadMeta>> Catalog::LoadStates() const {
+  namespace qpb = milvus::proto::query;
+  etcd::RangeOptions ro;
+  ro.prefix = true;
+  const std::string collections = options_.MetaPrefix() + "querycoord-collection-loadinfo/";
+  auto r = client_->Range(collections, ro);
+  if (!r.ok()) return Annotate(r.status(), "read the source's load state '" + collections + "'");
+  std::map<int64_t, LoadMeta> out;
+  for (const auto& kv : r->kvs) {
+    qpb::CollectionLoadInfo info;
+    if (!info.ParseFromString(kv.value)) continue;
+    LoadMeta& m = out[info.collectionid()];
+    m.loaded = info.status() == qpb::Loaded || info.status() == qpb::Loading;
+    m.by_partition = info.load_type() == qpb::LoadPartition;
+    if (info.replica_number() > 0) m.replicas = info.replica_number();
+  }
+  const std::string partitions = options_.MetaPrefix() + "querycoord-partition-loadinfo/";
+  auto parts = client_->Range(partitions, ro);
+  if (!parts.ok()) {
+    return Annotate(parts.status(), "read the source's load state '" + partitions + "'");
+  }
+  for (const auto& kv : parts->kvs) {
+    qpb::PartitionLoadInfo p;
+    if (!p.ParseFromString(kv.value)) continue;
+    auto it = out.find(p.collectionid());
+    if (it != out.end()) it->second.partitions.push_back(p.partitionid());
+  }
+  return out;
+}
+
+Result<uint64_t> Catalog::SavedTso() const {
+  const std::string key = options_.root_path + "/kv/gid/timestamp";
+  auto r = client_->Range(key);
+  if (!r.ok()) return Annotate(r.status(), "read the source's clock '" + key + "'");
+  if (r->kvs.empty() || r->kvs[0].value.size() != 8) {
+    return InternalError("the source's clock '" + key + "' is not 8 bytes of Unix nanoseconds");
+  }
+  uint64_t ns = 0;
+  for (unsigned char c : r->kvs[0].value) ns = (ns << 8) | c;
+  return MsToHybrid(static_cast<int64_t>(ns / 1000000));
 }
 
 Result<int64_t> Catalog::EstimatedRows(int64_t collection_id) const {
