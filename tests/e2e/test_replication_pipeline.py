@@ -30,6 +30,48 @@ def test_index_and_load_state_replicate(replicating, source, target, names):
     c.drop()
 
 
+def _load_state(target, name, partitions=()):
+    state = utility.load_state(name, partition_names=list(partitions) or None, using=target)
+    return str(state).rsplit(".", 1)[-1]
+
+
+def test_partition_load_and_release_replicate(replicating, source, target, names):
+    # A Milvus 2.3.5 source writes no LoadPartitions/ReleasePartitions record to its replicate
+    # channel; milvus-cdc follows the load state its query coordinator keeps in etcd.
+    name = names("coll")
+    c = Collection(name, schema(), using=source, shards_num=1)
+    p1, p2 = Partition(c, "p1"), Partition(c, "p2")
+    p1.insert(rows(range(10)))
+    p2.insert(rows(range(10, 20)))
+    c.create_index("vec", FLAT_L2, index_name="vec_idx")  # just before the load, as a script does
+    c.load(partition_names=["p1"])
+    eventually(lambda: _load_state(target, name, ["p1"]) == "Loaded", "p1 loaded")
+    assert _load_state(target, name, ["p2"]) == "NotLoad"
+    assert _load_state(target, name, ["_default"]) == "NotLoad"
+    assert utility.loading_progress(name, partition_names=["p1"],
+                                    using=target)["loading_progress"] == "100%"
+    eventually(lambda: target_ids(target, name, partition_names=["p1"]) == list(range(10)),
+               "p1's rows queryable")
+    c.load(partition_names=["p2"])
+    eventually(lambda: _load_state(target, name, ["p2"]) == "Loaded", "p2 loaded")
+    p1.release()
+    eventually(lambda: _load_state(target, name, ["p1"]) == "NotLoad", "p1 released")
+    assert _load_state(target, name, ["p2"]) == "Loaded"
+    p2.release()  # the last one: the collection is released
+    eventually(lambda: _load_state(target, name) == "NotLoad", "the collection released")
+    # Loaded whole (LoadCollection, on the replicate channel), then one partition released.
+    c.load()
+    eventually(lambda: _load_state(target, name, ["p1", "p2", "_default"]) == "Loaded",
+               "the collection loaded")
+    p1.release()
+    eventually(lambda: _load_state(target, name, ["p1"]) == "NotLoad",
+               "p1 released from the collection loaded whole")
+    assert _load_state(target, name, ["p2"]) == "Loaded"
+    c.release()
+    eventually(lambda: _load_state(target, name) == "NotLoad", "the collection released")
+    c.drop()
+
+
 def segment_states(conn, name):
     """{state name: rows} over the collection's persistent segments (datacoord's view)."""
     out = {}
