@@ -193,4 +193,30 @@ Result<std::optional<replicate::PartitionMeta>> FakeCatalog::GetPartition(int64_
   return std::optional<replicate::PartitionMeta>();
 }
 
+void FakeCatalog::SetLoad(int64_t id, std::optional<replicate::LoadInfo> load) {
+  std::lock_guard l(mu_);
+  if (load) {
+    loads_[id] = *load;
+  } else {
+    loads_.erase(id);
+  }
+}
+
+void FakeCatalog::set_clock(uint64_t ts) {
+  std::lock_guard l(mu_);
+  clock_ = ts;
+}
+
+Result<std::map<int64_t, replicate::LoadInfo>> FakeCatalog::LoadStates() {
+  std::lock_guard l(mu_);
+  if (unavailable_) return UnavailableError("fake etcd down");
+  return loads_;
+}
+
+Result<uint64_t> FakeCatalog::SourceClock() {
+  std::lock_guard l(mu_);
+  if (unavailable_) return UnavailableError("fake etcd down");
+  return clock_;
+}
+
 }  // namespace cdc::testing

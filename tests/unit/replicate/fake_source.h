@@ -89,6 +89,11 @@ class FakeCatalog final : public replicate::CatalogView {
   Result<std::optional<replicate::CollectionMeta>> GetCollection(int64_t id) override;
   Result<std::optional<replicate::PartitionMeta>> GetPartition(int64_t collection_id,
                                                                int64_t partition_id) override;
+  // The source's load state (absent: not loaded) and clock, as etcd would answer them.
+  void SetLoad(int64_t id, std::optional<replicate::LoadInfo> load);
+  void set_clock(uint64_t ts);
+  Result<std::map<int64_t, replicate::LoadInfo>> LoadStates() override;
+  Result<uint64_t> SourceClock() override;
 
  private:
   void ApplyLocked(const replicate::CollectionMeta& c, bool remove);
@@ -100,6 +105,8 @@ class FakeCatalog final : public replicate::CatalogView {
   std::vector<std::pair<replicate::CollectionMeta, bool>> pending_;  // (meta, removed)
   std::map<int64_t, replicate::CollectionMeta> colls_;
   std::map<int64_t, replicate::CollectionMeta> dropped_;
+  std::map<int64_t, replicate::LoadInfo> loads_;
+  uint64_t clock_ = 0;
 };
 
 }  // namespace cdc::testing

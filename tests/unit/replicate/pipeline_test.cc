@@ -52,6 +52,8 @@ class CatalogRef final : public CatalogView {
   Result<std::optional<PartitionMeta>> GetPartition(int64_t c, int64_t p) override {
     return c_->GetPartition(c, p);
   }
+  Result<std::map<int64_t, LoadInfo>> LoadStates() override { return c_->LoadStates(); }
+  Result<uint64_t> SourceClock() override { return c_->SourceClock(); }
 
  private:
   CatalogView* c_;
@@ -1155,6 +1157,62 @@ TEST_F(PipelineTest, GivenPositionsPastTheEndAreRefusedAndNothingIsKept) {
   auto rows = store_.ListPositions("t1");
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->empty());
+}
+
+// A 2.3 source writes no LoadPartitions/ReleasePartitions record: its load state (etcd) is
+// followed, each change queued at the source's clock, after the requests before it.
+TEST_F(PipelineTest, PartitionLoadsFollowTheSourcesLoadStateAfterTheIndexTheyNeed) {
+  CreateCollection(Ts(2000), [](CollectionMeta* m) {
+    m->partitions.push_back({102, "p1", Ts(2000)});
+  });
+  Tick(Ts(2005));
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2005)));
+  uint64_t tick = Ts(2100);
+  // Ticks every 50 ms until the target saw `n` calls of `method` (or `rounds` ticks).
+  auto tick_until = [&](const std::string& method, size_t n, int rounds = 100) {
+    for (int i = 0; i < rounds && target_.CallsOf(method).size() < n; ++i) {
+      tick += Ts(10) - Ts(0);
+      Tick(tick);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return target_.CallsOf(method).size();
+  };
+  // load(partition_names=["p1"]) right after create_index: the index comes on the replicate
+  // channel, the load shows only in etcd.
+  AppendCreateIndex("c1", "vec_idx", Ts(2090));
+  catalog_.set_clock(Ts(2095));
+  catalog_.SetLoad(spec_.id, LoadInfo{true, 2, {102}});
+  ASSERT_EQ(tick_until("LoadPartitions", 1), 1u);
+  auto calls = target_.Calls();
+  int index_at = -1, load_at = -1;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].method == "CreateIndex") index_at = static_cast<int>(i);
+    if (calls[i].method == "LoadPartitions") load_at = static_cast<int>(i);
+  }
+  ASSERT_GE(index_at, 0);
+  EXPECT_LT(index_at, load_at);
+  EXPECT_THAT(calls[load_at].request_text, HasSubstr("\"p1\""));
+  EXPECT_THAT(calls[load_at].request_text, HasSubstr("replica_number: 2"));
+  EXPECT_EQ(calls[load_at].replicate_ts, Ts(2095));
+  // Released: ReleasePartitions.
+  catalog_.set_clock(tick + Ts(1) - Ts(0));
+  catalog_.SetLoad(spec_.id, std::nullopt);
+  ASSERT_EQ(tick_until("ReleasePartitions", 1), 1u);
+  EXPECT_THAT(target_.CallsOf("ReleasePartitions")[0].request_text, HasSubstr("\"p1\""));
+  // Loaded whole (its LoadCollection is on the replicate channel): nothing doubled.
+  catalog_.set_clock(tick + Ts(1) - Ts(0));
+  catalog_.SetLoad(spec_.id, LoadInfo{false, 1, {101, 102}});
+  tick_until("LoadPartitions", 2, 30);  // ticks past a poll of the load state: nothing comes
+  EXPECT_EQ(target_.CallsOf("LoadPartitions").size(), 1u);
+  // After a restart nothing is repeated (the applied state is in the checkpoint).
+  Restart();
+  tick += Ts(10) - Ts(0);
+  Tick(tick);
+  ASSERT_TRUE(WaitApplied(tick));
+  tick_until("ReleasePartitions", 2, 30);
+  EXPECT_EQ(target_.CallsOf("LoadPartitions").size(), 1u);
+  EXPECT_EQ(target_.CallsOf("ReleasePartitions").size(), 1u);
 }
 
 TEST_F(PipelineTest, FixedStartOfAnEmptyChannelReadsItFromItsFirstMessage) {

@@ -83,6 +83,20 @@ TEST(Position, BeforeComparesIdsOfTheSameQueueFirst) {
   odd.set_msgid("x");
   odd.set_timestamp(1);
   EXPECT_TRUE(PositionBefore(odd, p2));
+  // Small numbers: a Pulsar id can be 8 bytes long like a Kafka offset, and still compares as
+  // a Pulsar id; Kafka offsets compare as offsets.
+  MsgPosition q1, q2;
+  q1.set_msgid(EncodePulsarMsgId({6, 9, 0, 0}));
+  q2.set_msgid(EncodePulsarMsgId({7, 3, 0, 0}));
+  ASSERT_EQ(q1.msgid().size(), 8u);
+  EXPECT_TRUE(PositionBefore(q1, q2));
+  EXPECT_FALSE(PositionBefore(q2, q1));
+  for (int64_t off : {0, 1, 37, 255, 256, 4095, 65535, 1 << 20}) {
+    EXPECT_TRUE(PositionBefore(KafkaPosition("ch", off, 9), KafkaPosition("ch", off + 1, 0)))
+        << off;
+    EXPECT_FALSE(PositionBefore(KafkaPosition("ch", off + 1, 0), KafkaPosition("ch", off, 9)))
+        << off;
+  }
 }
 
 }  // namespace
