@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/hybrid_time.h"
 #include "common/status.h"
 
 namespace cdc::replicate {
@@ -83,10 +84,9 @@ class CatalogView {
   virtual Result<std::map<int64_t, LoadInfo>> LoadStates() {
     return UnimplementedError("this catalog view keeps no load state");
   }
-  // A hybrid ts at or above every ts the source has issued so far (its TSO's saved bound).
-  virtual Result<uint64_t> SourceClock() {
-    return UnimplementedError("this catalog view has no source clock");
-  }
+  // The source's time now as a hybrid ts: Milvus's hybrid ts carry its wall clock, so ours
+  // (NTP-synced clocks agree).
+  virtual uint64_t SourceNow() { return MsToHybrid(NowMs()); }
 };
 
 }  // namespace cdc::replicate

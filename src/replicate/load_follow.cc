@@ -1,10 +1,13 @@
 // Pipeline::Impl: partition loads and releases followed from the source's etcd
 // (replicate/partition_loads.h). Each change becomes a LoadPartitions / ReleasePartitions
-// request queued with the replicate channel's requests at the source's clock (its TSO's saved
-// bound, above every ts the source had issued when the change was read), so a round releases
-// it after every request and message before it, e.g. the CreateIndex a load needs and the
-// partition's create. It carries no replicate-channel position (an empty channel name), so
-// processing it moves no replicate checkpoint.
+// request queued with the replicate channel's requests at the time the load state was read
+// (the wall clock as a hybrid ts, and never below a request or round already read): the change
+// happened before that read, so a round releases it after what came before it (e.g. the
+// CreateIndex a load needs), and a request the source takes after the read comes after it
+// (e.g. a ReleaseCollection right after a partition load). Milvus's hybrid ts are its wall
+// clock, so this holds as long as the two clocks agree (NTP) to within the time between a
+// request and the load that needs it. The request carries no replicate-channel position (an
+// empty channel name), so processing it moves no replicate checkpoint.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -42,13 +45,15 @@ Status Pipeline::Impl::FollowPartitionLoads() {
   const auto now = std::chrono::steady_clock::now();
   if (now - loop_.last_load_poll < std::chrono::seconds(1)) return OkStatus();
   loop_.last_load_poll = now;
+  // Taken before the read: every change it shows happened before this.
+  uint64_t at = std::max(deps_.catalog->SourceNow(), loop_.applied + 1);
+  if (!sources_.requests.empty()) at = std::max(at, sources_.requests.back().header.timestamp + 1);
   auto states = deps_.catalog->LoadStates();
   if (states.status().code() == StatusCode::kUnimplemented) {
     loop_.loads_off = true;
     return OkStatus();
   }
   RETURN_IF_ERROR(Annotate(states.status(), "follow the source's partition loads"));
-  std::optional<uint64_t> clock;
   for (const auto& [id, c] : map_->collections()) {
     PartitionLoads::State state;
     if (auto it = states->find(id); it != states->end()) state = it->second;
@@ -61,10 +66,7 @@ Status Pipeline::Impl::FollowPartitionLoads() {
     if (state)
       for (int64_t p : state->partitions) unknown = unknown || !c.source_partitions.count(p);
     if (unknown) continue;
-    if (!clock) {
-      ASSIGN_OR_RETURN(clock, deps_.catalog->SourceClock());
-    }
-    for (const auto& change : loads_.Diff(id, state, *clock)) {
+    for (const auto& change : loads_.Diff(id, state, at)) {
       std::vector<std::string> names;
       for (int64_t p : change.partitions)
         if (auto it = c.source_partitions.find(p); it != c.source_partitions.end())
@@ -74,18 +76,17 @@ Status Pipeline::Impl::FollowPartitionLoads() {
       if (change.load) {
         mpb::LoadPartitionsRequest req;
         req.set_replica_number(change.replicas);
-        m = RequestMessage(cpb::LoadPartitions, c, names, *clock, std::move(req));
+        m = RequestMessage(cpb::LoadPartitions, c, names, at, std::move(req));
       } else {
-        m = RequestMessage(cpb::ReleasePartitions, c, names, *clock,
-                           mpb::ReleasePartitionsRequest());
+        m = RequestMessage(cpb::ReleasePartitions, c, names, at, mpb::ReleasePartitionsRequest());
       }
       spdlog::info("task {}: the source {} partitions [{}] of {}.{} (from its load state)",
                    opts_.task_id, change.load ? "loaded" : "released", absl::StrJoin(names, ", "),
                    c.source.db_name, c.source.name);
-      auto at = std::upper_bound(
-          sources_.requests.begin(), sources_.requests.end(), *clock,
+      auto pos = std::upper_bound(
+          sources_.requests.begin(), sources_.requests.end(), at,
           [](uint64_t ts, const source::Message& r) { return ts < r.header.timestamp; });
-      sources_.requests.insert(at, std::move(m));
+      sources_.requests.insert(pos, std::move(m));
     }
   }
   return OkStatus();

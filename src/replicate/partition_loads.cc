@@ -2,9 +2,16 @@
 
 #include <algorithm>
 
+#include "common/hybrid_time.h"
 #include "nlohmann/json.hpp"
 
 namespace cdc::replicate {
+
+uint64_t ReleaseWatermark(const source::Message& request) {
+  const uint64_t ts = request.header.timestamp;
+  if (!request.position.channel_name().empty()) return ts;
+  return ts + (MsToHybrid(kFollowedLoadHoldMs) - MsToHybrid(0));
+}
 
 void PartitionLoads::Baseline(int64_t collection_id, const State& state) {
   seen_[collection_id] = state;
@@ -27,8 +34,7 @@ std::vector<PartitionLoadChange> PartitionLoads::Diff(int64_t collection_id, con
   PartitionLoadChange release;
   std::set_difference(was.begin(), was.end(), is.begin(), is.end(),
                       std::back_inserter(release.partitions));
-  const bool collection_release = before && !before->by_partition && !now;
-  if (!release.partitions.empty() && !collection_release) out.push_back(std::move(release));
+  if (!release.partitions.empty()) out.push_back(std::move(release));
   PartitionLoadChange load;
   load.load = true;
   std::set_difference(is.begin(), is.end(), was.begin(), was.end(),

@@ -12,10 +12,10 @@
 //    source's replica number. Added while it is loaded whole: nothing (the replicate channel
 //    carries that LoadCollection, and a target loads new partitions of a collection loaded whole
 //    itself), so collection loads are never doubled;
-//  - partitions removed: ReleasePartitions, unless the collection was loaded whole and is no
-//    longer loaded (the channel carries that ReleaseCollection). A collection loaded by
-//    partition whose last partition goes is released by partition (the source cannot tell that
-//    from a ReleaseCollection; a release of a released collection is harmless).
+//  - partitions removed: ReleasePartitions, also when the whole collection went (etcd cannot
+//    tell a ReleaseCollection, which the channel carries, from the release of its last
+//    partition, which it does not: found on 2.3.5 with a collection loaded whole); a release of
+//    what a ReleaseCollection released already is a no-op on the target.
 // A collection met for the first time starts from its state then when it is older than the
 // task (a task replicates what changes after it starts), else from "not loaded".
 // Diff records each change with its ts; Applied(collection, ts) marks it processed. Json() holds
@@ -29,6 +29,7 @@
 
 #include "common/status.h"
 #include "replicate/catalog_view.h"
+#include "source/message.h"
 
 namespace cdc::replicate {
 
@@ -37,6 +38,14 @@ struct PartitionLoadChange {
   std::vector<int64_t> partitions;  // source partition ids, ascending
   int32_t replicas = 1;
 };
+
+// The watermark a request must wait for before a round releases it: its ts, and for a request
+// followed from the load state (no channel position) its ts plus a hold of kFollowedLoadHoldMs,
+// so that the replicate channel's requests before it (e.g. the CreateIndex a load needs),
+// still on their way from the queue, join the same round and go first (a round orders its
+// items by ts).
+inline constexpr int64_t kFollowedLoadHoldMs = 2000;
+uint64_t ReleaseWatermark(const source::Message& request);
 
 class PartitionLoads {
  public:

@@ -592,7 +592,7 @@ Status Pipeline::Impl::Step(bool* progressed) {
     }
     std::vector<RoundItem> items;
     for (auto& m : sources_.merger.Take(*w)) items.push_back({false, std::move(m)});
-    while (!sources_.requests.empty() && sources_.requests.front().header.timestamp <= *w) {
+    while (!sources_.requests.empty() && ReleaseWatermark(sources_.requests.front()) <= *w) {
       items.push_back({true, {opts_.replicate_channel, std::move(sources_.requests.front())}});
       sources_.requests.pop_front();
     }

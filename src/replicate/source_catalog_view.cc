@@ -116,9 +116,4 @@ Result<std::map<int64_t, LoadInfo>> SourceCatalogView::LoadStates() {
   return out;
 }
 
-Result<uint64_t> SourceCatalogView::SourceClock() {
-  ASSIGN_OR_RETURN(source::Catalog * c, shared_->Get());
-  return c->SavedTso();
-}
-
 }  // namespace cdc::replicate

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/hybrid_time.h"
 #include "milvus/data_meta.pb.h"
 #include "milvus/index_meta.pb.h"
 #include "milvus/query_meta.pb.h"
@@ -332,18 +331,6 @@ Result<std::map<int64_t, LoadMeta>> Catalog::LoadStates() const {
     if (it != out.end()) it->second.partitions.push_back(p.partitionid());
   }
   return out;
-}
-
-Result<uint64_t> Catalog::SavedTso() const {
-  const std::string key = options_.root_path + "/kv/gid/timestamp";
-  auto r = client_->Range(key);
-  if (!r.ok()) return Annotate(r.status(), "read the source's clock '" + key + "'");
-  if (r->kvs.empty() || r->kvs[0].value.size() != 8) {
-    return InternalError("the source's clock '" + key + "' is not 8 bytes of Unix nanoseconds");
-  }
-  uint64_t ns = 0;
-  for (unsigned char c : r->kvs[0].value) ns = (ns << 8) | c;
-  return MsToHybrid(static_cast<int64_t>(ns / 1000000));
 }
 
 Result<int64_t> Catalog::EstimatedRows(int64_t collection_id) const {

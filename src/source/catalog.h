@@ -67,10 +67,6 @@ class Catalog {
   // collection id, with `partitions` = every partition that has a load info, whatever the
   // load type (a partition released from a collection loaded whole loses its key).
   Result<std::map<int64_t, LoadMeta>> LoadStates() const;
-  // The source's clock: the timestamp its TSO saved in etcd ({rootPath}/kv/gid/timestamp,
-  // big-endian Unix nanoseconds), which is never below a timestamp the source has issued, as a
-  // hybrid ts. Unavailable when etcd cannot be read, Internal when the key does not decode.
-  Result<uint64_t> SavedTso() const;
   // Rows of a collection as datacoord counts them (its segments that are not dropped; deletes
   // not subtracted, growing segments as last reported): an estimate, for progress.
   Result<int64_t> EstimatedRows(int64_t collection_id) const;

@@ -213,10 +213,9 @@ Result<std::map<int64_t, replicate::LoadInfo>> FakeCatalog::LoadStates() {
   return loads_;
 }
 
-Result<uint64_t> FakeCatalog::SourceClock() {
+uint64_t FakeCatalog::SourceNow() {
   std::lock_guard l(mu_);
-  if (unavailable_) return UnavailableError("fake etcd down");
-  return clock_;
+  return clock_ != 0 ? clock_ : CatalogView::SourceNow();
 }
 
 }  // namespace cdc::testing

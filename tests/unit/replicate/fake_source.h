@@ -93,7 +93,7 @@ class FakeCatalog final : public replicate::CatalogView {
   void SetLoad(int64_t id, std::optional<replicate::LoadInfo> load);
   void set_clock(uint64_t ts);
   Result<std::map<int64_t, replicate::LoadInfo>> LoadStates() override;
-  Result<uint64_t> SourceClock() override;
+  uint64_t SourceNow() override;  // set_clock's, else the wall clock
 
  private:
   void ApplyLocked(const replicate::CollectionMeta& c, bool remove);
