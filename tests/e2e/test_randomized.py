@@ -26,11 +26,13 @@ import randomized
 from conftest import ENV_DIR, MQ
 
 OPS = int(os.environ.get("CDC_RANDOM_OPS", "120"))
-# Left out unless CDC_RANDOM_EXCLUDE says otherwise: partition loads and releases, which a
-# Milvus 2.3.5 source writes no record of (docs/replication.md), so a target cannot follow
-# them; with them the target keeps a partition (or a whole collection) loaded that the source
-# released, and then refuses what needs it released (drop index). Run them with
-# CDC_RANDOM_EXCLUDE= (empty) to see that limitation.
+# Left out unless CDC_RANDOM_EXCLUDE says otherwise: partition loads and releases. A Milvus
+# 2.3.5 source writes no record of them; milvus-cdc follows its load state in etcd since issue
+# 17 (docs/replication.md "Partition loads"), and three runs with them (CDC_RANDOM_EXCLUDE=,
+# 2026-12-06) showed no load-state difference after the last fix, but two other findings not
+# resolved yet: a collection dropped right after a kill -9 stays on the target (seeds
+# 578710042, 790613468), and after partition releases and loads the source answered [] for an
+# array field where the target had the inserted values (seed 790613468).
 EXCLUDE = {f for f in os.environ.get("CDC_RANDOM_EXCLUDE", "partition_load").split(",") if f}
 # s for the task's lag to reach 0, and then for the target to equal the source, at each check
 LAG_WAIT = int(os.environ.get("CDC_RANDOM_LAG_WAIT", "60"))
