@@ -592,7 +592,9 @@ Status Pipeline::Impl::Step(bool* progressed) {
     }
     std::vector<RoundItem> items;
     for (auto& m : sources_.merger.Take(*w)) items.push_back({false, std::move(m)});
-    while (!sources_.requests.empty() && ReleaseWatermark(sources_.requests.front()) <= *w) {
+    // With no DML channel left (its collections dropped) no tick passes a followed load's hold.
+    while (!sources_.requests.empty() && (dml ? ReleaseWatermark(sources_.requests.front())
+                                              : sources_.requests.front().header.timestamp) <= *w) {
       items.push_back({true, {opts_.replicate_channel, std::move(sources_.requests.front())}});
       sources_.requests.pop_front();
     }

@@ -422,6 +422,11 @@ Status Pipeline::Impl::DropDatabase(const MergedMessage& m, const std::string& d
 
 Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
   const uint64_t ts = m.msg.header.timestamp;
+  const int64_t followed = m.msg.position.channel_name().empty() ? m.msg.header.collection_id : 0;
+  if (followed != 0 && map_->Find(followed) == nullptr && !quarantine_.Has(followed)) {
+    loads_.Applied(followed, ts);  // a load followed from etcd of a collection dropped since: moot
+    return OkStatus();
+  }
   switch (m.msg.header.type) {
     case cpb::CreateDatabase: {
       ASSIGN_OR_RETURN(auto req, Decode<mpb::CreateDatabaseRequest>(m.msg, "CreateDatabase"));
@@ -467,8 +472,8 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
                         " is not replicated by this version (docs/replication.md)"));
       break;
   }
-  if (m.msg.position.channel_name().empty()) {  // a partition load followed from etcd
-    loads_.Applied(m.msg.header.collection_id, ts);
+  if (followed != 0) {  // a partition load followed from etcd: no replicate-channel position
+    loads_.Applied(followed, ts);
     round_.changed = true;
     return OkStatus();
   }
