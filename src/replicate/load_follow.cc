@@ -14,12 +14,24 @@
 
 #include "absl/strings/str_join.h"
 #include "milvus/milvus.pb.h"
+#include "milvus/schema.pb.h"
 #include "replicate/pipeline_impl.h"
 
 namespace cdc::replicate {
 namespace {
 namespace cpb = ::milvus::proto::common;
 namespace mpb = ::milvus::proto::milvus;
+namespace schemapb = ::milvus::proto::schema;
+
+// Milvus refuses to load or release single partitions of a partition-key collection (only the
+// whole collection, whose requests the replicate channel carries).
+bool HasPartitionKey(const CollectionMeta& c) {
+  schemapb::CollectionSchema schema;
+  if (!schema.ParseFromString(c.schema)) return false;
+  for (const auto& f : schema.fields())
+    if (f.is_partition_key()) return true;
+  return false;
+}
 
 template <typename Req>
 source::Message RequestMessage(int type, const MappedCollection& c,
@@ -61,11 +73,16 @@ Status Pipeline::Impl::FollowPartitionLoads() {
       loads_.Baseline(id, c.source.create_ts <= opts_.task_start_ts ? state : std::nullopt);
     }
     if (!loads_.Changed(id, state)) continue;
+    if (HasPartitionKey(c.source)) {
+      loads_.Baseline(id, state);  // its loads are the collection's: on the replicate channel
+      continue;
+    }
     // A partition the view does not know yet (just created): next time, once it is mapped.
     bool unknown = false;
     if (state)
       for (int64_t p : state->partitions) unknown = unknown || !c.source_partitions.count(p);
     if (unknown) continue;
+    size_t queued = 0;
     for (const auto& change : loads_.Diff(id, state, at)) {
       std::vector<std::string> names;
       for (int64_t p : change.partitions)
@@ -87,7 +104,9 @@ Status Pipeline::Impl::FollowPartitionLoads() {
           sources_.requests.begin(), sources_.requests.end(), at,
           [](uint64_t ts, const source::Message& r) { return ts < r.header.timestamp; });
       sources_.requests.insert(pos, std::move(m));
+      ++queued;
     }
+    if (queued == 0) loads_.Applied(id, at);  // e.g. only dropped partitions released
   }
   return OkStatus();
 }
