@@ -89,6 +89,22 @@ TEST_F(GrpcClientTest, DdlCarriesReplicateInfoAndDatabase) {
   EXPECT_EQ(info->pchannels.size(), 2u);
 }
 
+// Seen in the randomized e2e test after a kill -9: the replayed LoadCollection of a collection
+// loaded and indexed since is refused by Milvus 2.3 with code 1100; it is loaded: done.
+TEST_F(GrpcClientTest, ReplayedLoadOfACollectionIndexedSinceIsDone) {
+  auto c = Connect();
+  fake_.FailNext(
+      "LoadCollection", 1,
+      {grpc::StatusCode::OK, 1100,
+       "can't change the index for loaded collection: invalid parameter[expected=map[102:"
+       "1]][actual=map[100:2 102:1]]"});
+  milvuspb::LoadCollectionRequest req;
+  req.set_collection_name("c1");
+  EXPECT_TRUE(c->LoadCollection("default", req, 5).ok());
+  fake_.FailNext("LoadCollection", 1, {grpc::StatusCode::OK, 1100, "invalid parameter[x]"});
+  EXPECT_FALSE(c->LoadCollection("default", req, 6).ok());
+}
+
 TEST_F(GrpcClientTest, ReplayedDdlIsSuccess) {
   auto c = Connect();
   milvuspb::CreateCollectionRequest req;
