@@ -44,6 +44,14 @@ void RenderApplied(std::ostream& out, const std::map<std::string, task::TaskHeal
       {"milvus_cdc_replicated_bytes_total",
        "Serialized bytes of the Insert and Delete messages the target acknowledged.",
        [](const task::AppliedData& a) { return a.bytes; }},
+      {"milvus_cdc_coalesced_messages_total",
+       "Source Insert and Delete messages merged with their neighbours into larger target "
+       "messages (coalesce.enabled).",
+       [](const task::AppliedData& a) { return a.coalesced; }},
+      {"milvus_cdc_coalesce_fallbacks_total",
+       "Source Insert and Delete messages sent as they were because their run could not be "
+       "merged (the log says why).",
+       [](const task::AppliedData& a) { return a.coalesce_fallbacks; }},
   };
   for (const auto& c : counters) {
     Header(out, c.name, "counter", c.help);

@@ -225,6 +225,13 @@ Status ReadTop(YamlReader& r, Config* c) {
     s.CollectUnknown(w);
     return OkStatus();
   }));
+  RETURN_IF_ERROR(WithSub(r, "coalesce", [&](YamlReader& s) {
+    RETURN_IF_ERROR(s.Bool("enabled", &c->coalesce.enabled));
+    // Below 64 KiB little is merged; above 16 MiB one message would fill a ReplicateMessage.
+    RETURN_IF_ERROR(s.Int("maxMessageBytes", &c->coalesce.max_message_bytes, 64 << 10, 16 << 20));
+    s.CollectUnknown(w);
+    return OkStatus();
+  }));
   r.CollectUnknown(w);
   return OkStatus();
 }

@@ -170,6 +170,13 @@ struct HaConfig {
   int drain_timeout_seconds = 10;  // drainTimeoutSeconds: SIGTERM waits this long for handover
 };
 
+// coalesce (ours): runs of small Insert/Delete messages of one source pack go to the target as
+// one message each (docs/replication.md, "Coalescing").
+struct CoalesceConfig {
+  bool enabled = true;                      // enabled: false = every message as it was read
+  int max_message_bytes = 4 * 1024 * 1024;  // maxMessageBytes: cap of one merged message
+};
+
 struct Config {
   std::string address = "0.0.0.0:8444";  // address: host:port of the HTTP API
   int max_task_num = 100;                // maxTaskNum
@@ -187,6 +194,7 @@ struct Config {
   ApiConfig api;                         // api (ours)
   InitialSyncConfig initial_sync;        // initialSync (ours)
   HaConfig ha;                           // ha (ours)
+  CoalesceConfig coalesce;               // coalesce (ours)
 
   // Non-fatal findings (unknown keys), one line each, safe to log.
   std::vector<std::string> warnings;

@@ -17,6 +17,10 @@ std::vector<std::string> Merger::Channels() const {
 void Merger::AddPack(source::Pack pack) {
   auto& ch = channels_[pack.channel];
   ch.latest_tick = std::max(ch.latest_tick.value_or(0), pack.end_ts);
+  if (coalescer_.options().enabled) {
+    ticks_.insert(pack.begin_ts);
+    ticks_.insert(pack.end_ts);
+  }
   const size_t n = source::PackBytes(pack);
   ch.bytes += n;
   bytes_ += n;
@@ -35,21 +39,24 @@ std::optional<uint64_t> Merger::Watermark() const {
 
 std::vector<MergedMessage> Merger::Take(uint64_t w) {
   std::vector<MergedMessage> out;
+  const auto bucket = [this](uint64_t ts) { return Bucket(ts); };
   for (auto& [name, ch] : channels_) {
     while (!ch.packs.empty()) {
       auto& pack = ch.packs.front();
       auto& msgs = pack.msgs;
       // A pack's messages are not always sorted by ts; take every one at or below w.
-      std::vector<source::Message> keep;
+      std::vector<source::Message> keep, taken;
       for (size_t i = 0; i < msgs.size(); ++i) {
         if (msgs[i].header.timestamp <= w) {
           ch.bytes -= msgs[i].payload.size();
           bytes_ -= msgs[i].payload.size();
-          out.push_back({name, std::move(msgs[i])});
+          taken.push_back(std::move(msgs[i]));
         } else {
           keep.push_back(std::move(msgs[i]));
         }
       }
+      for (auto& c : coalescer_.Apply(std::move(taken), bucket))
+        out.push_back({name, std::move(c.msg), c.first_ts, c.count});
       msgs = std::move(keep);
       if (msgs.empty()) drained_[name] = pack.end_position;
       if (pack.end_ts <= w && msgs.empty()) {
@@ -60,6 +67,7 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
       break;
     }
   }
+  PruneTicks();
   auto is_delete = [](const MergedMessage& m) {
     return m.msg.header.type == ::milvus::proto::common::Delete;
   };
@@ -69,6 +77,24 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
     return is_delete(a) && !is_delete(b);
   });
   return out;
+}
+
+uint64_t Merger::Bucket(uint64_t ts) const {
+  auto it = ticks_.lower_bound(ts);
+  return it == ticks_.end() ? UINT64_MAX : *it;
+}
+
+void Merger::PruneTicks() {
+  if (ticks_.empty()) return;
+  // Buffered messages are all above the begin of their channel's front pack (or, with none
+  // buffered, above its latest tick): no cut below the smallest of these is needed.
+  std::optional<uint64_t> floor;
+  for (const auto& [_, ch] : channels_) {
+    if (ch.packs.empty() && !ch.latest_tick) return;  // a new channel: its first pack may be low
+    const uint64_t f = ch.packs.empty() ? *ch.latest_tick : ch.packs.front().begin_ts;
+    floor = std::min(floor.value_or(f), f);
+  }
+  if (floor) ticks_.erase(ticks_.begin(), ticks_.lower_bound(*floor));
 }
 
 bool Merger::HoldsBack(const std::string& channel) const {

@@ -14,20 +14,29 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "replicate/coalescer.h"
 #include "source/pack.h"
 
 namespace cdc::replicate {
 
 struct MergedMessage {
-  std::string channel;  // source pchannel
-  source::Message msg;
+  std::string channel;    // source pchannel
+  source::Message msg;    // merged by coalescing when count > 1 (msg.header.timestamp: the latest)
+  uint64_t first_ts = 0;  // the smallest ts of the source messages it holds
+  size_t count = 1;       // source messages it holds
 };
 
 class Merger {
  public:
+  Merger() = default;
+  // With options.enabled, Take merges runs of each pack's Inserts/Deletes (replicate/coalescer.h)
+  // with the time ticks of every channel as cuts, so that a watermark never splits a run.
+  explicit Merger(CoalesceOptions coalesce) : coalescer_(coalesce) {}
+
   // A channel takes part in the watermark from now on (no pack yet: W is undefined).
   void AddChannel(const std::string& channel);
   bool HasChannel(const std::string& channel) const { return channels_.count(channel) > 0; }
@@ -46,7 +55,8 @@ class Merger {
   // min over channels of their latest tick; nullopt with no channels or while one has none.
   std::optional<uint64_t> Watermark() const;
 
-  // Removes and returns every buffered message with ts <= w, ordered as described above.
+  // Removes and returns every buffered message with ts <= w, ordered as described above (a
+  // coalesced message by its latest ts). `w` is a watermark (a tick of some channel).
   std::vector<MergedMessage> Take(uint64_t w);
 
   // Per channel, the end position of the last pack whose messages have all been taken.
@@ -64,6 +74,7 @@ class Merger {
   // True while the channel has no tick yet or its latest tick is the watermark: the watermark
   // cannot move until it is read further, so it must be pulled whatever is buffered.
   bool HoldsBack(const std::string& channel) const;
+  const CoalesceStats& coalesce_stats() const { return coalescer_.stats(); }
 
  private:
   struct Channel {
@@ -71,8 +82,15 @@ class Merger {
     std::optional<uint64_t> latest_tick;
     size_t bytes = 0;  // payload bytes of `packs`
   };
+  // The first tick (of any channel) at or above ts: the cut a coalesced run stays within.
+  uint64_t Bucket(uint64_t ts) const;
+  // Forgets ticks no buffered message can need any more.
+  void PruneTicks();
+
   std::map<std::string, Channel> channels_;
   size_t bytes_ = 0;
+  Coalescer coalescer_{CoalesceOptions{}};
+  std::set<uint64_t> ticks_;  // ticks (pack begins and ends) of every channel, for the cuts
   std::map<std::string, source::MsgPosition> consumed_;
   std::map<std::string, source::MsgPosition> drained_;
 };

@@ -43,6 +43,7 @@ Pipeline::Impl::Impl(PipelineOptions options, PipelineDeps deps, std::atomic<uin
       quarantine_(opts_.init_backoff,
                   std::max(opts_.max_backoff, std::chrono::milliseconds(120000))) {
   loop_.backoff = opts_.init_backoff;
+  sources_.merger = Merger(opts_.coalesce);
 }
 
 void Pipeline::Impl::RequestStop() {
@@ -118,6 +119,8 @@ void Pipeline::Impl::UpdateProgress() {
   shared_.health.collections = std::move(collections);
   shared_.health.initial_sync = std::move(syncing);
   if (writer_) shared_.health.applied = writer_->applied();
+  shared_.health.coalesce = loop_.coalesced;
+  AddCoalesceStats(sources_.merger.coalesce_stats(), &shared_.health.coalesce);
 }
 
 Status Pipeline::Impl::LoadSync() {
@@ -333,7 +336,8 @@ Status Pipeline::Impl::Rewind(const std::vector<int64_t>& recovered) {
     r->Close();
   }
   sources_.dml.clear();
-  sources_.merger = Merger();
+  AddCoalesceStats(sources_.merger.coalesce_stats(), &loop_.coalesced);
+  sources_.merger = Merger(opts_.coalesce);
   sources_.applied.clear();
   RETURN_IF_ERROR(checkpoints_.Load());
   RETURN_IF_ERROR(LoadSync());

@@ -46,6 +46,7 @@
 
 #include "meta/store.h"
 #include "replicate/catalog_view.h"
+#include "replicate/coalescer.h"
 #include "replicate/selection.h"
 #include "replicate/target_writer.h"
 #include "source/channel_reader.h"
@@ -80,6 +81,9 @@ struct PipelineOptions {
   // time). Each reader queues up to max_queued_bytes more.
   size_t max_buffered_bytes = size_t{256} << 20;
   size_t max_batch_bytes = 16 << 20;  // per ReplicateMessage call
+  // Runs of small Inserts/Deletes of a source pack go to the target as one message each
+  // (replicate/coalescer.h; config key coalesce.enabled, on by default in cdc.yaml).
+  CoalesceOptions coalesce;
 };
 
 // One collection the task cannot replicate right now, or whose requests wait.
@@ -105,6 +109,7 @@ struct PipelineHealth {
   std::map<std::string, uint64_t> skipped;  // kind -> messages/requests not applied, with why
   AppliedCounts applied;                    // Insert/Delete data the target acknowledged
   std::map<std::string, uint64_t> retries;  // status code name -> rounds retried after an error
+  CoalesceStats coalesce;                   // messages merged, and runs that could not be
 };
 
 struct PipelineDeps {

@@ -64,6 +64,7 @@ struct LoopState {
   // catalog view keeps none.
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
+  CoalesceStats coalesced;  // of the mergers a Rewind replaced
 };
 
 // What other threads read (under mu).

@@ -208,6 +208,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   o.max_buffered_bytes = options_.read_buffer_bytes;
   o.init_backoff = options_.init_backoff;
   o.max_backoff = std::max(options_.max_backoff, options_.init_backoff);
+  o.coalesce = options_.coalesce;
 
   PipelineDeps d;
   d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
@@ -300,7 +301,8 @@ task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   for (const auto& s : h.initial_sync)
     out.initial_sync.push_back({s.name, s.phase, s.rows_copied, s.rows_estimated, s.eta_s, ""});
   out.skipped = std::move(h.skipped);
-  out.applied = {h.applied.messages, h.applied.rows, h.applied.bytes};
+  out.applied = {h.applied.messages, h.applied.rows, h.applied.bytes, h.coalesce.folded,
+                 h.coalesce.fallbacks};
   out.retries = std::move(h.retries);
   return out;
 }

@@ -60,6 +60,8 @@ struct ReplicatorOptions {
   // Rows per second the query way reads from the source, per task (initialSync.
   // queryRowsPerSecond); 0 = as fast as it goes.
   int64_t copy_rows_per_s = 0;
+  // coalesce.enabled / coalesce.maxMessageBytes: runs of small Inserts/Deletes as one message.
+  CoalesceOptions coalesce;
 };
 
 // The collections a task replicates: its collection_infos / db_collections ("*" of database

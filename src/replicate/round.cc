@@ -163,7 +163,9 @@ Status Pipeline::Impl::ProcessDml(const MergedMessage& m) {
     return OkStatus();
   }
   std::map<int64_t, Status> refused;
-  if (h.type == cpb::Insert && sync_.UpsertsAt(c->source.id, h.timestamp)) {
+  // A coalesced Insert holds rows from m.first_ts on: any of them in the window makes it one.
+  const uint64_t first_ts = m.count > 1 ? m.first_ts : h.timestamp;
+  if (h.type == cpb::Insert && sync_.UpsertsAt(c->source.id, first_ts)) {
     // Initial sync copied this collection's rows by query: the Insert replaces any copy of
     // its keys (replicate/copy_step.cc).
     ASSIGN_OR_RETURN(auto del, UpsertDelete(*c, m.msg.payload, ov));

@@ -103,6 +103,8 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
     o.source_reader = VerifyReaders(c, o.target_replicate_chan).source;
   if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;
   o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
+  o.coalesce.enabled = c.coalesce.enabled;
+  o.coalesce.max_bytes = static_cast<size_t>(c.coalesce.max_message_bytes);
   // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).
   if (c.retry.retry_times > 0 && c.retry.init_back_off > 0 && c.retry.max_back_off > 0) {
     o.init_backoff = std::chrono::seconds(c.retry.init_back_off);

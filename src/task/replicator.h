@@ -60,6 +60,10 @@ struct AppliedData {
   uint64_t messages = 0;
   uint64_t rows = 0;
   uint64_t bytes = 0;
+  // Coalescing (docs/replication.md): source messages the pipeline merged into larger ones,
+  // and those it sent as they were because their run could not be merged.
+  uint64_t coalesced = 0;
+  uint64_t coalesce_fallbacks = 0;
 };
 
 // What a task could not apply and which of its collections are in trouble (`get`, /metrics).

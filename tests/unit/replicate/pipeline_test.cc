@@ -123,6 +123,7 @@ class PipelineTest : public ::testing::Test {
     o.task_start_ts = Ts(1000);
     o.poll = std::chrono::milliseconds(5);
     o.idle_checkpoint = std::chrono::milliseconds(0);
+    o.coalesce.enabled = coalesce_;
     PipelineDeps d;
     d.catalog = std::make_unique<CatalogRef>(&catalog_);
     d.store = &store_;
@@ -309,6 +310,7 @@ class PipelineTest : public ::testing::Test {
   std::vector<std::string> selection_{"*.*"};
   task::NameMap names_;
   size_t max_buffered_bytes_ = 64 << 20;
+  bool coalesce_ = false;
   std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader_;
   int64_t copy_page_rows_ = 4000;
   int64_t copy_rows_per_s_ = 0;
@@ -466,6 +468,80 @@ TEST_F(PipelineTest, DropCollectionAfterAllChannelsPassedIt) {
   EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
   EXPECT_EQ(TargetPks().size(), 2u);
   EXPECT_TRUE(CollectionRows().empty());  // the dropped collection's checkpoint row is gone
+}
+
+// The serialized Insert and Delete messages of the target calls from `from` on, in order.
+std::vector<std::string> DataMessages(const cdc::testing::FakeMilvus& target, size_t from) {
+  std::vector<std::string> out;
+  auto calls = target.Replicated();
+  for (size_t i = from; i < calls.size(); ++i)
+    for (const auto& bytes : calls[i].msgs()) {
+      msgpb::TimeTickMsg header;  // any message decodes as its base
+      if (header.ParseFromString(bytes) &&
+          (header.base().msg_type() == ::milvus::proto::common::Insert ||
+           header.base().msg_type() == ::milvus::proto::common::Delete))
+        out.push_back(bytes);
+    }
+  return out;
+}
+
+// Coalescing: single-row Inserts of one pack reach the target as one Insert per shard with
+// every row (its own ts and row id, the target's ids), a Delete ends a run; a crash before the
+// checkpoint re-sends byte-identical messages with the same msgIDs, so that the target drops
+// them as duplicates.
+TEST_F(PipelineTest, CoalescedRunsAreOneMessageEachAndTheSameAfterACrash) {
+  coalesce_ = true;
+  ASSERT_TRUE(StartWithC1());
+  pipeline_->Stop();
+  auto before = store_.ListPositions("t1");  // the checkpoint the crash leaves
+  ASSERT_TRUE(before.ok());
+  readers_.clear();
+  StartPipeline();
+  for (int i = 0; i < 5; ++i) Insert(0, Ts(2010 + i), 10 + i, i, 1);
+  Insert(1, Ts(2010), 20, 100, 1);
+  Insert(1, Ts(2011), 21, 101, 1);
+  broker_.Append(kCh1, sim::MakeDelete(spec_, vch_[1], Ts(2012), 22, {100}).SerializeAsString());
+  Insert(1, Ts(2013), 23, 102, 1);
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  const auto* c1 = target_.FindCollection("default", "c1");
+  ASSERT_NE(c1, nullptr);
+  auto inserts = TargetInserts();
+  ASSERT_EQ(inserts.size(), 3u);  // shard 0: 5 rows; shard 1: 2 rows, then 1 after the delete
+  std::map<uint64_t, msgpb::InsertRequest> by_rows;
+  for (const auto& ins : inserts) by_rows[ins.num_rows()] = ins;
+  ASSERT_EQ(by_rows.count(5), 1u);
+  const auto& five = by_rows[5];
+  EXPECT_EQ(five.collectionid(), c1->id);
+  EXPECT_EQ(five.shardname(), c1->vchannels[0]);
+  EXPECT_THAT(five.fields_data(0).scalars().long_data().data(),
+              ::testing::ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_THAT(five.timestamps(),
+              ::testing::ElementsAre(Ts(2010), Ts(2011), Ts(2012), Ts(2013), Ts(2014)));
+  EXPECT_THAT(five.rowids(), ::testing::ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_EQ(five.fields_data(1).vectors().float_vector().data_size(), 5 * spec_.dim);
+  for (int i = 0; i < 200 && pipeline_->Health().coalesce.folded < 7; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // published after the round
+  EXPECT_EQ(pipeline_->Health().coalesce.folded, 7u);           // 5 + 2 source messages
+  const size_t calls = target_.Replicated().size();
+  const auto first = DataMessages(target_, 0);
+  ASSERT_EQ(first.size(), 4u);
+
+  // The crash: the target took the round, its checkpoint was never written.
+  pipeline_->Stop();
+  pipeline_.reset();
+  auto now = store_.ListPositions("t1");
+  ASSERT_TRUE(now.ok());
+  for (const auto& r : *now) ASSERT_TRUE(store_.DeletePosition("t1", r.collection_id).ok());
+  ASSERT_TRUE(store_.PutPositions(*before).ok());
+  readers_.clear();
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  auto again = DataMessages(target_, calls);
+  std::sort(again.begin(), again.end());
+  auto want = first;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(again, want);
 }
 
 // A collection an earlier process created on the target, then crashed before its checkpoint
