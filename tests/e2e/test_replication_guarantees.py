@@ -100,3 +100,43 @@ def test_pack_sent_twice_after_a_crash_before_the_checkpoint_leaves_no_duplicate
     assert counted == len(expected), f"duplicate rows on the target: {counted} rows"
     c.release()
     c.drop()
+
+
+def test_coalesced_pack_sent_twice_after_a_crash_leaves_no_duplicates(
+        replicating, cdc_server, cdc_task, source, target, names):
+    """The same crash window with coalesced messages: single-row inserts and deletes written
+    while milvus-cdc is down make packs of many messages, which go to the target merged; the
+    process exits after the target acknowledged them and before the checkpoint, and the
+    restarted one merges the same packs into the same messages (same bytes, same msgIDs), which
+    the target drops as duplicates."""
+    name = names("coll")
+    c = loaded_source_collection(source, name, shards_num=2)
+    c.insert(rows(range(20)))
+    eventually(lambda: target_ids(target, name) == list(range(20)), "20 rows")
+
+    cdc_server.stop_running()
+    expected = set(range(20))
+    for i in range(20, 220):  # the backlog the restarted process reads in its first round
+        c.insert(rows([i]))
+        expected.add(i)
+        if i % 10 == 0:
+            c.delete(f"id in [{i - 3}]")
+            expected.discard(i - 3)
+    _restart(cdc_server, ["--test-crash-after-ack"])
+    deadline = time.monotonic() + 60
+    while cdc_server.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert cdc_server.proc.returncode == 86, "milvus-cdc did not take the crash hook in 60 s"
+    _restart(cdc_server)
+
+    expected = sorted(expected)
+    eventually(lambda: target_ids(target, name) == expected, f"{len(expected)} rows")
+    counted = Collection(name, using=target).query(
+        "", output_fields=["count(*)"], consistency_level="Eventually")[0]["count(*)"]
+    assert counted == len(expected), f"duplicate rows on the target: {counted} rows"
+    # The restarted process merged the re-sent packs again.
+    merged = re.search(r'milvus_cdc_coalesced_messages_total\{task_id="%s"\} (\d+)' % cdc_task,
+                       _metrics(cdc_server))
+    assert merged and int(merged.group(1)) > 0, "nothing was coalesced after the restart"
+    c.release()
+    c.drop()
