@@ -265,8 +265,14 @@ std::vector<CoalescedMessage> Coalescer::Apply(std::vector<source::Message> msgs
     std::vector<source::Message> msgs;
   };
   std::vector<Run> runs;  // in the order of each run's first message
-  // (collection, shard, bucket) -> the run still open there
-  std::map<std::tuple<int64_t, std::string, uint64_t>, size_t> open;
+  // Per (collection, shard, bucket): the type of its open runs and the open run of each
+  // partition (Inserts, or Deletes, of different partitions commute; a change of type ends them
+  // all).
+  struct Open {
+    int type = 0;
+    std::map<int64_t, size_t> by_partition;
+  };
+  std::map<std::tuple<int64_t, std::string, uint64_t>, Open> open;
   for (auto& m : msgs) {
     const source::Header& h = m.header;
     const size_t size = m.payload.size();
@@ -280,11 +286,14 @@ std::vector<CoalescedMessage> Coalescer::Apply(std::vector<source::Message> msgs
       runs.back().msgs.push_back(std::move(m));
       continue;
     }
-    auto key = std::make_tuple(h.collection_id, h.shard_name, bucket(h.timestamp));
-    if (auto it = open.find(key); it != open.end()) {
+    Open& o = open[std::make_tuple(h.collection_id, h.shard_name, bucket(h.timestamp))];
+    if (o.type != h.type) {
+      o.by_partition.clear();  // a Delete after Inserts (or the reverse) ends every run here
+      o.type = h.type;
+    }
+    if (auto it = o.by_partition.find(h.partition_id); it != o.by_partition.end()) {
       Run& r = runs[it->second];
-      if (r.type == h.type && r.partition == h.partition_id &&
-          r.bytes + size <= options_.max_bytes) {
+      if (r.bytes + size <= options_.max_bytes) {
         r.bytes += size;
         r.msgs.push_back(std::move(m));
         continue;
@@ -292,7 +301,7 @@ std::vector<CoalescedMessage> Coalescer::Apply(std::vector<source::Message> msgs
     }
     runs.push_back({h.type, h.partition_id, size, {}});
     runs.back().msgs.push_back(std::move(m));
-    open[key] = runs.size() - 1;
+    o.by_partition[h.partition_id] = runs.size() - 1;
   }
   for (auto& r : runs) Emit(std::move(r.msgs), &out);
   return out;

@@ -7,8 +7,10 @@
 // collection, partition and shard (vchannel: the target shard follows from it) whose
 // timestamps fall between the same two cut ticks (the caller's `bucket`: the first time tick
 // of any source channel at or above the ts). A message of the same collection and shard with
-// another type or partition in the same bucket ends the run, and so does any other message of
-// the collection (a drop); a run never holds more than `max_bytes` payload bytes. The merged
+// the other type in the same bucket ends its runs (those of every partition: Inserts of
+// different partitions commute, so runs of two partitions may interleave), and so does any
+// other message of the collection (a drop); a run never holds more than `max_bytes` payload
+// bytes. The merged
 // message keeps every row's own timestamp and row id (Delete: key and timestamp), in order; its
 // begin/end timestamps (which Milvus derives from them) span the run.
 //

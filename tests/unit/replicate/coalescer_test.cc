@@ -225,18 +225,19 @@ TEST(Coalescer, RunsEndAtDeletesPartitionsAndDrops) {
   in.push_back(Del(0, kTs0 + 3));
   in.push_back(Del(1, kTs0 + 3));
   in.push_back(Ins(4));
-  in.push_back(Ins(5, 9));  // another partition
-  in.push_back(Ins(6, 9));
+  in.push_back(Ins(5, 9));  // another partition: its own run, beside partition 8's
+  in.push_back(Ins(6, 8));
+  in.push_back(Ins(7, 9));
   source::Message drop;
   drop.header.type = cpb::DropPartition;
   drop.header.collection_id = 7;
-  drop.header.timestamp = kTs0 + 7;
+  drop.header.timestamp = kTs0 + 7;  // (rows 6, 7 share ts with it: only the order counts here)
   in.push_back(drop);
   in.push_back(Ins(8, 9));
   in.push_back(Ins(9, 9));
   auto out = co.Apply(std::move(in), kNoCuts);
-  // [0,2] [1 of 70] [del 0,1] [4] [5,6] drop [8,9]
-  EXPECT_THAT(Counts(out), ElementsAre(2, 1, 2, 1, 2, 1, 2));
+  // [0,2] [1 of 70] [del 0,1] [4,6 of p8] [5,7 of p9] drop [8,9]
+  EXPECT_THAT(Counts(out), ElementsAre(2, 1, 2, 2, 2, 1, 2));
   EXPECT_EQ(out[0].first_ts, kTs0);
   EXPECT_EQ(out[0].msg.header.timestamp, kTs0 + 2);
   EXPECT_EQ(out[0].msg.header.msg_id, CoalescedMsgId({100, 102}));
@@ -244,8 +245,8 @@ TEST(Coalescer, RunsEndAtDeletesPartitionsAndDrops) {
   msgpb::DeleteRequest del;
   ASSERT_TRUE(del.ParseFromArray(out[2].msg.payload.data(), out[2].msg.payload.size()));
   EXPECT_THAT(del.primary_keys().int_id().data(), ElementsAre(0, 1));
-  EXPECT_EQ(co.stats().merged, 4u);
-  EXPECT_EQ(co.stats().folded, 8u);
+  EXPECT_EQ(co.stats().merged, 5u);
+  EXPECT_EQ(co.stats().folded, 10u);
   EXPECT_EQ(co.stats().fallbacks, 0u);
 }
 
