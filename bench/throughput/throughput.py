@@ -15,6 +15,7 @@ CPU seconds and peak RSS are milvus-cdc's own, from /proc (one fresh process per
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ from procs import Cdc, Sink, run_ceiling
 OUT = os.environ["BENCH_OUT"]
 BUILD = os.environ["BENCH_BUILD"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-LOGDIR = os.path.join(OUT, "throughput")
+STEP = "throughput"  # the rows file and the log folder (bench/coalesce reuses the cases)
+LOGDIR = os.path.join(OUT, STEP)
 ETCD, KAFKA = os.environ["CDC_TEST_ETCD"], os.environ["CDC_TEST_KAFKA"]
 SOURCE, TARGET = os.environ["CDC_TEST_MILVUS_SOURCE"], os.environ["CDC_TEST_MILVUS_TARGET"]
 SOURCE_PREFIX = os.environ.get("CDC_TEST_MILVUS_SOURCE_PREFIX", "by-dev")
@@ -57,7 +59,7 @@ def row(bench, case, metric, value, unit, note=""):
 
 
 def save():
-    with open(os.path.join(OUT, "throughput.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(OUT, f"{STEP}.json"), "w", encoding="utf-8") as f:
         json.dump(rows_out, f, indent=1)
 
 
@@ -111,21 +113,34 @@ def run(cmd, **kw):
     return r.stdout
 
 
-def sim_case(dim, batch, inserts, tname, taddr):
-    tag = f"{STAMP}{tname[0]}{dim}b{batch}"
+def coalesce_yaml(coalesce):
+    """cdc.yaml lines: coalescing on (the default) or off (None: the default config)."""
+    return "" if coalesce is None else f"coalesce:\n  enabled: {str(coalesce).lower()}\n"
+
+
+def sim_case(dim, batch, inserts, tname, taddr, label="sim", coalesce=None,
+             delete_every=DELETE_EVERY, backdate=False):
+    """backdate: the simulator's stream (1 ms a message) ends now instead of starting now. A
+    target Milvus refuses rows whose ts lies beyond its segment allocation's expiry (about 2 s
+    ahead: "getSegmentID failed"), so a long stream from now on would be paced by the clock."""
+    tag = f"{STAMP}{tname[0]}{dim}b{batch}{re.sub('[^A-Za-z0-9]', '', label)}"[:48]
     root = f"bench-{tag}"
     topic = f"{root}-rootcoord-dml_0"
     name = f"bench_sim_{tag}"
     cid = int(time.time() * 1000) % 10**9 * 100 + dim + batch
-    logdir = os.path.join(LOGDIR, f"sim-{tname}-{dim}-{batch}")
-    cdc = Cdc(CDC, logdir, ETCD, KAFKA, root, f"{root}-replicate-msg")
+    logdir = os.path.join(LOGDIR, f"{re.sub('[^A-Za-z0-9]+', '_', label)}-{tname}-{dim}-{batch}")
+    cdc = Cdc(CDC, logdir, ETCD, KAFKA, root, f"{root}-replicate-msg", coalesce_yaml(coalesce))
     try:
         task = cdc.create(taddr, [{"name": "*"}])
         start_ms = int(time.time() * 1000)
+        if backdate:
+            per_tick = max(1, min(100, 1000 // batch))
+            msgs = inserts + (inserts // delete_every if delete_every else 0) + inserts // per_tick
+            start_ms -= msgs + 2000
         out = run([SIM, "produce", "--brokers", KAFKA, "--pchannel", topic, "--collection-id",
                    str(cid), "--collection-name", name, "--dim", str(dim), "--inserts",
                    str(inserts), "--rows", str(batch), "--inserts-per-tick",
-                   str(max(1, min(100, 1000 // batch))), "--delete-every", str(DELETE_EVERY),
+                   str(max(1, min(100, 1000 // batch))), "--delete-every", str(delete_every),
                    "--start-ms", str(start_ms)])
         # "produced N messages (B bytes) to T; last ts X"
         words = out.split()
@@ -142,7 +157,7 @@ def sim_case(dim, batch, inserts, tname, taddr):
     ceil = run_ceiling(CEILING, ["--brokers", KAFKA, "--topic", topic, "--target", taddr,
                                  "--collection", name], os.path.join(logdir, "ceiling.log"),
                        TIMEOUT)
-    report("sim", dim, batch, tname, rows, nbytes / 1e6, (wall, cpu, rss, steady), ceil)
+    report(label, dim, batch, tname, rows, nbytes / 1e6, (wall, cpu, rss, steady), ceil)
 
 
 def target_count(name, expected, timeout=90):
@@ -177,15 +192,17 @@ def count_check(name, case, expected):
         f"expected {expected} (inserted minus deleted); after the run, not timed")
 
 
-def real_case(dim, batch, inserts, tname, taddr):
+def real_case(dim, batch, inserts, tname, taddr, label="real", coalesce=None):
     import numpy as np
     from pymilvus import Collection, CollectionSchema, DataType, FieldSchema, connections
 
-    name = f"bench_real_{STAMP}_{tname}_{dim}_{batch}"
-    logdir = os.path.join(LOGDIR, f"real-{tname}-{dim}-{batch}")
+    tag = re.sub("[^A-Za-z0-9]+", "_", label)
+    name = f"bench_{tag}_{STAMP}_{tname}_{dim}_{batch}"
+    logdir = os.path.join(LOGDIR, f"{tag}-{tname}-{dim}-{batch}")
     host, port = SOURCE.rsplit(":", 1)
     connections.connect("bench-src", host=host, port=port)
-    cdc = Cdc(CDC, logdir, ETCD, KAFKA, SOURCE_ROOT, f"{SOURCE_PREFIX}-replicate-msg")
+    cdc = Cdc(CDC, logdir, ETCD, KAFKA, SOURCE_ROOT, f"{SOURCE_PREFIX}-replicate-msg",
+              coalesce_yaml(coalesce))
     try:
         task = cdc.create(taddr, [{"name": name}], paused=True)
         schema = CollectionSchema([FieldSchema("pk", DataType.INT64, is_primary=True),
@@ -205,7 +222,7 @@ def real_case(dim, batch, inserts, tname, taddr):
         samples, wall, cpu, rss = cdc.measure(task, cid, last_ts >> 18, TIMEOUT,
                                               lambda: cdc.resume(task))
         if tname == "milvus":  # while the task still ticks; before the ceiling re-sends
-            count_check(name, f"real dim={dim} batch={batch} -> milvus",
+            count_check(name, f"{label} dim={dim} batch={batch} -> milvus",
                         batch * inserts - inserts // DELETE_EVERY)
     finally:
         cdc.stop()
@@ -214,10 +231,10 @@ def real_case(dim, batch, inserts, tname, taddr):
                                  "--collection", name, "--end-ts", str(last_ts)],
                        os.path.join(logdir, "ceiling.log"), TIMEOUT)
     mbytes = ceil["bytes"] / 1e6  # the DML bytes on the topic (both forward the same)
-    row("real-source", f"real dim={dim} batch={batch}", "pymilvus insert rows/s", rows / ins_wall,
+    row("real-source", f"{label} dim={dim} batch={batch}", "pymilvus insert rows/s", rows / ins_wall,
         "rows/s", "how fast the source Milvus took the backlog")
     steady = steady_rate(samples, first_ts >> 18, last_ts >> 18, rows)
-    report("real", dim, batch, tname, rows, mbytes, (wall, cpu, rss, steady), ceil)
+    report(label, dim, batch, tname, rows, mbytes, (wall, cpu, rss, steady), ceil)
     coll.drop()
 
 
