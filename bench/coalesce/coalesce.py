@@ -13,7 +13,8 @@ Cases (full; quick takes a tenth of the inserts):
 - sim, 128-dim, 3000 single-row inserts without deletes, off and on, and 30000 on (a longer
   stream, so that the start-up does not dominate the rate);
 - real source Milvus, 128-dim, 6000 single-row pymilvus inserts with a delete after every 10,
-  off and on; count(*) on the target checked after each.
+  off and on, and 6000 without deletes, off and on; count(*) on the target checked after each.
+BENCH_COALESCE_ONLY=<prefix> runs only the cases whose kind starts with it (e.g. "real").
 """
 import os
 import sys
@@ -34,13 +35,18 @@ CASES = [
     ("sim no-deletes", dict(delete_every=0), 30000, True),
     ("real", {}, 6000, False),
     ("real", {}, 6000, True),
+    ("real no-deletes", dict(delete_every=0), 6000, False),
+    ("real no-deletes", dict(delete_every=0), 6000, True),
 ]
 
 
 def main():
     os.makedirs(tp.LOGDIR, exist_ok=True)
     failures = 0
+    only = os.environ.get("BENCH_COALESCE_ONLY", "")  # a case prefix, e.g. "real no-deletes"
     for kind, kw, inserts, on in CASES:
+        if not kind.startswith(only):
+            continue
         n = max(20, inserts // DIV)
         label = f"{kind} x{n} coalesce={'on' if on else 'off'}"
         t = time.monotonic()
@@ -49,7 +55,7 @@ def main():
                 tp.sim_case(128, 1, n, "milvus", tp.TARGET, label=label, coalesce=on,
                             backdate=True, **kw)
             else:
-                tp.real_case(128, 1, n, "milvus", tp.TARGET, label=label, coalesce=on)
+                tp.real_case(128, 1, n, "milvus", tp.TARGET, label=label, coalesce=on, **kw)
         except Exception as e:  # one failed case must not hide the others
             failures += 1
             print(f"{label} x{n} -> milvus: FAILED: {e}", flush=True)

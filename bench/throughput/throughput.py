@@ -192,7 +192,8 @@ def count_check(name, case, expected):
         f"expected {expected} (inserted minus deleted); after the run, not timed")
 
 
-def real_case(dim, batch, inserts, tname, taddr, label="real", coalesce=None):
+def real_case(dim, batch, inserts, tname, taddr, label="real", coalesce=None,
+              delete_every=DELETE_EVERY):
     import numpy as np
     from pymilvus import Collection, CollectionSchema, DataType, FieldSchema, connections
 
@@ -216,14 +217,14 @@ def real_case(dim, batch, inserts, tname, taddr, label="real", coalesce=None):
             r = coll.insert([pks, rng.random((batch, dim), dtype=np.float32)])
             first_ts = first_ts or r.timestamp
             last_ts = max(last_ts, r.timestamp)
-            if (i + 1) % DELETE_EVERY == 0:
+            if delete_every and (i + 1) % delete_every == 0:
                 last_ts = max(last_ts, coll.delete(f"pk in [{pks[0]}]").timestamp)
         ins_wall = time.monotonic() - t_ins
         samples, wall, cpu, rss = cdc.measure(task, cid, last_ts >> 18, TIMEOUT,
                                               lambda: cdc.resume(task))
         if tname == "milvus":  # while the task still ticks; before the ceiling re-sends
             count_check(name, f"{label} dim={dim} batch={batch} -> milvus",
-                        batch * inserts - inserts // DELETE_EVERY)
+                        batch * inserts - (inserts // delete_every if delete_every else 0))
     finally:
         cdc.stop()
     rows = batch * inserts
