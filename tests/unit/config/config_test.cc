@@ -191,6 +191,19 @@ TEST(ConfigTest, InitialSyncSettings) {
   ExpectInvalid(Load("initialSync:\n  queryRowsPerSecond: -5\n"), "initialSync.queryRowsPerSecond");
 }
 
+TEST(ConfigTest, CoalesceSettings) {
+  auto d = Load("");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(d->coalesce.enabled);  // on by default
+  EXPECT_EQ(d->coalesce.max_message_bytes, 4 << 20);
+  auto c = Load("coalesce:\n  enabled: false\n  maxMessageBytes: 1048576\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->coalesce.enabled);
+  EXPECT_EQ(c->coalesce.max_message_bytes, 1 << 20);
+  ExpectInvalid(Load("coalesce:\n  maxMessageBytes: 100\n"), "coalesce.maxMessageBytes");
+  ExpectInvalid(Load("coalesce:\n  enabled: maybe\n"), "coalesce.enabled");
+}
+
 TEST(ConfigTest, MissingRequiredValues) {
   ExpectInvalid(LoadString("address: 0.0.0.0:8444\n"), "sourceConfig.replicateChan is missing");
   ExpectInvalid(Load("metaStoreConfig:\n  sqlite:\n    path: ''\n"),
