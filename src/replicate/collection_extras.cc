@@ -33,7 +33,13 @@ Status CollectionExtras::Apply(const CollectionMap& map, MappedCollection& c,
   if (c.extras == want) return OkStatus();
   if (meta.name != c.source.name) RETURN_IF_ERROR(Rename(map, c, meta, ts, refused));
   auto have = target_->DescribeCollection(c.target.db_name, c.target.name);
-  RETURN_IF_ERROR(have.status());
+  if (!have.ok()) {
+    // E.g. dropped on the target by hand: counted once, the data path reports the rest.
+    if (!Refused(have.status(), "aliases and properties of " + c.target.name, refused))
+      return have.status();
+    c.extras = std::move(want);
+    return OkStatus();
+  }
   RETURN_IF_ERROR(Aliases(c, have->aliases, want.aliases, ts, refused));
   RETURN_IF_ERROR(Properties(c, have->properties,
                              source_properties_ ? source_properties_(meta) : want.properties, ts,
