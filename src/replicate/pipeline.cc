@@ -386,8 +386,11 @@ std::vector<std::pair<std::string, std::string>> Pipeline::Impl::SourcePropertie
     if (d.ok()) {
       props.assign(d->properties.begin(), d->properties.end());
     } else {
-      spdlog::warn("task {}: properties of {}.{} from the catalog (the source's proxy: {})",
-                   opts_.task_id, m.db_name, m.name, std::string(d.status().message()));
+      // Counted and in the reason: the target may keep an older value of an altered one.
+      Skip(
+          "source_properties_unavailable",
+          absl::StrCat("properties of ", m.db_name, ".", m.name,
+                       " taken from the catalog (the source's proxy: ", d.status().message(), ")"));
     }
   }
   std::sort(props.begin(), props.end());
