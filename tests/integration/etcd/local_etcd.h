@@ -56,35 +56,21 @@ class LocalEtcd {
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
 
   // Starts (or restarts, keeping the data) the server and waits up to 30 s until it is healthy.
+  // The ports come from FreePort(), so another process can take one before etcd binds it: then
+  // this etcd exits and a health check could even reach the other server. So the check asks for
+  // this instance's own member name, and a child that exited is started again on new ports.
   bool Start() {
     if (pid_ > 0) return true;
-    std::string client = scheme_ + "://" + endpoint();
-    std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-    std::string log = dir_ + "/etcd.log";
-    pid_t pid = fork();
-    if (pid == 0) {
-      FILE* f = freopen(log.c_str(), "a", stdout);
-      (void)f;
-      dup2(fileno(stdout), fileno(stderr));
-      std::vector<std::string> args = {"etcd",
-                                       "--name=local",
-                                       "--data-dir=" + dir_ + "/data",
-                                       "--listen-client-urls=" + client,
-                                       "--advertise-client-urls=" + client,
-                                       "--listen-peer-urls=" + peer,
-                                       "--initial-advertise-peer-urls=" + peer,
-                                       "--initial-cluster=local=" + peer};
-      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execvp("etcd", argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
-    for (int i = 0; i < 60; ++i) {
-      if (Etcdctl("endpoint health") == 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (attempt > 0 && !restarting_) {
+        client_port_ = FreePort();
+        peer_port_ = FreePort();
+      }
+      if (StartOnce()) {
+        restarting_ = true;
+        return true;
+      }
+      if (restarting_) return false;  // a restart keeps its ports: clients know them
     }
     return false;
   }
@@ -118,12 +104,64 @@ class LocalEtcd {
 
   // Runs `etcdctl --endpoints <this> ARGS` (quiet) and returns its exit status.
   int Etcdctl(const std::string& args) const {
-    std::string cmd = "ETCDCTL_API=3 timeout 10 etcdctl --dial-timeout=2s --endpoints " + scheme_ +
-                      "://" + endpoint() + " " + etcdctl_flags_ + " " + args + " >/dev/null 2>&1";
-    return std::system(cmd.c_str());
+    return std::system((EtcdctlCommand(args) + " >/dev/null 2>&1").c_str());
   }
 
  private:
+  std::string EtcdctlCommand(const std::string& args) const {
+    return "ETCDCTL_API=3 timeout 10 etcdctl --dial-timeout=2s --endpoints " + scheme_ + "://" +
+           endpoint() + " " + etcdctl_flags_ + " " + args;
+  }
+
+  // Whether the server on this endpoint is the member `name` (not some other etcd).
+  bool ServesMember(const std::string& name) const {
+    return std::system(("(" + EtcdctlCommand("member list") + ") 2>/dev/null | grep -q -- " + name)
+                           .c_str()) == 0;
+  }
+
+  std::string MemberName() const {
+    return "local-" + std::filesystem::path(dir_).filename().string();
+  }
+
+  // True once this child serves; false (child reaped) when it exited or never became healthy.
+  bool StartOnce() {
+    std::string client = scheme_ + "://" + endpoint();
+    std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+    std::string log = dir_ + "/etcd.log";
+    std::string name = MemberName();
+    pid_t pid = fork();
+    if (pid == 0) {
+      FILE* f = freopen(log.c_str(), "a", stdout);
+      (void)f;
+      dup2(fileno(stdout), fileno(stderr));
+      std::vector<std::string> args = {"etcd",
+                                       "--name=" + name,
+                                       "--data-dir=" + dir_ + "/data",
+                                       "--listen-client-urls=" + client,
+                                       "--advertise-client-urls=" + client,
+                                       "--listen-peer-urls=" + peer,
+                                       "--initial-advertise-peer-urls=" + peer,
+                                       "--initial-cluster=" + name + "=" + peer};
+      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp("etcd", argv.data());
+      _exit(127);
+    }
+    pid_ = pid;
+    for (int i = 0; i < 60; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // e.g. a port was taken meanwhile
+        pid_ = -1;
+        return false;
+      }
+      if (ServesMember(name) && waitpid(pid_, nullptr, WNOHANG) == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    Stop();
+    return false;
+  }
+
   int client_port_;
   int peer_port_;
   std::vector<std::string> extra_args_;
@@ -131,6 +169,7 @@ class LocalEtcd {
   std::string etcdctl_flags_;
   std::string dir_;
   pid_t pid_ = -1;
+  bool restarting_ = false;  // started once: later starts keep the ports
 };
 
 }  // namespace cdc::testing
