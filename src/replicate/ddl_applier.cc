@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -46,8 +47,13 @@ void DdlApplier::Add(DdlRequest request) {
   it.req = std::move(request);
   std::lock_guard l(mu_);
   queues_[it.req.collection_id].items.push_back(std::move(it));
-  if (!worker_.joinable() && !stop_) worker_ = std::thread([this] { Work(); });
+  MaybeSpawn();
   cv_.notify_all();
+}
+
+void DdlApplier::MaybeSpawn() {
+  if (stop_ || idle_ > 0 || static_cast<int>(workers_.size()) >= std::max(1, opts_.workers)) return;
+  workers_.emplace_back([this] { Work(); });
 }
 
 void DdlApplier::SetReady(int64_t collection_id, bool ready) {
@@ -58,6 +64,7 @@ void DdlApplier::SetReady(int64_t collection_id, bool ready) {
     it = queues_.emplace(collection_id, Queue()).first;
   }
   it->second.ready = ready;
+  if (ready && !it->second.items.empty()) MaybeSpawn();
   cv_.notify_all();
 }
 
@@ -126,9 +133,14 @@ std::map<int64_t, std::string> DdlApplier::Reasons() const {
       const Item& head = q.items.front();
       const std::string more =
           q.items.size() > 1 ? absl::StrCat(" (", q.items.size() - 1, " more queued)") : "";
+      const auto in_flight = now - head.started;
       if (!q.ready) {
         why = absl::StrCat(Describe(head.req),
                            " waits for the collection to be created on the target", more);
+      } else if (q.busy && head.attempts == 0 && in_flight >= std::chrono::seconds(5)) {
+        why = absl::StrCat(Describe(head.req), " sent to the target ",
+                           std::chrono::duration_cast<std::chrono::seconds>(in_flight).count(),
+                           " s ago, no answer yet; other collections' requests go on", more);
       } else if (head.attempts > 0) {
         why = absl::StrCat(
             Describe(head.req), " not taken by the target after ", head.attempts, " attempt(s) in ",
@@ -149,7 +161,7 @@ DdlStats DdlApplier::stats() const {
 int64_t DdlApplier::NextDue(std::chrono::steady_clock::time_point* when) const {
   int64_t best = 0;
   for (const auto& [id, q] : queues_) {
-    if (!q.ready || q.items.empty()) continue;
+    if (!q.ready || q.busy || q.items.empty()) continue;
     if (best == 0 || q.items.front().next_try < *when) {
       best = id;
       *when = q.items.front().next_try;
@@ -163,18 +175,27 @@ void DdlApplier::Work() {
   while (!stop_) {
     std::chrono::steady_clock::time_point when;
     const int64_t id = NextDue(&when);
-    if (id == 0) {
-      cv_.wait(l);
+    if (id == 0 || when > std::chrono::steady_clock::now()) {
+      ++idle_;
+      if (id == 0) {
+        cv_.wait(l);
+      } else {
+        cv_.wait_until(l, when);
+      }
+      --idle_;
       continue;
     }
-    if (when > std::chrono::steady_clock::now()) {
-      cv_.wait_until(l, when);
-      continue;
-    }
-    DdlRequest attempt = queues_[id].items.front().req;
+    Queue& q = queues_[id];
+    q.busy = true;
+    q.items.front().started = std::chrono::steady_clock::now();
+    DdlRequest attempt = q.items.front().req;
+    std::chrono::steady_clock::time_point other;
+    if (NextDue(&other) != 0) MaybeSpawn();  // the others stay served while this one waits
     l.unlock();
     Status s = Apply(attempt);
     l.lock();
+    if (auto it = queues_.find(id); it != queues_.end()) it->second.busy = false;
+    cv_.notify_all();
     if (stop_) break;
     Finish(id, s);
   }
@@ -250,14 +271,15 @@ Status DdlApplier::Apply(const DdlRequest& r) {
 }
 
 void DdlApplier::Stop() {
-  std::thread worker;
+  std::vector<std::thread> workers;
   {
     std::lock_guard l(mu_);
     stop_ = true;
     cv_.notify_all();
-    worker = std::move(worker_);
+    workers.swap(workers_);
   }
-  if (worker.joinable()) worker.join();
+  for (auto& w : workers)
+    if (w.joinable()) w.join();
 }
 
 }  // namespace cdc::replicate

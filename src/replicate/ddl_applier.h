@@ -21,7 +21,10 @@
 // which request waits and why.
 // Nothing is lost across restarts: PendingJson() goes into every checkpoint with the replicate
 // channel's position, and Restore() queues it again.
-// Threads: every method from any thread; the worker starts with the first request.
+// Threads: every method from any thread. Workers start as requests come, up to
+// DdlApplierOptions::workers: a collection's queue is applied by one worker at a time (its
+// order holds), and a call the target holds for long (a Milvus 2.3 Flush can wait for ticks
+// for minutes) occupies only its own collection, while other workers take the others.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -50,6 +53,7 @@ struct DdlApplierOptions {
   std::chrono::milliseconds init_backoff{500};
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds flush_give_up_after{std::chrono::minutes(15)};
+  int workers = 4;  // collections applied at once (each in its own order)
 };
 
 struct DdlStats {
@@ -77,7 +81,7 @@ class DdlApplier {
   // last request given up stays listed under its collection until another one is taken.
   std::map<int64_t, std::string> Reasons() const;
   DdlStats stats() const;
-  // Ends the worker (an attempt in flight is waited for, at most the client's RPC timeout).
+  // Ends the workers (attempts in flight are waited for, at most the client's RPC timeout).
   // The queue stays as it is (it is in the checkpoint).
   void Stop();
 
@@ -88,7 +92,7 @@ class DdlApplier {
  private:
   struct Item {
     DdlRequest req;
-    std::chrono::steady_clock::time_point since, next_try;
+    std::chrono::steady_clock::time_point since, next_try, started;
     std::chrono::milliseconds backoff{0};
     int attempts = 0;
     std::string last_error;
@@ -96,10 +100,13 @@ class DdlApplier {
   struct Queue {
     std::deque<Item> items;
     bool ready = false;
+    bool busy = false;  // a worker applies its head now
     std::string gave_up;
   };
   void Work();
-  // The collection whose head is due first (0 if none is ready), and when.
+  // Starts one more worker when none is idle and the limit allows (mu_ held).
+  void MaybeSpawn();
+  // The collection whose head is due first (0 if none is ready and not busy), and when.
   int64_t NextDue(std::chrono::steady_clock::time_point* when) const;
   void Finish(int64_t collection_id, const Status& s);
   Status Apply(const DdlRequest& r);
@@ -113,7 +120,8 @@ class DdlApplier {
   std::map<int64_t, Queue> queues_;
   DdlStats stats_;
   bool stop_ = false;
-  std::thread worker_;
+  int idle_ = 0;  // workers waiting for a due request
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace cdc::replicate
