@@ -151,6 +151,25 @@ std::optional<source::MsgPosition> Checkpointer::Known(const std::string& channe
   return StartOf(channel);
 }
 
+Status Checkpointer::Reserve(int64_t collection_id, const std::string& name,
+                             std::map<std::string, source::MsgPosition> positions) {
+  if (rows_.count(collection_id) || positions.empty()) return OkStatus();
+  meta::PositionRecord r;
+  r.task_id = task_id_;
+  r.collection_id = collection_id;
+  r.collection_name = name;
+  r.positions_json = EncodeSourcePositions(positions);
+  r.target_positions_json = EncodeTargetPositions({});
+  RETURN_IF_ERROR(Annotate(store_->PutPositions({r}),
+                           absl::StrCat("write checkpoint task=", task_id_,
+                                        " collection=", collection_id, " (before its create)")));
+  CollectionRow& row = rows_[collection_id];
+  row.name = name;
+  row.positions = std::move(positions);
+  to_delete_.erase(collection_id);
+  return OkStatus();
+}
+
 Status Checkpointer::Write(uint64_t w, const std::map<std::string, source::MsgPosition>& consumed,
                            const CheckpointView& view) {
   for (const auto& [ch, pos] : consumed) channels_[ch] = pos;

@@ -100,6 +100,12 @@ class Checkpointer {
   std::vector<int64_t> SyncingCollections() const;
   // Where `channel` is known to be read from (the last written or started position).
   std::optional<source::MsgPosition> Known(const std::string& channel) const;
+  // Writes a row for a collection about to be created on the target, now, unless it has one:
+  // a crash before the next checkpoint then still leaves a row, whose channels are read after
+  // the restart, so that a drop on the source meanwhile also drops the copy (Pipeline's
+  // DropUnmapped). `positions` are where its channels are read from, as in Write.
+  Status Reserve(int64_t collection_id, const std::string& name,
+                 std::map<std::string, source::MsgPosition> positions);
 
   // Writes the checkpoint of watermark `w`: `consumed` are the channel positions every
   // message before which has been handled (Merger::Consumed), `view` the collections.

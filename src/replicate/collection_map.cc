@@ -89,6 +89,7 @@ Result<MappedCollection*> CollectionMap::Ensure(const CollectionMeta& meta) {
   RETURN_IF_ERROR(EnsureDatabase(db, meta.create_ts));
   auto described = target_->DescribeCollection(db, to.collection);
   if (!described.ok() && described.status().code() == StatusCode::kNotFound) {
+    if (before_create_) RETURN_IF_ERROR(before_create_(meta));
     RETURN_IF_ERROR(
         target_->CreateCollection(db, CreateRequestFor(meta, to.collection), meta.create_ts));
     described = target_->DescribeCollection(db, to.collection);

@@ -10,6 +10,7 @@
 // Not thread-safe: owned by the pipeline thread. Errors from the catalog or the target are
 // returned as they are (the pipeline retries the retryable ones).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,11 @@ class CollectionMap {
   Result<MappedCollection*> Ensure(const CollectionMeta& meta);
   // Forgets a mapping (not the selection): the next Ensure looks the target up again.
   void Forget(int64_t source_id) { mapped_.erase(source_id); }
+  // Called by Ensure right before it creates a collection on the target; an error stops the
+  // create (Ensure returns it).
+  void SetBeforeCreate(std::function<Status(const CollectionMeta&)> f) {
+    before_create_ = std::move(f);
+  }
 
   // The target partition id for a source partition, creating it on the target if needed.
   Result<int64_t> TargetPartition(MappedCollection& c, int64_t source_partition_id);
@@ -114,6 +120,7 @@ class CollectionMap {
   // Not selected or dropped; shared with the reader threads (only grows).
   std::shared_ptr<source::CollectionFilter> ignored_;
   std::set<std::string> databases_;  // known to exist on the target
+  std::function<Status(const CollectionMeta&)> before_create_;
 };
 
 }  // namespace cdc::replicate

@@ -287,6 +287,7 @@ Status Pipeline::Impl::Init() {
   if (!map_) {
     map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
                                            sources_.ignored, opts_.names);
+    map_->SetBeforeCreate([this](const CollectionMeta& m) { return ReserveRow(m); });
   }
   RETURN_IF_ERROR(checkpoints_.Load());
   RETURN_IF_ERROR(LoadSync());
@@ -465,6 +466,20 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
   sources_.dml[channel] = std::move(reader);
   sources_.merger.AddChannel(channel);
   return OkStatus();
+}
+
+Status Pipeline::Impl::ReserveRow(const CollectionMeta& meta) {
+  std::map<std::string, source::MsgPosition> at;
+  for (const auto& ch : meta.pchannels) {
+    if (auto known = checkpoints_.Known(ch)) {
+      at[ch] = *known;
+    } else if (auto id = meta.start_msg_ids.find(ch); id != meta.start_msg_ids.end()) {
+      at[ch].set_channel_name(ch);  // a channel not read yet: from the create on
+      at[ch].set_msgid(id->second);
+      at[ch].set_timestamp(meta.create_ts > 0 ? meta.create_ts - 1 : 0);
+    }
+  }
+  return checkpoints_.Reserve(meta.id, meta.name, std::move(at));
 }
 
 std::set<std::string> Pipeline::Impl::UnmappedRowChannels() const {

@@ -106,6 +106,8 @@ class Pipeline::Impl {
   void RetireChannels();
   // Channels of rows loaded at the start whose collection is not mapped (UnmappedRowChannels).
   std::set<std::string> UnmappedRowChannels() const;
+  // A checkpoint row for a collection about to be created on the target (Checkpointer::Reserve).
+  Status ReserveRow(const CollectionMeta& meta);
   // Makes the catalog view cover `w` (sync after the tick was read) and maps what is new.
   // False when channels joined the merge (the watermark must be computed again).
   Result<bool> CoverCatalog(uint64_t w);

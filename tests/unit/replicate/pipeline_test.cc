@@ -600,6 +600,51 @@ TEST_F(PipelineTest, ACollectionWithoutARowDroppedWhileDownIsDroppedOnTheTarget)
   DropC1WhileDownThenRestart();
 }
 
+// The same when the task is killed between the create on the target and its first
+// checkpoint, and nothing else of the task lives on its channels: the row written right before
+// the create keeps them read after the restart, so its DropCollection still drops the copy.
+TEST_F(PipelineTest, ACollectionCreatedJustBeforeACrashAndDroppedMeanwhileIsDroppedThere) {
+  target_.FailNext("CreateCollection", 1, {.delay = std::chrono::milliseconds(1500)});
+  CreateCollection(Ts(2000));
+  Insert(0, Ts(2010), 1, 0, 2);
+  Tick(Ts(2020));
+  StartPipeline();
+  // While the target still works on the create, the row is already there: what a crash
+  // right after the create (before any checkpoint) leaves.
+  std::vector<meta::PositionRecord> crash;
+  for (int i = 0; i < 500; ++i) {
+    auto rows = store_.ListPositions("t1");
+    ASSERT_TRUE(rows.ok());
+    if (std::any_of(rows->begin(), rows->end(),
+                    [&](const auto& r) { return r.collection_id == spec_.id; })) {
+      crash = *rows;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_FALSE(crash.empty()) << "no row written before the create";
+  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  ASSERT_NE(target_.FindCollection("default", "c1"), nullptr);
+  pipeline_->Stop();
+  pipeline_.reset();
+  auto now = store_.ListPositions("t1");
+  ASSERT_TRUE(now.ok());
+  for (const auto& r : *now) ASSERT_TRUE(store_.DeletePosition("t1", r.collection_id).ok());
+  ASSERT_TRUE(store_.PutPositions(crash).ok());
+  // Dropped on the source while down; nothing else of the task lives on its channels.
+  catalog_.Remove(spec_.id);
+  broker_.Append(kCh0, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  broker_.Append(kCh1, sim::MakeDropCollection(spec_, Ts(2030)).SerializeAsString());
+  Tick(Ts(2040));
+  readers_.clear();
+  StartPipeline();
+  ASSERT_TRUE(WaitApplied(Ts(2040)));
+  for (int i = 0; i < 300 && target_.FindCollection("default", "c1") != nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(target_.FindCollection("default", "c1"), nullptr);
+}
+
 TEST_F(PipelineTest, NameMappingPutsEveryOperationUnderTheTargetNames) {
   names_ = task::NameMap({{"default", "dbx", {{"c1", "c1x"}}}, {"db2", "db2m", {}}});
   CreateCollection(Ts(2000));
