@@ -46,6 +46,11 @@ inline bool IsRetryable(const Status& s) {
          s.code() == StatusCode::kAborted || s.code() == StatusCode::kResourceExhausted;
 }
 
+// True for a refused token or credentials: they concern every call, not one object.
+inline bool IsAuthError(const Status& s) {
+  return s.code() == StatusCode::kUnauthenticated || s.code() == StatusCode::kPermissionDenied;
+}
+
 }  // namespace cdc
 
 #define CDC_CONCAT_INNER_(a, b) a##b

@@ -181,6 +181,10 @@ class Pipeline::Impl {
 
   // A message or request not applied: counted by kind, logged, kept in the reason.
   void Skip(const std::string& kind, const std::string& what);
+  // Drops a collection on the target: true once dropped; false when the target refuses it for
+  // good (counted as collection_drop_refused_by_target, named in the reason: the others go on);
+  // a retryable or authentication error is returned (the whole task waits).
+  Result<bool> DropOnTarget(const std::string& db, const std::string& collection, uint64_t ts);
 
   PipelineOptions opts_;
   PipelineDeps deps_;

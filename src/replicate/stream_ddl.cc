@@ -192,9 +192,11 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
     for (const auto& [_, r] : c->routes) targets.insert(r.target_pchannel);
     RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
   }
-  RETURN_IF_ERROR(target_->DropCollection(c->target.db_name, c->target.name, h.timestamp));
-  spdlog::info("task {}: dropped collection {}.{} on the target", opts_.task_id, c->target.db_name,
-               c->target.name);
+  ASSIGN_OR_RETURN(bool dropped, DropOnTarget(c->target.db_name, c->target.name, h.timestamp));
+  if (dropped) {
+    spdlog::info("task {}: dropped collection {}.{} on the target", opts_.task_id,
+                 c->target.db_name, c->target.name);
+  }
   ddl_->Discard(h.collection_id, "its collection was dropped on the source");
   quarantine_.Remove(h.collection_id);
   sync_.Forget(h.collection_id);
@@ -202,6 +204,18 @@ Status Pipeline::Impl::ProcessDropCollection(const MergedMessage& m) {
   map_->Drop(h.collection_id);
   round_.changed = true;
   return OkStatus();
+}
+
+Result<bool> Pipeline::Impl::DropOnTarget(const std::string& db, const std::string& collection,
+                                          uint64_t ts) {
+  Status s = target_->DropCollection(db, collection, ts);
+  if (s.ok()) return true;
+  if (IsRetryable(s) || IsAuthError(s)) return s;  // the whole task waits: it concerns all
+  Skip("collection_drop_refused_by_target",
+       absl::StrCat("DropCollection of ", db, ".", collection,
+                    " (dropped on the source) refused by the target: ", s.message(),
+                    "; the collection stays there: drop it on the target by hand"));
+  return false;
 }
 
 Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
@@ -269,11 +283,13 @@ Status Pipeline::Impl::DropUnmapped(const MergedMessage& m) {
     std::set<std::string> targets(info->pchannels.begin(), info->pchannels.end());
     RETURN_IF_ERROR(writer_->SendToEach(targets, *bytes, m.msg, &round_));
   }
-  RETURN_IF_ERROR(target_->DropCollection(to.db, to.collection, h.timestamp));
-  spdlog::info(
-      "task {}: dropped collection {} on the target (dropped on the source while the "
-      "task was stopped)",
-      opts_.task_id, to.Text());
+  ASSIGN_OR_RETURN(bool dropped, DropOnTarget(to.db, to.collection, h.timestamp));
+  if (dropped) {
+    spdlog::info(
+        "task {}: dropped collection {} on the target (dropped on the source while the "
+        "task was stopped)",
+        opts_.task_id, to.Text());
+  }
   forget();
   return OkStatus();
 }
@@ -315,6 +331,11 @@ Status Pipeline::Impl::ProcessDropPartition(const MergedMessage& m) {
         opts_.task_id, req.partition_name(), c->target.db_name, c->target.name);
     dropped = target_->DropPartition(c->target.db_name, c->target.name, req.partition_name(),
                                      h.timestamp);
+  }
+  if (!dropped.ok() && !IsRetryable(dropped) && !IsAuthError(dropped)) {
+    // Refused for this collection only: it waits, set aside, and the others go on.
+    SetAside(c->source.id, FullName(c->source), dropped);
+    return OkStatus();
   }
   RETURN_IF_ERROR(dropped);
   map_->RemovePartition(*c, req.partition_name());

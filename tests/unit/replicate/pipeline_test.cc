@@ -1114,6 +1114,29 @@ TEST_F(PipelineTest, CollectionTheTargetRefusesIsSetAsideWhileTheOthersGoOnAndCa
   EXPECT_TRUE(said);
 }
 
+TEST_F(PipelineTest, ADropTheTargetRefusesIsCountedAndDoesNotHoldBackTheOthers) {
+  ASSERT_TRUE(StartWithC1());
+  sim::CollectionSpec c2 = Spec2();
+  CreateC2(c2, Ts(2010));
+  Tick(Ts(2015));
+  ASSERT_TRUE(WaitApplied(Ts(2015)));
+  ASSERT_NE(target_.FindCollection("default", "c2"), nullptr);
+  target_.FailNext("DropCollection", 1, {grpc::StatusCode::OK, 65535, "drop refused (test)"});
+  catalog_.Remove(c2.id);
+  broker_.Append(kCh0, sim::MakeDropCollection(c2, Ts(2030)).SerializeAsString());
+  broker_.Append(kCh1, sim::MakeDropCollection(c2, Ts(2030)).SerializeAsString());
+  Insert(0, Ts(2040), 1, 0, 3);  // c1 goes on
+  Tick(Ts(2050));
+  ASSERT_TRUE(WaitApplied(Ts(2050)));
+  EXPECT_EQ(TargetPks().size(), 3u);
+  EXPECT_NE(target_.FindCollection("default", "c2"), nullptr);  // stays: refused
+  EXPECT_EQ(pipeline_->Health().skipped["collection_drop_refused_by_target"], 1u);
+  std::lock_guard l(mu_);
+  bool said = false;
+  for (const auto& r : reasons_) said = said || r.find("drop refused (test)") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST_F(PipelineTest, RequestsWaitForACatalogThatIsBehindInsteadOfBeingDropped) {
   // The catalog's watch is behind etcd: c2 shows only once the pipeline syncs it.
   ASSERT_TRUE(StartWithC1());
