@@ -641,7 +641,6 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
 Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   CheckpointView view;
   for (const auto& [id, c] : map_->collections()) {
-    if (loop_.early.count(id)) continue;  // no channel of it read yet: a restart maps it again
     view.collections[id] = {c.source.name, c.source.pchannels};
     auto& targets = view.target_channels[id];
     for (const auto& [_, r] : c.routes) targets.push_back(r.target_pchannel);
