@@ -7,6 +7,7 @@
 // unless they are shared. Errors: kUnavailable when etcd cannot be reached (the pipeline
 // retries); a missing collection is std::nullopt, not an error.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -70,6 +71,9 @@ class CatalogView {
   virtual Status Sync() = 0;
   // Grows whenever the view changes (an etcd revision); cheap.
   virtual int64_t Revision() = 0;
+  // Calls `fn` (on another thread; it must only wake the caller) whenever Revision() may have
+  // grown; nullptr stops that. Default: never (the caller polls Revision()).
+  virtual void OnChange(const std::function<void()>& /*fn*/) {}
   // Every collection in state Created, in every database.
   virtual Result<std::vector<CollectionMeta>> ListCollections() = 0;
   // One collection by id (any database); a dropped one with `dropped` set while the view still

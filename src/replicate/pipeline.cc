@@ -52,9 +52,11 @@ void Pipeline::Impl::RequestStop() {
   shared_.cv.notify_all();
 }
 
-bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d) {
+bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, bool until_catalog_moves) {
   std::unique_lock l(shared_.mu);
-  shared_.cv.wait_for(l, d, [this] { return shared_.stop; });
+  shared_.cv.wait_for(
+      l, d, [&] { return shared_.stop || (until_catalog_moves && shared_.catalog_moved); });
+  shared_.catalog_moved = false;
   return !shared_.stop;
 }
 
@@ -229,7 +231,7 @@ void Pipeline::Impl::Run() {
     if (s.ok()) {
       loop_.backoff = opts_.init_backoff;
       Report();
-      if (!progressed) SleepFor(opts_.poll);
+      if (!progressed) SleepFor(opts_.poll, /*until_catalog_moves=*/true);
       continue;
     }
     const bool refused = s.code() == StatusCode::kFailedPrecondition && !loop_.initialized;
@@ -253,6 +255,7 @@ void Pipeline::Impl::Run() {
 }
 
 void Pipeline::Impl::Shutdown() {
+  deps_.catalog->OnChange(nullptr);  // no call into this Impl after the loop ends
   // Only a finished round has a consistent checkpoint; a partial one is re-sent on resume.
   if (loop_.initialized && !round_.active) {
     Status s = WriteCheckpoint(loop_.applied);
@@ -284,6 +287,11 @@ Status Pipeline::Impl::Init() {
       return FailedPreconditionError(std::string(ready.status().message()));
     return ready.status();  // a normal instance stops the task; anything else is retried
   }
+  deps_.catalog->OnChange([this] {
+    std::lock_guard l(shared_.mu);
+    shared_.catalog_moved = true;
+    shared_.cv.notify_all();
+  });
   if (!map_) {
     map_ = std::make_unique<CollectionMap>(opts_.selection, deps_.catalog.get(), target_.get(),
                                            sources_.ignored, opts_.names);
@@ -362,7 +370,9 @@ Status Pipeline::Impl::SyncCatalog() {
     } else if (!map_->Known(meta.id)) {
       ASSIGN_OR_RETURN(c, Map(meta));
     }
-    if (c == nullptr || quarantine_.Has(meta.id)) continue;
+    // Created early: its renames, aliases and properties follow once the view covers its
+    // create (SettleEarly makes this run again then).
+    if (c == nullptr || quarantine_.Has(meta.id) || loop_.early.count(meta.id)) continue;
     // Nor renames, aliases or properties: the catalog holds them.
     std::vector<std::string> refused;
     const uint64_t ts = loop_.catalog_covered ? loop_.catalog_covered : meta.create_ts;
@@ -371,6 +381,68 @@ Status Pipeline::Impl::SyncCatalog() {
   }
   loop_.catalog_revision = revision;
   return OkStatus();
+}
+
+Status Pipeline::Impl::CreateEarly(bool* progressed) {
+  const int64_t revision = deps_.catalog->Revision();
+  if (revision == 0 || revision == loop_.early_revision) return OkStatus();
+  ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
+  bool mapped = false;
+  for (const auto& meta : all) {
+    if (quarantine_.Has(meta.id)) continue;
+    if (MappedCollection* c = map_->Find(meta.id)) {
+      RETURN_IF_ERROR(AddPartitions(*c, meta));
+      continue;
+    }
+    if (map_->Known(meta.id) || TargetNameHeld(meta)) continue;
+    ASSIGN_OR_RETURN(MappedCollection * c, Map(meta));
+    if (c == nullptr) continue;
+    loop_.early[meta.id] = meta.create_ts;
+    *progressed = true;
+  }
+  loop_.early_revision = revision;
+  return OkStatus();
+}
+
+Status Pipeline::Impl::SettleEarly(uint64_t w) {
+  for (auto it = loop_.early.begin(); it != loop_.early.end();) {
+    const int64_t id = it->first;
+    if (it->second > w) {
+      ++it;
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));
+    const MappedCollection* c = map_->Find(id);
+    if (c != nullptr && (!meta || meta->dropped)) {
+      RETURN_IF_ERROR(target_->DropCollection(c->target.db_name, c->target.name, w));
+      spdlog::info(
+          "task {}: dropped collection {}.{} on the target again: dropped on the source "
+          "before its channels were read (nothing of it was replicated but its create)",
+          opts_.task_id, c->target.db_name, c->target.name);
+      ddl_->Discard(id, "its collection was dropped on the source");
+      quarantine_.Remove(id);
+      map_->Drop(id);
+      round_.changed = true;
+    } else {
+      loop_.catalog_revision = -1;  // SyncCatalog brings its aliases and properties over
+    }
+    it = loop_.early.erase(it);
+  }
+  return OkStatus();
+}
+
+bool Pipeline::Impl::TargetNameHeld(const CollectionMeta& meta) const {
+  const task::FullName to = map_->TargetName(meta.db_name, meta.name);
+  for (const auto& [_, c] : map_->collections())
+    if (c.target.db_name == to.db && c.target.name == to.collection) return true;
+  const std::string full = absl::StrCat(meta.db_name, ".", meta.name);
+  for (const auto& q : quarantine_.View())
+    if (q.name == full) return true;
+  for (const auto& [_, name] : loop_.drop_pending)
+    if (name == meta.name) return true;
+  if (checkpoints_.HasRow(meta.id)) return false;
+  const auto rows = checkpoints_.RowNames();
+  return std::find(rows.begin(), rows.end(), meta.name) != rows.end();
 }
 
 // The properties the source's proxy answers for `m` (a 2.3.5 source keeps altered ones only
@@ -417,6 +489,7 @@ Result<bool> Pipeline::Impl::CoverCatalog(uint64_t w) {
   RETURN_IF_ERROR(deps_.catalog->Sync());
   // The sync began after the tick w was read, and Milvus finishes a DDL in etcd before any
   // time tick above its ts: the view now holds every create and drop at or below w.
+  RETURN_IF_ERROR(SettleEarly(w));
   loop_.catalog_covered = w;
   const size_t channels = sources_.dml.size();
   RETURN_IF_ERROR(SyncCatalog());
@@ -489,14 +562,16 @@ std::set<std::string> Pipeline::Impl::UnmappedRowChannels() const {
 }
 
 Status Pipeline::Impl::SyncChannels() {
-  std::set<std::string> wanted = map_->SourcePChannels();
+  std::set<std::string> wanted;
+  for (const auto& [id, c] : map_->collections())
+    if (!loop_.early.count(id)) wanted.insert(c.source.pchannels.begin(), c.source.pchannels.end());
   // Collections the task replicated before a restart and no longer maps (dropped on the source
   // meanwhile): their drop is still to be read.
   for (const auto& ch : UnmappedRowChannels()) wanted.insert(ch);
   // A collection set aside keeps its channels read (its messages wait in its own row, but
   // the channel's ticks still bound the watermark of the others).
   for (const auto& q : quarantine_.View())
-    if (const MappedCollection* c = map_->Find(q.id))
+    if (const MappedCollection* c = map_->Find(q.id); c != nullptr && !loop_.early.count(q.id))
       wanted.insert(c->source.pchannels.begin(), c->source.pchannels.end());
   for (const auto& ch : wanted)
     if (!sources_.dml.count(ch)) RETURN_IF_ERROR(StartChannel(ch));
@@ -582,6 +657,7 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
 
 Status Pipeline::Impl::Step(bool* progressed) {
   RETURN_IF_ERROR(PullReaders(progressed));
+  if (!round_.active) RETURN_IF_ERROR(CreateEarly(progressed));
   if (!round_.active) RETURN_IF_ERROR(FollowPartitionLoads());
   if (!round_.active && !copies_.empty()) RETURN_IF_ERROR(StepCopies(progressed));
   if (!round_.active && !quarantine_.empty()) {
@@ -601,8 +677,10 @@ Status Pipeline::Impl::Step(bool* progressed) {
     } else if (!sources_.requests.empty()) {
       w = loop_.applied;
       for (const auto& m : sources_.requests) w = std::max(*w, m.header.timestamp);
-    } else if (loop_.catalog_revision != deps_.catalog->Revision()) {
-      // Nothing to read yet: collections created later still have to be noticed.
+    } else if (loop_.catalog_revision != deps_.catalog->Revision() || !loop_.early.empty()) {
+      // Nothing to read yet: collections created later still have to be noticed. With no
+      // watermark to cover, their channels join at once.
+      loop_.early.clear();
       RETURN_IF_ERROR(SyncCatalog());
       RETURN_IF_ERROR(SyncChannels());
     }

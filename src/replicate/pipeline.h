@@ -6,7 +6,10 @@
 // timestamp up to the common watermark W (replicate/merger.h) and, before releasing W, makes
 // the source catalog view cover W (CatalogView::Sync after the tick W was read: every
 // collection, partition and database created before W is then known, its channels join the
-// merge first, and no message or request is decided with a view older than it). Per round:
+// merge first, and no message or request is decided with a view older than it). Creates do
+// not wait for that: a collection or partition the catalog's watch shows is created on the
+// target at once, between rounds (the loop wakes on catalog changes); its channels join the
+// merge once a covered watermark passes its create (docs/replication.md). Per round:
 //   1. walks the released messages in ts order: Insert/Delete are rewritten to the target's
 //      collection/partition ids and shard names and batched per target pchannel
 //      (replicate/target_writer.h); creates reach the target before data; a drop, a database

@@ -49,6 +49,12 @@ struct LoopState {
   uint64_t applied = 0;           // watermark of the last round fully applied
   uint64_t catalog_covered = 0;   // highest watermark the catalog view was synced after
   int64_t catalog_revision = -1;  // view revision when the map was last brought up to date
+  int64_t early_revision = -1;    // view revision CreateEarly last looked at
+  // Collections CreateEarly created on the target before a covered watermark passed their
+  // create: id -> create ts. Their channels join the merge only then (SettleEarly): a
+  // collection dropped before any tick of its channel may leave that channel without a tick
+  // for good (seen on Milvus 2.3.5), which would hold the watermark back forever.
+  std::map<int64_t, uint64_t> early;
   std::chrono::steady_clock::time_point last_checkpoint{}, last_progress{};
   std::string skipped;  // the last thing not applied (stays in the reason for 10 minutes)
   std::chrono::steady_clock::time_point skipped_at{};  // when `skipped` was set
@@ -73,6 +79,7 @@ struct SharedState {
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
+  bool catalog_moved = false;           // the catalog view changed since the loop last slept
   std::string reason;                   // as last published (on_reason)
   std::string loop_error;               // the loop's part of it: its last error ("" = none),
   std::vector<std::string> loop_parts;  // and what waits or was not applied
@@ -112,6 +119,16 @@ class Pipeline::Impl {
   // False when channels joined the merge (the watermark must be computed again).
   Result<bool> CoverCatalog(uint64_t w);
   Status SyncCatalog();
+  // Creates on the target, at once, the collections and partitions the catalog's watch shows
+  // created since it last looked, without waiting for a watermark to cover them (a create
+  // before its data is always safe; drops, renames, aliases and properties still wait for
+  // CoverCatalog). A collection whose target name another collection the task knows still
+  // holds (a drop and re-create of that name) waits for CoverCatalog too.
+  Status CreateEarly(bool* progressed);
+  bool TargetNameHeld(const CollectionMeta& meta) const;
+  // After the view covered `w`: early collections created at or below `w` that live join the
+  // merge; those dropped meanwhile (no data of theirs was read) are dropped on the target.
+  Status SettleEarly(uint64_t w);
   Status WriteCheckpoint(uint64_t w);
   // Sets the loop's part of the task's reason (what waits, what was not applied, or `error`)
   // and publishes the reason.
@@ -120,7 +137,9 @@ class Pipeline::Impl {
   std::string CollectionName(int64_t id) const;
   // Adds or removes (nullptr) a reader from the ones the published reason names.
   void ShowReader(const std::string& channel, const source::ChannelReader* reader);
-  bool SleepFor(std::chrono::milliseconds d);
+  // Sleeps up to `d` (false once stopped); a change of the catalog view ends the sleep early
+  // when `until_catalog_moves`.
+  bool SleepFor(std::chrono::milliseconds d, bool until_catalog_moves = false);
   void Shutdown();
   // Stops reading, forgets what is buffered and starts again from the checkpoint, so that the
   // `recovered` collections (set aside until now) catch up from their own rows.

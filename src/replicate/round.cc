@@ -19,6 +19,10 @@ Status Pipeline::Impl::RunRound() {
 }
 
 Status Pipeline::Impl::FinishRound() {
+  // The round's data is with the target: a create the catalog shows now goes before the
+  // checkpoint and the ticks (which take a call per target channel) instead of after them.
+  bool created = false;
+  RETURN_IF_ERROR(CreateEarly(&created));
   if (!round_.checkpointed) {
     const bool due = round_.changed || std::chrono::steady_clock::now() - loop_.last_checkpoint >=
                                            opts_.idle_checkpoint;

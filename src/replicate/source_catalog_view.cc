@@ -24,7 +24,7 @@ Result<source::Catalog*> SharedSourceCatalog::Get() {
     }
     client_ = std::move(*c);
   }
-  auto cat = source::Catalog::Start(client_.get(), options_, [](const auto&) {});
+  auto cat = source::Catalog::Start(client_.get(), options_, [this](const auto&) { Changed(); });
   if (!cat.ok()) {
     return UnavailableError("read the source catalog under " + options_.MetaPrefix() +
                             " from etcd " + absl::StrJoin(etcd_.endpoints, ",") + ": " +
@@ -32,6 +32,27 @@ Result<source::Catalog*> SharedSourceCatalog::Get() {
   }
   catalog_ = std::move(*cat);
   return catalog_.get();
+}
+
+int SharedSourceCatalog::Subscribe(std::function<void()> fn) {
+  std::lock_guard l(listeners_mu_);
+  listeners_[next_listener_] = std::move(fn);
+  return next_listener_++;
+}
+
+void SharedSourceCatalog::Unsubscribe(int id) {
+  std::lock_guard l(listeners_mu_);
+  listeners_.erase(id);
+}
+
+void SharedSourceCatalog::Changed() {
+  std::lock_guard l(listeners_mu_);
+  for (const auto& [_, fn] : listeners_) fn();
+}
+
+void SourceCatalogView::OnChange(const std::function<void()>& fn) {
+  if (listener_ != 0) shared_->Unsubscribe(listener_);
+  listener_ = fn ? shared_->Subscribe(fn) : 0;
 }
 
 std::optional<CollectionMeta> SourceCatalogView::Convert(const source::CollectionMeta& c) {

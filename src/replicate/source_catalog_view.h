@@ -2,8 +2,11 @@
 // SharedSourceCatalog: one source::Catalog (etcd list + watch) shared by every task of the
 // server, started lazily on first use so that the server starts while etcd is down; until it
 // is up, calls return kUnavailable naming etcd (the pipelines retry with backoff).
-// SourceCatalogView: a task's CatalogView over it. Thread-safe.
+// SourceCatalogView: a task's CatalogView over it. Thread-safe. Listeners (OnChange) are told of
+// every change the watch applied, so that a pipeline maps a new collection at once.
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -19,13 +22,22 @@ class SharedSourceCatalog {
   ~SharedSourceCatalog();
   // The running catalog, starting it if needed.
   Result<source::Catalog*> Get();
+  // `fn` is called on the catalog's watch thread after every change it applied, until
+  // Unsubscribe(id) (which waits for a call in flight); it must return quickly.
+  int Subscribe(std::function<void()> fn);
+  void Unsubscribe(int id);
 
  private:
+  void Changed();
+
   etcd::ClientOptions etcd_;
   source::CatalogOptions options_;
   std::mutex mu_;
   std::unique_ptr<etcd::Client> client_;
   std::unique_ptr<source::Catalog> catalog_;
+  std::mutex listeners_mu_;
+  std::map<int, std::function<void()>> listeners_;
+  int next_listener_ = 1;
 };
 
 class SourceCatalogView final : public CatalogView {
@@ -33,8 +45,12 @@ class SourceCatalogView final : public CatalogView {
   explicit SourceCatalogView(SharedSourceCatalog* shared,
                              std::chrono::milliseconds sync_timeout = std::chrono::seconds(10))
       : shared_(shared), sync_timeout_(sync_timeout) {}
+  ~SourceCatalogView() override { OnChange(nullptr); }
+  SourceCatalogView(const SourceCatalogView&) = delete;
+  SourceCatalogView& operator=(const SourceCatalogView&) = delete;
   Status Sync() override;
   int64_t Revision() override;
+  void OnChange(const std::function<void()>& fn) override;
   Result<std::vector<CollectionMeta>> ListCollections() override;
   Result<std::optional<CollectionMeta>> GetCollection(int64_t id) override;
   Result<std::optional<PartitionMeta>> GetPartition(int64_t collection_id,
@@ -47,6 +63,7 @@ class SourceCatalogView final : public CatalogView {
  private:
   SharedSourceCatalog* shared_;
   std::chrono::milliseconds sync_timeout_;
+  int listener_ = 0;  // Subscribe's id, 0 = none
 };
 
 }  // namespace cdc::replicate

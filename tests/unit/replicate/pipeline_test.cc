@@ -203,6 +203,23 @@ class PipelineTest : public ::testing::Test {
     return vch2;
   }
 
+  // c2 (id 200), one shard on `pchannel`, created at `ts`: in the catalog, its create message
+  // on that channel.
+  sim::CollectionSpec CreateOneShardC2(const std::string& pchannel, uint64_t ts) {
+    sim::CollectionSpec c2 = spec_;
+    c2.name = "c2";
+    c2.id = 200;
+    c2.shards = 1;
+    const std::vector<std::string> vch2 = {pchannel + "_200v0"};
+    CollectionMeta m2 = MetaOf(c2, vch2, 201, ts);
+    m2.shards_num = 1;
+    m2.pchannels = {pchannel};
+    auto create2 = sim::MakeCreateCollection(c2, vch2, m2.pchannels, 201, ts).SerializeAsString();
+    m2.start_msg_ids[pchannel] = source::EncodeKafkaMsgId(broker_.Append(pchannel, create2));
+    catalog_.Put(m2);
+    return c2;
+  }
+
   // A CreateIndex request of `collection` on the replicate channel.
   void AppendCreateIndex(const std::string& collection, const std::string& index, uint64_t ts) {
     mpb::CreateIndexRequest idx;
@@ -391,6 +408,68 @@ TEST_F(PipelineTest, CreatesCollectionBeforeDataAndRewritesIds) {
   EXPECT_EQ(applied.rows, 5u);
   EXPECT_EQ(applied.bytes, insert_bytes);
   EXPECT_TRUE(pipeline_->Health().retries.empty());
+}
+
+// A create goes to the target as soon as the catalog shows it, before any tick passes it; its
+// create message, read later, creates nothing more, and its data follows as usual.
+TEST_F(PipelineTest, ACreateReachesTheTargetBeforeAnyTickPassesIt) {
+  ASSERT_TRUE(StartWithC1());
+  sim::CollectionSpec c2 = spec_;
+  c2.name = "c2";
+  c2.id = 200;
+  const auto vch2 = CreateC2(c2, Ts(2010));  // no tick after it yet
+  for (int i = 0; i < 300 && target_.FindCollection("default", "c2") == nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_NE(target_.FindCollection("default", "c2"), nullptr);
+  EXPECT_LT(pipeline_->applied_ts(), Ts(2010));
+  auto m2 = **catalog_.GetCollection(200);
+  m2.partitions.push_back({202, "p1", Ts(2012)});
+  catalog_.Put(m2);
+  for (int i = 0; i < 300 && !target_.FindCollection("default", "c2")->partitions.count("p1"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(target_.FindCollection("default", "c2")->partitions.count("p1"));
+
+  broker_.Append(kCh0, sim::MakeInsert(c2, {.partition_id = 202,
+                                            .vchannel = vch2[0],
+                                            .ts = Ts(2015),
+                                            .msg_id = 7,
+                                            .first_pk = 0,
+                                            .rows = 3})
+                           .SerializeAsString());
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  size_t c2_creates = 0;
+  for (const auto& call : target_.CallsOf("CreateCollection"))
+    c2_creates += call.replicate_ts == Ts(2010);
+  EXPECT_EQ(c2_creates, 1u);
+  const auto* c = target_.FindCollection("default", "c2");
+  size_t rows = 0;
+  for (const auto& ins : TargetInserts()) {
+    if (ins.collectionid() != c->id) continue;
+    EXPECT_EQ(ins.partitionid(), c->partitions.at("p1"));
+    rows += ins.num_rows();
+  }
+  EXPECT_EQ(rows, 3u);
+}
+
+// A collection created and dropped again before its own channel got a tick (Milvus may never
+// tick that channel again): created on the target at once, dropped there once the watermark
+// passed its create, and its channel holds nothing back.
+TEST_F(PipelineTest, ACollectionDroppedBeforeItsChannelTickedHoldsNothingBack) {
+  ASSERT_TRUE(StartWithC1());
+  constexpr char kCh2[] = "by-dev-rootcoord-dml_2";
+  const sim::CollectionSpec c2 = CreateOneShardC2(kCh2, Ts(2010));
+  for (int i = 0; i < 300 && target_.FindCollection("default", "c2") == nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_NE(target_.FindCollection("default", "c2"), nullptr);
+  broker_.Append(kCh2, sim::MakeDropCollection(c2, Ts(2012)).SerializeAsString());
+  catalog_.Remove(200);
+  Insert(0, Ts(2015), 1, 0, 2);
+  Tick(Ts(2020));  // on kCh0 and kCh1 only
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  EXPECT_EQ(target_.FindCollection("default", "c2"), nullptr);
+  EXPECT_EQ(TargetPks().size(), 2u);
+  for (const auto& row : CollectionRows()) EXPECT_NE(row.collection_id, 200);
 }
 
 TEST_F(PipelineTest, RestartResumesFromCheckpointWithoutDuplicates) {
@@ -971,18 +1050,7 @@ TEST_F(PipelineTest, ChannelsOfADroppedCollectionKeepGettingTicks) {
   // lands on fake-dml_0 only. Once c1 is dropped nothing of the task lives on fake-dml_1, but
   // the target's datanode may still be setting up its watch there, which waits for a tick.
   CreateCollection(Ts(2000));
-  sim::CollectionSpec spec2 = spec_;
-  spec2.name = "c2";
-  spec2.id = 200;
-  spec2.shards = 1;
-  const std::vector<std::string> vch2 = {std::string(kCh0) + "_200v0"};
-  CollectionMeta m2 = MetaOf(spec2, vch2, 201, Ts(2001));
-  m2.shards_num = 1;
-  m2.pchannels = {kCh0};
-  auto create2 =
-      sim::MakeCreateCollection(spec2, vch2, m2.pchannels, 201, Ts(2001)).SerializeAsString();
-  m2.start_msg_ids[kCh0] = source::EncodeKafkaMsgId(broker_.Append(kCh0, create2));
-  catalog_.Put(m2);
+  CreateOneShardC2(kCh0, Ts(2001));
   Tick(Ts(2020));
   StartPipeline();
   ASSERT_TRUE(WaitApplied(Ts(2020)));
