@@ -31,8 +31,9 @@ RbacPlan PlanRbac(const rbac::State& source, const rbac::State& seen, const rbac
   for (const auto& role : Minus(seen.roles, source.roles))
     if (target.roles.count(role) && !rbac::IsBuiltinRole(role)) p.drop_roles.push_back(role);
   const std::set<std::string> dropped(p.drop_roles.begin(), p.drop_roles.end());
+  // A 2.3.5 DropRole refuses a role that has privileges: revokes go first, dropped roles too.
   for (const auto& g : Minus(seen.grants, source.grants))
-    if (target.grants.count(g) && !dropped.count(g.role)) p.revoke.push_back(g);
+    if (target.grants.count(g)) p.revoke.push_back(g);
   for (const auto& m : Minus(seen.members, source.members))
     if (target.members.count(m) && !dropped.count(m.second)) p.remove.push_back(m);
   for (const auto& role : Minus(source.roles, target.roles))
@@ -58,7 +59,11 @@ bool RbacSync::Due(const rbac::State& source, std::chrono::steady_clock::time_po
 
 Result<RbacOutcome> RbacSync::Apply(target::Client* target, const rbac::State& source,
                                     std::chrono::steady_clock::time_point now) {
-  ASSIGN_OR_RETURN(rbac::State have, target->SelectRbac());
+  std::set<std::string> dbs;  // where grants are added or revoked
+  for (const auto& g : source.grants) dbs.insert(g.db_name);
+  if (seen_)
+    for (const auto& g : seen_->grants) dbs.insert(g.db_name);
+  ASSIGN_OR_RETURN(rbac::State have, target->SelectRbac(dbs));
   const RbacPlan plan = PlanRbac(source, seen_ ? *seen_ : source, have);
   RbacOutcome out;
   // One change: counted when done, kept in `refused` when the target will not take it.

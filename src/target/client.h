@@ -16,6 +16,7 @@
 // Messages name the target, the call and the object.
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -116,8 +117,13 @@ class Client {
 
   // Users, roles and grants (replicate/rbac_sync.h). A 2.3 target takes them as ordinary
   // calls (they are not replicate-channel requests); the defaults answer kUnimplemented.
-  // SelectRbac: user names, roles, memberships and every role's grants (of every database).
-  virtual Result<rbac::State> SelectRbac() { return UnimplementedError(Describe() + ": no RBAC"); }
+  // SelectRbac: user names, roles, memberships, and every role's grants in the databases
+  // `grant_dbs` (and those of database "*", which hold in all): a 2.3.5 SelectGrant answers one
+  // database's grants plus those of "*", and for "*" only the latter.
+  virtual Result<rbac::State> SelectRbac(const std::set<std::string>& grant_dbs) {
+    (void)grant_dbs;
+    return UnimplementedError(Describe() + ": no RBAC");
+  }
   // A create of a role that exists and a drop of one that is gone are OK.
   virtual Status CreateRole(const std::string& role) { return Unsupported("CreateRole", role); }
   virtual Status DropRole(const std::string& role) { return Unsupported("DropRole", role); }

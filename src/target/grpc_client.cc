@@ -328,7 +328,7 @@ Status GrpcClient::DropDatabase(const std::string& db, uint64_t ts) {
   return impl_->Ddl("DropDatabase", "db=" + db, "", &Stub::DropDatabase, req, Replay::kDrop);
 }
 
-Result<rbac::State> GrpcClient::SelectRbac() {
+Result<rbac::State> GrpcClient::SelectRbac(const std::set<std::string>& grant_dbs) {
   rbac::State out;
   milvuspb::SelectUserRequest users;
   milvuspb::SelectUserResponse user_resp;
@@ -344,18 +344,22 @@ Result<rbac::State> GrpcClient::SelectRbac() {
     out.roles.insert(r.role().name());
     for (const auto& u : r.users()) out.members.emplace(u.name(), r.role().name());
   }
+  std::set<std::string> dbs = grant_dbs;
+  dbs.insert("*");
   for (const auto& role : out.roles) {
-    milvuspb::SelectGrantRequest req;
-    req.mutable_entity()->mutable_role()->set_name(role);
-    req.mutable_entity()->set_db_name("*");  // every database's grants
-    milvuspb::SelectGrantResponse resp;
-    RETURN_IF_ERROR(impl_->Call(impl_->Where("SelectGrant", "role=" + role), "", &Stub::SelectGrant,
-                                req, &resp));
-    for (const auto& e : resp.entities()) {
-      rbac::Grant g{role, e.object().name(), e.object_name(), e.db_name(),
-                    e.grantor().privilege().name()};
-      out.grantors[g] = e.grantor().user().name();
-      out.grants.insert(std::move(g));
+    for (const auto& db : dbs) {
+      milvuspb::SelectGrantRequest req;
+      req.mutable_entity()->mutable_role()->set_name(role);
+      req.mutable_entity()->set_db_name(db);
+      milvuspb::SelectGrantResponse resp;
+      RETURN_IF_ERROR(impl_->Call(impl_->Where("SelectGrant", "role=" + role + " db=" + db), "",
+                                  &Stub::SelectGrant, req, &resp));
+      for (const auto& e : resp.entities()) {
+        rbac::Grant g{role, e.object().name(), e.object_name(), e.db_name(),
+                      e.grantor().privilege().name()};
+        out.grantors[g] = e.grantor().user().name();
+        out.grants.insert(std::move(g));
+      }
     }
   }
   return out;

@@ -85,6 +85,7 @@ TEST_F(RbacSyncTest, RevokesRemovalsAndDropsFollowTheSourceButTargetOnlyRolesSta
   ASSERT_TRUE(sync_.Due(src, Clock::now()));
   RbacOutcome out = Apply(src);
   EXPECT_EQ(out.applied, 3u);  // revoke, remove, drop (r2's membership goes with it)
+  EXPECT_TRUE(out.refused.empty()) << out.refused[0];
   rbac::State t = fake_.Rbac();
   EXPECT_EQ(t.roles, (std::set<std::string>{"admin", "public", "r1", "target_own"}));
   EXPECT_EQ(t.grants, (std::set<rbac::Grant>{kInsert}));
@@ -156,9 +157,10 @@ TEST_F(RbacSyncTest, SeenStateSurvivesARestartSoADropWhileDownIsReplayed) {
   const std::string json = sync_.Json();
   RbacSync restarted;
   ASSERT_TRUE(restarted.Restore(json).ok());
-  rbac::State now = Builtin();  // r1 dropped on the source while the task was down
+  rbac::State now = Builtin();  // r1 revoked and dropped on the source while the task was down
   auto out = restarted.Apply(client_.get(), now, Clock::now());
   ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->refused.empty()) << out->refused[0];
   EXPECT_FALSE(fake_.Rbac().roles.count("r1"));
   EXPECT_FALSE(restarted.Restore("[1]").ok());
   EXPECT_TRUE(restarted.Restore("{}").ok());

@@ -1,5 +1,6 @@
 #include "unit/target/fake_milvus.h"
 
+#include <algorithm>
 #include <string>
 #include <thread>
 
@@ -537,12 +538,18 @@ grpc::Status FakeMilvus::DropRole(grpc::ServerContext* ctx, const mpb::DropRoleR
                                   cpb::Status* resp) {
   BEGIN("DropRole", resp);
   const std::string& role = req->role_name();
-  if (!rbac_.roles.erase(role)) {
+  if (!rbac_.roles.count(role)) {
     Fail(resp, 65535, "the role isn't existed");
     return gs;
   }
+  if (std::any_of(rbac_.grants.begin(), rbac_.grants.end(),
+                  [&](const auto& g) { return g.role == role; })) {
+    Fail(resp, 65535,
+         "fail to drop the role that it has privileges. Use REVOKE API to revoke privileges");
+    return gs;
+  }
+  rbac_.roles.erase(role);
   std::erase_if(rbac_.members, [&](const auto& m) { return m.second == role; });
-  std::erase_if(rbac_.grants, [&](const auto& g) { return g.role == role; });
   return gs;
 }
 
@@ -616,8 +623,9 @@ grpc::Status FakeMilvus::SelectGrant(grpc::ServerContext* ctx, const mpb::Select
   const auto& e = req->entity();
   for (const auto& g : rbac_.grants) {
     if (g.role != e.role().name()) continue;
-    if (e.db_name() != "*" && g.db_name != (e.db_name().empty() ? "default" : e.db_name()))
-      continue;
+    // As 2.3.5: one database's grants and those of "*"; for "*" only the latter.
+    const std::string db = e.db_name().empty() ? "default" : e.db_name();
+    if (g.db_name != db && g.db_name != "*") continue;
     auto* out = resp->add_entities();
     out->mutable_role()->set_name(g.role);
     out->mutable_object()->set_name(g.object_type);

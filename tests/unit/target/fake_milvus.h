@@ -85,8 +85,10 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   void AddAlias(const std::string& db, const std::string& collection, const std::string& alias);
 
   // Users, roles, memberships and grants: starts as a 2.3 Milvus does (user root, roles admin
-  // and public). OperatePrivilege needs an `authorization` metadata (as 2.3.5: the grantor is
-  // its user) and records that user as the grantor.
+  // and public); SelectGrant answers as 2.3.5 (one database's grants and those of database
+  // "*") and DropRole refuses a role with grants, as 2.3.5. OperatePrivilege needs an
+  // `authorization` metadata (as 2.3.5: the grantor is its user) and records that user as the
+  // grantor.
   rbac::State Rbac() const;
   void AddUser(const std::string& user);
   void AddRole(const std::string& role);
