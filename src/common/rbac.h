@@ -3,10 +3,10 @@
 // (read from a source's etcd by source/credentials.h, from a target with
 // target::Client::SelectRbac, replicated by replicate/rbac_sync.h). Never holds a password or
 // a password hash: users are names only.
-#include <compare>
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace cdc::rbac {
@@ -19,7 +19,9 @@ struct Grant {
   std::string object_name;  // "*" or a name
   std::string db_name;      // "default", "*" or a database
   std::string privilege;
-  auto operator<=>(const Grant&) const = default;
+  auto Tie() const { return std::tie(role, object_type, object_name, db_name, privilege); }
+  bool operator==(const Grant& o) const { return Tie() == o.Tie(); }
+  bool operator<(const Grant& o) const { return Tie() < o.Tie(); }
   std::string Describe() const {
     return privilege + " on " + object_type + " " + db_name + "." + object_name + " to role " +
            role;

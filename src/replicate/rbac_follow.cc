@@ -4,6 +4,7 @@
 // position in any channel to order them by.
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_cat.h"
 #include "replicate/pipeline_impl.h"
 
 namespace cdc::replicate {
@@ -23,11 +24,12 @@ Status Pipeline::Impl::FollowRbac() {
                  opts_.task_id, outcome->applied);
   }
   for (const auto& [user, role] : outcome->user_missing) {
-    if (!loop_.rbac_reported.insert("member " + user + "/" + role).second) continue;
+    if (!loop_.rbac_reported.insert(absl::StrCat("member ", user, "/", role)).second) continue;
     Skip("user_missing_on_target",
-         "membership of user " + user + " in role " + role + ": user " + user +
-             " does not exist on the target (users are not replicated: a Milvus 2.3 source keeps "
-             "only a hash of the password; create the user on the target, the membership follows)");
+         absl::StrCat("membership of user ", user, " in role ", role, ": user ", user,
+                      " does not exist on the target (users are not replicated: a Milvus 2.3 "
+                      "source keeps only a hash of the password; create the user on the target, "
+                      "the membership follows)"));
   }
   for (const auto& refused : outcome->refused) {
     if (loop_.rbac_reported.insert(refused).second) Skip("rbac_refused_by_target", refused);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 
 namespace cdc::replicate {
@@ -83,7 +84,7 @@ Result<RbacOutcome> RbacSync::Apply(target::Client* target, const rbac::State& s
   for (const auto& g : plan.revoke)
     RETURN_IF_ERROR(run("revoke " + g.Describe(), target->OperatePrivilege(g, false, "root")));
   for (const auto& [user, role] : plan.remove) {
-    RETURN_IF_ERROR(run("remove user " + user + " from role " + role,
+    RETURN_IF_ERROR(run(absl::StrCat("remove user ", user, " from role ", role),
                         target->OperateUserRole(user, role, false)));
   }
   for (const auto& role : plan.drop_roles)
@@ -93,8 +94,8 @@ Result<RbacOutcome> RbacSync::Apply(target::Client* target, const rbac::State& s
   for (const auto& g : plan.grant)
     RETURN_IF_ERROR(run("grant " + g.Describe(), target->OperatePrivilege(g, true, grantor(g))));
   for (const auto& [user, role] : plan.add) {
-    RETURN_IF_ERROR(
-        run("add user " + user + " to role " + role, target->OperateUserRole(user, role, true)));
+    RETURN_IF_ERROR(run(absl::StrCat("add user ", user, " to role ", role),
+                        target->OperateUserRole(user, role, true)));
   }
   out.user_missing = plan.user_missing;
   seen_ = source;
