@@ -352,8 +352,9 @@ Result<rbac::State> GrpcClient::SelectRbac(const std::set<std::string>& grant_db
       req.mutable_entity()->mutable_role()->set_name(role);
       req.mutable_entity()->set_db_name(db);
       milvuspb::SelectGrantResponse resp;
-      RETURN_IF_ERROR(impl_->Call(impl_->Where("SelectGrant", "role=" + role + " db=" + db), "",
-                                  &Stub::SelectGrant, req, &resp));
+      RETURN_IF_ERROR(
+          impl_->Call(impl_->Where("SelectGrant", absl::StrCat("role=", role, " db=", db)), "",
+                      &Stub::SelectGrant, req, &resp));
       for (const auto& e : resp.entities()) {
         rbac::Grant g{role, e.object().name(), e.object_name(), e.db_name(),
                       e.grantor().privilege().name()};
