@@ -125,4 +125,24 @@ Status GatedClient::DropDatabase(const std::string& db, uint64_t replicate_ts) {
   return inner_->DropDatabase(db, replicate_ts);
 }
 
+Status GatedClient::CreateRole(const std::string& role) {
+  RETURN_IF_ERROR(may_write_());
+  return inner_->CreateRole(role);
+}
+
+Status GatedClient::DropRole(const std::string& role) {
+  RETURN_IF_ERROR(may_write_());
+  return inner_->DropRole(role);
+}
+
+Status GatedClient::OperateUserRole(const std::string& user, const std::string& role, bool add) {
+  RETURN_IF_ERROR(may_write_());
+  return inner_->OperateUserRole(user, role, add);
+}
+
+Status GatedClient::OperatePrivilege(const rbac::Grant& g, bool grant, const std::string& grantor) {
+  RETURN_IF_ERROR(may_write_());
+  return inner_->OperatePrivilege(g, grant, grantor);
+}
+
 }  // namespace cdc::ha

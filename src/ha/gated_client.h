@@ -74,6 +74,13 @@ class GatedClient final : public target::Client {
   Status DropAlias(const std::string& db, const std::string& alias, uint64_t replicate_ts) override;
   Status CreateDatabase(const std::string& db, uint64_t replicate_ts) override;
   Status DropDatabase(const std::string& db, uint64_t replicate_ts) override;
+  Result<rbac::State> SelectRbac(const std::set<std::string>& grant_dbs) override {
+    return inner_->SelectRbac(grant_dbs);
+  }
+  Status CreateRole(const std::string& role) override;
+  Status DropRole(const std::string& role) override;
+  Status OperateUserRole(const std::string& user, const std::string& role, bool add) override;
+  Status OperatePrivilege(const rbac::Grant& g, bool grant, const std::string& grantor) override;
 
  private:
   std::unique_ptr<target::Client> inner_;

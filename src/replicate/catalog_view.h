@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/hybrid_time.h"
+#include "common/rbac.h"
 #include "common/status.h"
 
 namespace cdc::replicate {
@@ -87,6 +88,11 @@ class CatalogView {
   // followed).
   virtual Result<std::map<int64_t, LoadInfo>> LoadStates() {
     return UnimplementedError("this catalog view keeps no load state");
+  }
+  // The source's users (names), roles, memberships and grants, read now, not through the
+  // watch. Unimplemented when the view has none.
+  virtual Result<rbac::State> Rbac() {
+    return UnimplementedError("this catalog view keeps no RBAC");
   }
   // The source's time now as a hybrid ts: Milvus's hybrid ts carry its wall clock, so ours
   // (NTP-synced clocks agree).

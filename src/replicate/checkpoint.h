@@ -38,6 +38,7 @@ std::string DecodeExtra(const std::string& positions_json, const std::string& ke
 
 inline constexpr char kPendingKey[] = "Pending";
 inline constexpr char kPartitionLoadsKey[] = "PartitionLoads";
+inline constexpr char kRbacKey[] = "Rbac";  // replicate/rbac_sync.h
 
 std::string EncodeTargetPositions(const std::map<std::string, TargetPosition>& positions);
 

@@ -42,6 +42,7 @@ Status Checkpointer::Load() {
   replicate_.reset();
   pending_json_ = "[]";
   partition_loads_json_ = "{}";
+  rbac_json_ = "{}";
   to_delete_.clear();
   has_start_row_ = false;
   for (const auto& row : rows) {
@@ -50,6 +51,7 @@ Status Checkpointer::Load() {
       for (auto& [_, pos] : positions) replicate_ = pos;
       pending_json_ = DecodeExtra(row.positions_json, kPendingKey, "[]");
       partition_loads_json_ = DecodeExtra(row.positions_json, kPartitionLoadsKey, "{}");
+      rbac_json_ = DecodeExtra(row.positions_json, kRbacKey, "{}");
       continue;
     }
     if (row.collection_id == kStartRow) {
@@ -224,11 +226,13 @@ Status Checkpointer::Write(uint64_t w, const std::map<std::string, source::MsgPo
   if (!start_.empty()) out.push_back(row_of(kStartRow, "", EncodeSourcePositions(start_)));
   pending_json_ = view.pending_json;
   partition_loads_json_ = view.partition_loads_json;
+  rbac_json_ = view.rbac_json;
   if (replicate_) {
     out.push_back(row_of(kReplicateChannelRow, replicate_channel_,
                          EncodeSourcePositions({{replicate_channel_, *replicate_}},
                                                {{kPendingKey, pending_json_},
-                                                {kPartitionLoadsKey, partition_loads_json_}})));
+                                                {kPartitionLoadsKey, partition_loads_json_},
+                                                {kRbacKey, rbac_json_}})));
   }
   if (!out.empty()) {
     RETURN_IF_ERROR(Annotate(store_->PutPositions(out), "write checkpoint task=" + task_id_));

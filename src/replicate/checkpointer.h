@@ -13,7 +13,8 @@
 //    fixed start, replicate/start_point.h) and advanced with every checkpoint;
 //  - kReplicateChannelRow (-10): the replicate-msg channel's position, plus the requests not
 //    yet taken by the target ("Pending", replicate/ddl_applier.h), so none is lost in a crash,
-//    and the partition loads applied ("PartitionLoads", replicate/partition_loads.h).
+//    the partition loads applied ("PartitionLoads", replicate/partition_loads.h) and the
+//    source's roles and grants as applied ("Rbac", replicate/rbac_sync.h).
 // On load, a channel is read from the smallest position of any row naming it; each
 // collection then skips its own messages at or below its TS (AppliedTs). A row never moves
 // back: a collection already past a round keeps its row.
@@ -50,6 +51,7 @@ struct CheckpointView {
   std::map<int64_t, std::vector<std::string>> target_channels;  // collection -> target pchannels
   std::string pending_json = "[]";                              // replicate requests not taken yet
   std::string partition_loads_json = "{}";  // replicate/partition_loads.h, applied states
+  std::string rbac_json = "{}";             // replicate/rbac_sync.h, the source as applied
 };
 
 class Checkpointer {
@@ -81,6 +83,7 @@ class Checkpointer {
   const std::optional<source::MsgPosition>& replicate() const { return replicate_; }
   const std::string& pending_json() const { return pending_json_; }
   const std::string& partition_loads_json() const { return partition_loads_json_; }
+  const std::string& rbac_json() const { return rbac_json_; }
   void set_replicate(source::MsgPosition p) { replicate_ = std::move(p); }
   // A channel's position as last known (read from here on), for rows of new collections.
   void SetChannel(const std::string& channel, const source::MsgPosition& p);
@@ -130,6 +133,7 @@ class Checkpointer {
   std::optional<source::MsgPosition> replicate_;
   std::string pending_json_ = "[]";
   std::string partition_loads_json_ = "{}";
+  std::string rbac_json_ = "{}";
   std::set<int64_t> to_delete_;
   bool has_start_row_ = false;
 };

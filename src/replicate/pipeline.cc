@@ -308,6 +308,7 @@ Status Pipeline::Impl::Init() {
   loop_.applied = 0;
   RETURN_IF_ERROR(ddl_->Restore(checkpoints_.pending_json()));
   RETURN_IF_ERROR(loads_.Restore(checkpoints_.partition_loads_json()));
+  RETURN_IF_ERROR(rbac_.Restore(checkpoints_.rbac_json()));
 
   RETURN_IF_ERROR(deps_.catalog->Sync());
   loop_.catalog_revision = -1;
@@ -649,6 +650,7 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   view.targets = writer_->positions();
   view.pending_json = ddl_->PendingJson();
   view.partition_loads_json = loads_.Json();
+  view.rbac_json = rbac_.Json();
   for (int64_t id : sync_.ids()) checkpoints_.SetSyncState(id, sync_.Encode(id));
   RETURN_IF_ERROR(checkpoints_.Write(w, sources_.merger.Consumed(), view));
   loop_.last_checkpoint = std::chrono::steady_clock::now();
@@ -659,6 +661,7 @@ Status Pipeline::Impl::Step(bool* progressed) {
   RETURN_IF_ERROR(PullReaders(progressed));
   if (!round_.active) RETURN_IF_ERROR(CreateEarly(progressed));
   if (!round_.active) RETURN_IF_ERROR(FollowPartitionLoads());
+  if (!round_.active) RETURN_IF_ERROR(FollowRbac());
   if (!round_.active && !copies_.empty()) RETURN_IF_ERROR(StepCopies(progressed));
   if (!round_.active && !quarantine_.empty()) {
     std::vector<int64_t> recovered;

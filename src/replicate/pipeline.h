@@ -73,6 +73,9 @@ struct PipelineOptions {
   // row in the checkpoint): collections created later are read from their first message, older
   // ones from the latest message (as upstream).
   uint64_t task_start_ts = 0;
+  // extra_info.enable_user_role: roles, memberships and grants follow the source's
+  // (replicate/rbac_sync.h).
+  bool enable_user_role = false;
   std::chrono::milliseconds poll{20};
   std::chrono::milliseconds idle_checkpoint{1000};
   std::chrono::milliseconds idle_tick{200};

@@ -15,6 +15,7 @@
 #include "replicate/partition_loads.h"
 #include "replicate/pipeline.h"
 #include "replicate/quarantine.h"
+#include "replicate/rbac_sync.h"
 #include "replicate/round.h"
 #include "replicate/target_writer.h"
 #include "replicate/wire_rewrite.h"
@@ -70,6 +71,10 @@ struct LoopState {
   // catalog view keeps none.
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
+  // Roles and grants (rbac_follow.cc): when the source's were last read; what was reported as
+  // not applied (each once per process).
+  std::chrono::steady_clock::time_point last_rbac_poll{};
+  std::set<std::string> rbac_reported;
   CoalesceStats coalesced;  // of the mergers a Rewind replaced
 };
 
@@ -197,6 +202,9 @@ class Pipeline::Impl {
   // load_follow.cc: reads the source's load state (at most once a second) and queues the
   // partition loads and releases it shows with the replicate channel's requests.
   Status FollowPartitionLoads();
+  // rbac_follow.cc: with enable_user_role, reads the source's roles and grants (at most once a
+  // second) and brings the target's to them (replicate/rbac_sync.h).
+  Status FollowRbac();
 
   // A message or request not applied: counted by kind, logged, kept in the reason.
   void Skip(const std::string& kind, const std::string& what);
@@ -220,6 +228,7 @@ class Pipeline::Impl {
   SyncTracker sync_;                   // initial sync of the collections that existed at the start
   std::map<int64_t, CopyJob> copies_;  // initial sync's copies by query, by collection
   PartitionLoads loads_;               // partition loads followed from the source's etcd
+  RbacSync rbac_;                      // roles and grants followed from the source's etcd
   LoopState loop_;
   SharedState shared_;
 };

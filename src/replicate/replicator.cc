@@ -204,6 +204,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   o.names = task::NameMap(task.name_mapping);
   o.replicate_channel = ReplicateChannelOf(task, options_);
   o.task_start_ts = MsToHybrid(task.create_time_ms);
+  o.enable_user_role = task.enable_user_role;
   o.idle_tick = options_.time_tick_interval;
   o.max_buffered_bytes = options_.read_buffer_bytes;
   o.init_backoff = options_.init_backoff;

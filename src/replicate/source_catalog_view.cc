@@ -137,4 +137,9 @@ Result<std::map<int64_t, LoadInfo>> SourceCatalogView::LoadStates() {
   return out;
 }
 
+Result<rbac::State> SourceCatalogView::Rbac() {
+  ASSIGN_OR_RETURN(source::Catalog * c, shared_->Get());
+  return c->Credentials();
+}
+
 }  // namespace cdc::replicate

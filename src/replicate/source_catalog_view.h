@@ -56,6 +56,7 @@ class SourceCatalogView final : public CatalogView {
   Result<std::optional<PartitionMeta>> GetPartition(int64_t collection_id,
                                                     int64_t partition_id) override;
   Result<std::map<int64_t, LoadInfo>> LoadStates() override;
+  Result<rbac::State> Rbac() override;
 
   // Conversion from the catalog's form (exposed for tests).
   static std::optional<CollectionMeta> Convert(const source::CollectionMeta& c);

@@ -333,6 +333,22 @@ Result<std::map<int64_t, LoadMeta>> Catalog::LoadStates() const {
   return out;
 }
 
+Result<rbac::State> Catalog::Credentials() const {
+  const std::string prefix = prefix_ + "credential/";
+  etcd::RangeOptions ro;
+  ro.prefix = true;
+  auto r = client_->Range(prefix, ro);
+  if (!r.ok())
+    return Annotate(r.status(), "read the source's users and roles under '" + prefix + "'");
+  std::vector<std::pair<std::string, std::string>> kvs;
+  kvs.reserve(r->kvs.size());
+  for (auto& kv : r->kvs) kvs.emplace_back(std::move(kv.key), std::move(kv.value));
+  std::vector<std::string> bad;
+  rbac::State state = ParseCredentials(prefix, kvs, &bad);
+  for (const auto& b : bad) spdlog::warn("source catalog: {}", b);
+  return state;
+}
+
 Result<int64_t> Catalog::EstimatedRows(int64_t collection_id) const {
   const std::string prefix =
       absl::StrCat(options_.MetaPrefix(), "datacoord-meta/s/", collection_id, "/");

@@ -23,6 +23,7 @@
 #include "common/shared_check.h"
 #include "etcd/client.h"
 #include "source/catalog_state.h"
+#include "source/credentials.h"
 
 namespace cdc::source {
 
@@ -67,6 +68,9 @@ class Catalog {
   // collection id, with `partitions` = every partition that has a load info, whatever the
   // load type (a partition released from a collection loaded whole loses its key).
   Result<std::map<int64_t, LoadMeta>> LoadStates() const;
+  // Users (names only), roles, memberships and grants (source/credentials.h), read from etcd
+  // now (one prefix read of root-coord/credential/). Unavailable when etcd cannot be read.
+  Result<rbac::State> Credentials() const;
   // Rows of a collection as datacoord counts them (its segments that are not dropped; deletes
   // not subtracted, growing segments as last reported): an estimate, for progress.
   Result<int64_t> EstimatedRows(int64_t collection_id) const;

@@ -16,10 +16,12 @@
 // Messages name the target, the call and the object.
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/rbac.h"
 #include "common/status.h"
 #include "milvus/milvus.pb.h"
 
@@ -112,6 +114,34 @@ class Client {
                            uint64_t replicate_ts) = 0;
   virtual Status CreateDatabase(const std::string& db, uint64_t replicate_ts) = 0;
   virtual Status DropDatabase(const std::string& db, uint64_t replicate_ts) = 0;
+
+  // Users, roles and grants (replicate/rbac_sync.h). A 2.3 target takes them as ordinary
+  // calls (they are not replicate-channel requests); the defaults answer kUnimplemented.
+  // SelectRbac: user names, roles, memberships, and every role's grants in the databases
+  // `grant_dbs` (and those of database "*", which hold in all): a 2.3.5 SelectGrant answers one
+  // database's grants plus those of "*", and for "*" only the latter.
+  virtual Result<rbac::State> SelectRbac(const std::set<std::string>& grant_dbs) {
+    (void)grant_dbs;
+    return UnimplementedError(Describe() + ": no RBAC");
+  }
+  // A create of a role that exists and a drop of one that is gone are OK.
+  virtual Status CreateRole(const std::string& role) { return Unsupported("CreateRole", role); }
+  virtual Status DropRole(const std::string& role) { return Unsupported("DropRole", role); }
+  virtual Status OperateUserRole(const std::string& user, const std::string& role, bool add) {
+    return Unsupported("OperateUserRole", user + "/" + role);
+  }
+  // Grants (or revokes) `g`. Milvus records the calling user as the grantor; without a token
+  // the call names `grantor` (a target without authorization needs a user name and does not
+  // check it), with one the token's user grants.
+  virtual Status OperatePrivilege(const rbac::Grant& g, bool grant, const std::string& grantor) {
+    (void)grantor;
+    return Unsupported(grant ? "grant" : "revoke", g.Describe());
+  }
+
+ private:
+  Status Unsupported(const std::string& call, const std::string& object) const {
+    return UnimplementedError(Describe() + ": " + call + " " + object + " is not supported");
+  }
 };
 
 }  // namespace cdc::target

@@ -328,4 +328,81 @@ Status GrpcClient::DropDatabase(const std::string& db, uint64_t ts) {
   return impl_->Ddl("DropDatabase", "db=" + db, "", &Stub::DropDatabase, req, Replay::kDrop);
 }
 
+Result<rbac::State> GrpcClient::SelectRbac(const std::set<std::string>& grant_dbs) {
+  rbac::State out;
+  milvuspb::SelectUserRequest users;
+  milvuspb::SelectUserResponse user_resp;
+  RETURN_IF_ERROR(
+      impl_->Call(impl_->Where("SelectUser", ""), "", &Stub::SelectUser, users, &user_resp));
+  for (const auto& u : user_resp.results()) out.users.insert(u.user().name());
+  milvuspb::SelectRoleRequest roles;
+  roles.set_include_user_info(true);
+  milvuspb::SelectRoleResponse role_resp;
+  RETURN_IF_ERROR(
+      impl_->Call(impl_->Where("SelectRole", ""), "", &Stub::SelectRole, roles, &role_resp));
+  for (const auto& r : role_resp.results()) {
+    out.roles.insert(r.role().name());
+    for (const auto& u : r.users()) out.members.emplace(u.name(), r.role().name());
+  }
+  std::set<std::string> dbs = grant_dbs;
+  dbs.insert("*");
+  for (const auto& role : out.roles) {
+    for (const auto& db : dbs) {
+      milvuspb::SelectGrantRequest req;
+      req.mutable_entity()->mutable_role()->set_name(role);
+      req.mutable_entity()->set_db_name(db);
+      milvuspb::SelectGrantResponse resp;
+      RETURN_IF_ERROR(
+          impl_->Call(impl_->Where("SelectGrant", absl::StrCat("role=", role, " db=", db)), "",
+                      &Stub::SelectGrant, req, &resp));
+      for (const auto& e : resp.entities()) {
+        rbac::Grant g{role, e.object().name(), e.object_name(), e.db_name(),
+                      e.grantor().privilege().name()};
+        out.grantors[g] = e.grantor().user().name();
+        out.grants.insert(std::move(g));
+      }
+    }
+  }
+  return out;
+}
+
+Status GrpcClient::CreateRole(const std::string& role) {
+  milvuspb::CreateRoleRequest req;
+  req.mutable_entity()->set_name(role);
+  return impl_->Ddl("CreateRole", "role=" + role, "", &Stub::CreateRole, req, Replay::kCreate);
+}
+
+Status GrpcClient::DropRole(const std::string& role) {
+  milvuspb::DropRoleRequest req;
+  req.set_role_name(role);
+  return impl_->Ddl("DropRole", "role=" + role, "", &Stub::DropRole, req, Replay::kDrop);
+}
+
+Status GrpcClient::OperateUserRole(const std::string& user, const std::string& role, bool add) {
+  milvuspb::OperateUserRoleRequest req;
+  req.set_username(user);
+  req.set_role_name(role);
+  req.set_type(add ? milvuspb::AddUserToRole : milvuspb::RemoveUserFromRole);
+  return impl_->Ddl(add ? "OperateUserRole(add)" : "OperateUserRole(remove)",
+                    "user=" + user + " role=" + role, "", &Stub::OperateUserRole, req,
+                    add ? Replay::kCreate : Replay::kDrop);
+}
+
+Status GrpcClient::OperatePrivilege(const rbac::Grant& g, bool grant, const std::string& grantor) {
+  milvuspb::OperatePrivilegeRequest req;
+  auto* e = req.mutable_entity();
+  e->mutable_role()->set_name(g.role);
+  e->mutable_object()->set_name(g.object_type);
+  e->set_object_name(g.object_name);
+  e->set_db_name(g.db_name);
+  e->mutable_grantor()->mutable_privilege()->set_name(g.privilege);
+  req.set_type(grant ? milvuspb::Grant : milvuspb::Revoke);
+  commonpb::Status resp;
+  return TreatReplayAsDone(
+      impl_->conn->Call(impl_->Where(grant ? "OperatePrivilege(grant)" : "OperatePrivilege(revoke)",
+                                     g.Describe()),
+                        "", &Stub::OperatePrivilege, req, &resp, grantor),
+      grant ? Replay::kCreate : Replay::kDrop);
+}
+
 }  // namespace cdc::target

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "common/status.h"
 #include "milvus/milvus.grpc.pb.h"
 #include "target/client.h"
@@ -47,10 +48,13 @@ class GrpcConnection {
 
   // One call of `method` with retries; `db` non-empty adds the `dbname` metadata. Responses
   // with a `status` field (or a bare common.Status) are mapped with FromMilvusStatus.
+  // `user_if_no_token`: without a token, the call names this user (with no password) in its
+  // `authorization` metadata, for calls that record the caller (OperatePrivilege's grantor) on
+  // a target that checks no credentials.
   template <typename Req, typename Resp>
   Status Call(const std::string& where, const std::string& db,
               grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
-              Resp* resp);
+              Resp* resp, const std::string& user_if_no_token = "");
 
  private:
   GrpcConnection() = default;
@@ -94,13 +98,16 @@ class GrpcConnection {
 template <typename Req, typename Resp>
 Status GrpcConnection::Call(const std::string& where, const std::string& db,
                             grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                            const Req& req, Resp* resp) {
+                            const Req& req, Resp* resp, const std::string& user_if_no_token) {
   const InFlight registered(this, where);
+  const std::string authorization = !authorization_.empty() || user_if_no_token.empty()
+                                        ? authorization_
+                                        : absl::Base64Escape(user_if_no_token + ":");
   auto backoff = std::chrono::milliseconds(200);
   for (int attempt = 1;; ++attempt) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(opts_.rpc_timeout_s));
-    if (!authorization_.empty()) ctx.AddMetadata("authorization", authorization_);
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
     if (!db.empty()) ctx.AddMetadata("dbname", db);
     resp->Clear();
     grpc::Status gs = (stub_.get()->*method)(&ctx, req, resp);

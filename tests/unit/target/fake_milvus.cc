@@ -1,8 +1,10 @@
 #include "unit/target/fake_milvus.h"
 
+#include <algorithm>
 #include <string>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "milvus/schema.pb.h"
 
 namespace cdc::testing {
@@ -22,7 +24,10 @@ void Fail(cpb::Status* st, int code, const std::string& reason) {
 }
 }  // namespace
 
-FakeMilvus::FakeMilvus() = default;
+FakeMilvus::FakeMilvus() {
+  rbac_.users = {"root"};
+  rbac_.roles = {"admin", "public"};
+}
 FakeMilvus::~FakeMilvus() { Stop(); }
 
 std::string FakeMilvus::Start() { return Start(grpc::InsecureServerCredentials()); }
@@ -503,6 +508,132 @@ grpc::Status FakeMilvus::ListDatabases(grpc::ServerContext* ctx,
                                        mpb::ListDatabasesResponse* resp) {
   BEGIN("ListDatabases", resp->mutable_status());
   for (const auto& d : databases_) resp->add_db_names(d);
+  return gs;
+}
+
+rbac::State FakeMilvus::Rbac() const {
+  std::lock_guard l(mu_);
+  return rbac_;
+}
+
+void FakeMilvus::AddUser(const std::string& user) {
+  std::lock_guard l(mu_);
+  rbac_.users.insert(user);
+}
+
+void FakeMilvus::AddRole(const std::string& role) {
+  std::lock_guard l(mu_);
+  rbac_.roles.insert(role);
+}
+
+grpc::Status FakeMilvus::CreateRole(grpc::ServerContext* ctx, const mpb::CreateRoleRequest* req,
+                                    cpb::Status* resp) {
+  BEGIN("CreateRole", resp);
+  if (!rbac_.roles.insert(req->entity().name()).second)
+    Fail(resp, 65535, "role [name:\"" + req->entity().name() + "\"] already exists");
+  return gs;
+}
+
+grpc::Status FakeMilvus::DropRole(grpc::ServerContext* ctx, const mpb::DropRoleRequest* req,
+                                  cpb::Status* resp) {
+  BEGIN("DropRole", resp);
+  const std::string& role = req->role_name();
+  if (!rbac_.roles.count(role)) {
+    Fail(resp, 65535, "the role isn't existed");
+    return gs;
+  }
+  if (std::any_of(rbac_.grants.begin(), rbac_.grants.end(),
+                  [&](const auto& g) { return g.role == role; })) {
+    Fail(resp, 65535,
+         "fail to drop the role that it has privileges. Use REVOKE API to revoke privileges");
+    return gs;
+  }
+  rbac_.roles.erase(role);
+  std::erase_if(rbac_.members, [&](const auto& m) { return m.second == role; });
+  return gs;
+}
+
+grpc::Status FakeMilvus::OperateUserRole(grpc::ServerContext* ctx,
+                                         const mpb::OperateUserRoleRequest* req,
+                                         cpb::Status* resp) {
+  BEGIN("OperateUserRole", resp);
+  if (!rbac_.users.count(req->username())) {
+    Fail(resp, 65535, "not found the user, maybe the user isn't existed or internal system error");
+  } else if (!rbac_.roles.count(req->role_name())) {
+    Fail(resp, 65535, "not found the role, maybe the role isn't existed or internal system error");
+  } else if (req->type() == mpb::AddUserToRole) {
+    rbac_.members.emplace(req->username(), req->role_name());
+  } else {
+    rbac_.members.erase({req->username(), req->role_name()});
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::SelectRole(grpc::ServerContext* ctx, const mpb::SelectRoleRequest* req,
+                                    mpb::SelectRoleResponse* resp) {
+  BEGIN("SelectRole", resp->mutable_status());
+  for (const auto& role : rbac_.roles) {
+    auto* r = resp->add_results();
+    r->mutable_role()->set_name(role);
+    if (!req->include_user_info()) continue;
+    for (const auto& [user, of] : rbac_.members)
+      if (of == role) r->add_users()->set_name(user);
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::SelectUser(grpc::ServerContext* ctx, const mpb::SelectUserRequest* req,
+                                    mpb::SelectUserResponse* resp) {
+  BEGIN("SelectUser", resp->mutable_status());
+  for (const auto& user : rbac_.users) resp->add_results()->mutable_user()->set_name(user);
+  return gs;
+}
+
+grpc::Status FakeMilvus::OperatePrivilege(grpc::ServerContext* ctx,
+                                          const mpb::OperatePrivilegeRequest* req,
+                                          cpb::Status* resp) {
+  BEGIN("OperatePrivilege", resp);
+  std::string decoded;
+  absl::Base64Unescape(Meta(ctx, "authorization"), &decoded);
+  const auto colon = decoded.find(':');
+  if (colon == std::string::npos) {
+    Fail(resp, 65535, "fail to get authorization from the md, authorize:[authorization]");
+    return gs;
+  }
+  const auto& e = req->entity();
+  if (!rbac_.roles.count(e.role().name())) {
+    Fail(resp, 65535, "not found the role, maybe the role isn't existed or internal system error");
+    return gs;
+  }
+  rbac::Grant g{e.role().name(), e.object().name(), e.object_name(),
+                e.db_name().empty() ? "default" : e.db_name(), e.grantor().privilege().name()};
+  if (req->type() == mpb::Grant) {
+    rbac_.grantors[g] = decoded.substr(0, colon);
+    rbac_.grants.insert(std::move(g));
+  } else {
+    rbac_.grantors.erase(g);
+    rbac_.grants.erase(g);
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::SelectGrant(grpc::ServerContext* ctx, const mpb::SelectGrantRequest* req,
+                                     mpb::SelectGrantResponse* resp) {
+  BEGIN("SelectGrant", resp->mutable_status());
+  const auto& e = req->entity();
+  for (const auto& g : rbac_.grants) {
+    if (g.role != e.role().name()) continue;
+    // As 2.3.5: one database's grants and those of "*"; for "*" only the latter.
+    const std::string db = e.db_name().empty() ? "default" : e.db_name();
+    if (g.db_name != db && g.db_name != "*") continue;
+    auto* out = resp->add_entities();
+    out->mutable_role()->set_name(g.role);
+    out->mutable_object()->set_name(g.object_type);
+    out->set_object_name(g.object_name);
+    out->set_db_name(g.db_name);
+    out->mutable_grantor()->mutable_privilege()->set_name(g.privilege);
+    out->mutable_grantor()->mutable_user()->set_name(rbac_.grantors[g]);
+  }
   return gs;
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rbac.h"
 #include "milvus/milvus.grpc.pb.h"
 
 namespace cdc::testing {
@@ -83,6 +84,15 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   void AddCollection(const std::string& db, const std::string& name);
   void AddAlias(const std::string& db, const std::string& collection, const std::string& alias);
 
+  // Users, roles, memberships and grants: starts as a 2.3 Milvus does (user root, roles admin
+  // and public); SelectGrant answers as 2.3.5 (one database's grants and those of database
+  // "*") and DropRole refuses a role with grants, as 2.3.5. OperatePrivilege needs an
+  // `authorization` metadata (as 2.3.5: the grantor is its user) and records that user as the
+  // grantor.
+  rbac::State Rbac() const;
+  void AddUser(const std::string& user);
+  void AddRole(const std::string& role);
+
   static constexpr char kReplicateChannel[] = "fake-replicate-msg";
 
 #define FAKE_RPC(Name, Req, Resp)                                                                  \
@@ -119,6 +129,13 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   FAKE_RPC(GetLoadState, GetLoadStateRequest, ::milvus::proto::milvus::GetLoadStateResponse)
   FAKE_RPC(Query, QueryRequest, ::milvus::proto::milvus::QueryResults)
   FAKE_RPC(AllocTimestamp, AllocTimestampRequest, ::milvus::proto::milvus::AllocTimestampResponse)
+  FAKE_RPC(CreateRole, CreateRoleRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(DropRole, DropRoleRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(OperateUserRole, OperateUserRoleRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(SelectRole, SelectRoleRequest, ::milvus::proto::milvus::SelectRoleResponse)
+  FAKE_RPC(SelectUser, SelectUserRequest, ::milvus::proto::milvus::SelectUserResponse)
+  FAKE_RPC(OperatePrivilege, OperatePrivilegeRequest, ::milvus::proto::common::Status)
+  FAKE_RPC(SelectGrant, SelectGrantRequest, ::milvus::proto::milvus::SelectGrantResponse)
 #undef FAKE_RPC
 
  private:
@@ -143,6 +160,7 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
   std::map<std::string, Collection> collections_;  // key db + "/" + name
   std::map<std::string, std::string> aliases_;     // key db + "/" + alias -> collection name
   QueryHandler query_handler_;
+  rbac::State rbac_;
   uint64_t last_ts_ = uint64_t{1} << 40;  // AllocTimestamp
 };
 
