@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -271,6 +272,38 @@ TEST(SinkOptionsTest, SaslMapsToLibrdkafkaSettings) {
   EXPECT_EQ(settings.at("acks"), "all");
   EXPECT_EQ(settings.at("sasl.username"), "u");
   EXPECT_EQ(producer.Describe().find("secret"), std::string::npos);
+}
+
+TEST(RdKafkaProducerTest, BrokersThatDoNotAnswerAreUnavailableAndNamed) {
+  KafkaSinkOptions o;
+  o.brokers = "127.0.0.1:1";  // nothing listens there
+  o.topic = "t";
+  o.config["sasl.password"] = "secret";
+  o.config["security.protocol"] = "SASL_PLAINTEXT";
+  o.config["sasl.mechanisms"] = "PLAIN";
+  o.config["sasl.username"] = "u";
+  o.delivery_timeout = std::chrono::milliseconds(1000);
+  o.request_timeout = std::chrono::milliseconds(1000);
+  RdKafkaProducer producer(o);
+  Status s = producer.EnsureTopic();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(std::string(s.message()).find("127.0.0.1:1 topic t"), std::string::npos) << s.message();
+  EXPECT_EQ(std::string(s.message()).find("secret"), std::string::npos);
+  s = producer.ProduceAll({{"k", "v"}, {"k", "w"}});
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(std::string(s.message()).find("not acknowledged"), std::string::npos) << s.message();
+  EXPECT_EQ(std::string(s.message()).find("secret"), std::string::npos);
+}
+
+TEST(RdKafkaProducerTest, ABadSettingIsNamed) {
+  KafkaSinkOptions o;
+  o.brokers = "127.0.0.1:1";
+  o.topic = "t";
+  o.config["security.protocol"] = "BOGUS";
+  RdKafkaProducer producer(o);
+  Status s = producer.EnsureTopic();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("security.protocol"), std::string::npos) << s.message();
 }
 
 }  // namespace
