@@ -1,5 +1,6 @@
 #include "sink/envelope.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -118,7 +119,9 @@ Result<json> VectorValue(const schemapb::FieldData& f, int64_t row) {
       const auto& data = v.float_vector().data();
       const int64_t rows = dim == 0 ? 0 : static_cast<int64_t>(data.size() / dim);
       if (row < 0 || row >= rows) return RowOutOfRange(name, row, rows);
-      return json(std::vector<float>(data.begin() + row * dim, data.begin() + (row + 1) * dim));
+      const auto first = static_cast<std::ptrdiff_t>(row * static_cast<int64_t>(dim));
+      return json(std::vector<float>(data.begin() + first,
+                                     data.begin() + first + static_cast<std::ptrdiff_t>(dim)));
     }
     case schemapb::BinaryVector:
       return PackedRow(v.binary_vector(), row, dim / 8, name);
