@@ -153,6 +153,7 @@ TEST_F(KafkaSinkTest, EveryCallProducesItsOpKeyedByCollection) {
 
   const auto v = producer_->Values();
   std::vector<std::string> ops;
+  ops.reserve(v.size());
   for (const auto& e : v) ops.push_back(e["op"]);
   EXPECT_EQ(ops,
             (std::vector<std::string>{"create_collection", "create_database", "create_index",
