@@ -12,6 +12,7 @@
 
 #include "milvus/msg.pb.h"
 #include "sink/sink_options.h"
+#include "unit/sink/fake_producer.h"
 
 namespace cdc::sink {
 namespace {
@@ -21,27 +22,6 @@ namespace msgpb = ::milvus::proto::msg;
 namespace schemapb = ::milvus::proto::schema;
 namespace commonpb = ::milvus::proto::common;
 using json = nlohmann::json;
-
-class FakeProducer : public Producer {
- public:
-  std::string Describe() const override { return "kafka fake topic t"; }
-  Status EnsureTopic() override { return topic_status; }
-  Status ProduceAll(const std::vector<Record>& records) override {
-    ++calls;
-    if (!produce_status.ok()) return produce_status;
-    for (const auto& r : records) produced.push_back(r);
-    return OkStatus();
-  }
-  std::vector<json> Values() const {
-    std::vector<json> out;
-    for (const auto& r : produced) out.push_back(json::parse(r.value));
-    return out;
-  }
-  Status topic_status = OkStatus();
-  Status produce_status = OkStatus();
-  std::vector<Record> produced;
-  int calls = 0;
-};
 
 class KafkaSinkTest : public ::testing::Test {
  protected:
