@@ -29,6 +29,7 @@ class GatedClient final : public target::Client {
   }
   Result<std::string> GetVersion() override { return inner_->GetVersion(); }
   Result<std::string> CheckReplicationReady() override;
+  bool PositionPerMessage() const override { return inner_->PositionPerMessage(); }
   Result<std::string> ReplicateMessage(
       const target::milvuspb::ReplicateMessageRequest& req) override;
   Result<target::CollectionInfo> DescribeCollection(const std::string& db,

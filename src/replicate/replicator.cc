@@ -10,6 +10,8 @@
 #include "replicate/checkpointer.h"
 #include "replicate/initial_sync.h"
 #include "replicate/start_point.h"
+#include "sink/kafka_sink.h"
+#include "sink/sink_options.h"
 #include "target/grpc_client.h"
 #include "target/task_options.h"
 
@@ -193,11 +195,6 @@ Result<std::vector<SeedCollection>> MilvusReplicator::InitialSyncSeeds(
 }
 
 Status MilvusReplicator::Start(const task::TaskInfo& task) {
-  if (!task.kafka.address.empty() && task.milvus.Empty()) {
-    return UnimplementedError("task " + task.task_id +
-                              ": a Kafka target is not supported by this server; use a Milvus "
-                              "target (milvus_connect_param)");
-  }
   PipelineOptions o;
   o.task_id = task.task_id;
   o.selection = TaskSelection(task);
@@ -210,15 +207,25 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   o.init_backoff = options_.init_backoff;
   o.max_backoff = std::max(options_.max_backoff, options_.init_backoff);
   o.coalesce = options_.coalesce;
+  // A Kafka sink writes one envelope per source message, so that its position names it.
+  const bool to_kafka = !task.kafka.address.empty() && task.milvus.Empty();
+  if (to_kafka) o.coalesce.enabled = false;
 
   PipelineDeps d;
   d.catalog = std::make_unique<SourceCatalogView>(&catalog_);
   d.store = store_;
   auto target_opts = target::OptionsForTask(task.milvus, options_.target_replicate_chan);
-  d.connect_target = [target_opts, wrap = options_.wrap_target,
+  d.connect_target = [target_opts, to_kafka, sink_opts = sink::OptionsForTask(task.kafka),
+                      wrap = options_.wrap_target,
                       id = task.task_id]() -> Result<std::unique_ptr<target::Client>> {
-    ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
-    std::unique_ptr<target::Client> client(std::move(c));
+    std::unique_ptr<target::Client> client;
+    if (to_kafka) {
+      client =
+          std::make_unique<sink::KafkaSink>(std::make_unique<sink::RdKafkaProducer>(sink_opts));
+    } else {
+      ASSIGN_OR_RETURN(auto c, target::ConnectGrpcClient(target_opts));
+      client = std::move(c);
+    }
     return wrap ? wrap(id, std::move(client)) : std::move(client);
   };
   std::string id = task.task_id;

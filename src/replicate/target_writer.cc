@@ -21,6 +21,8 @@ Status TargetWriter::Add(const std::string& channel, std::string bytes, const so
   b.bytes += bytes.size();
   b.collections.push_back(collection_id);
   b.ts.push_back(src.header.timestamp);
+  b.positions.push_back(src.position);
+  b.positions.back().set_timestamp(src.header.timestamp);
   const int rows_field =
       src.header.type == source::MsgType::Insert ? kInsertNumRows : kDeleteNumRows;
   b.rows.push_back(static_cast<uint64_t>(ReadVarintField(bytes, rows_field).value_or(0)));
@@ -51,7 +53,7 @@ Status TargetWriter::FlushChannel(const std::string& channel, Round* round,
 Status TargetWriter::SendBatch(const std::string& channel, const Batch& b, uint64_t round_w) {
   const uint64_t max_ts = *std::max_element(b.ts.begin(), b.ts.end());
   RETURN_IF_ERROR(Send(channel, b.msgs, last_tick_[channel], std::max(round_w, max_ts),
-                       b.first_msg_id, b.last_msg_id));
+                       b.first_msg_id, b.last_msg_id, b.positions));
   Acked(b);
   return OkStatus();
 }
@@ -70,6 +72,7 @@ Status TargetWriter::Split(const std::string& channel, const Batch& b, uint64_t 
       one.collections.push_back(id);
       one.ts.push_back(b.ts[i]);
       one.rows.push_back(b.rows[i]);
+      one.positions.push_back(b.positions[i]);
     }
     one.first_msg_id = b.first_msg_id;
     one.last_msg_id = b.last_msg_id;
@@ -85,7 +88,7 @@ Status TargetWriter::SendToEach(const std::set<std::string>& channels, const std
                                 const source::Message& src, Round* round) {
   for (const auto& t : channels) {
     RETURN_IF_ERROR(Send(t, {bytes}, last_tick_[t], src.header.timestamp, src.position.msgid(),
-                         src.position.msgid()));
+                         src.position.msgid(), {src.position}));
     round->data_channels.insert(t);
   }
   round->changed = true;
@@ -111,7 +114,8 @@ Status TargetWriter::SendTicks(uint64_t w, const std::set<std::string>& in_use, 
 
 Status TargetWriter::Send(const std::string& channel, std::vector<std::string> msgs,
                           uint64_t begin_ts, uint64_t end_ts, const std::string& first_id,
-                          const std::string& last_id) {
+                          const std::string& last_id,
+                          const std::vector<source::MsgPosition>& positions) {
   mpb::ReplicateMessageRequest req;
   req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
   req.set_channel_name(channel);
@@ -119,11 +123,16 @@ Status TargetWriter::Send(const std::string& channel, std::vector<std::string> m
   // tick: the range still starts at its smallest ts.
   req.set_begints(std::min(begin_ts, end_ts));
   req.set_endts(end_ts);
+  const bool per_message = target_->PositionPerMessage() && positions.size() == msgs.size();
   for (auto& m : msgs) req.add_msgs(std::move(m));
-  auto* sp = req.add_startpositions();
-  sp->set_channel_name(channel);
-  sp->set_msgid(first_id);
-  sp->set_timestamp(req.begints());
+  if (per_message) {
+    for (const auto& p : positions) *req.add_startpositions() = p;
+  } else {
+    auto* sp = req.add_startpositions();
+    sp->set_channel_name(channel);
+    sp->set_msgid(first_id);
+    sp->set_timestamp(req.begints());
+  }
   auto* ep = req.add_endpositions();
   ep->set_channel_name(channel);
   ep->set_msgid(last_id);

@@ -71,14 +71,18 @@ class TargetWriter {
     std::vector<uint64_t> ts;          // of each message
     std::vector<uint64_t> rows;        // of each message
     size_t bytes = 0;
-    std::string first_msg_id, last_msg_id;  // source MQ ids, for Start/EndPositions
+    std::string first_msg_id, last_msg_id;       // source MQ ids, for Start/EndPositions
+    std::vector<source::MsgPosition> positions;  // of each message (for a sink that wants them)
   };
   Status FlushChannel(const std::string& channel, Round* round, std::map<int64_t, Status>* refused);
   Status SendBatch(const std::string& channel, const Batch& b, uint64_t round_w);
   Status Split(const std::string& channel, const Batch& b, uint64_t round_w,
                std::map<int64_t, Status>* refused);
+  // `positions`: each message's source position, given to a target that asks for them
+  // (target::Client::PositionPerMessage).
   Status Send(const std::string& channel, std::vector<std::string> msgs, uint64_t begin_ts,
-              uint64_t end_ts, const std::string& first_id, const std::string& last_id);
+              uint64_t end_ts, const std::string& first_id, const std::string& last_id,
+              const std::vector<source::MsgPosition>& positions = {});
   void Acked(const Batch& b);
 
   target::Client* target_;

@@ -67,6 +67,10 @@ class Client {
   // common.ttMsgEnabled: false; transport and auth errors are returned as they are.
   virtual Result<std::string> CheckReplicationReady() = 0;
 
+  // True for a sink that needs each message's source position: ReplicateMessage then gets
+  // startpositions[i] = where msgs[i] was read on the source (channel, msgID, timestamp);
+  // a Milvus target gets one start and one end position per pack.
+  virtual bool PositionPerMessage() const { return false; }
   // Sends one pack; returns the position (base64 message id) the target produced last.
   virtual Result<std::string> ReplicateMessage(const milvuspb::ReplicateMessageRequest& req) = 0;
 

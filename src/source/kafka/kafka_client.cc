@@ -9,8 +9,11 @@ void RdKafkaDeleter::operator()(rd_kafka_t* rk) const {
   rd_kafka_destroy(rk);  // consumers: the owner calls rd_kafka_consumer_close() first
 }
 
-Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& brokers,
-                                     const std::map<std::string, std::string>& config) {
+namespace {
+
+// A conf with bootstrap.servers = brokers plus `config`; the caller owns it.
+Result<rd_kafka_conf_t*> NewConf(const std::string& brokers,
+                                 const std::map<std::string, std::string>& config) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const std::string& k, const std::string& v) -> Status {
@@ -27,14 +30,37 @@ Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& broker
     rd_kafka_conf_destroy(conf);
     return s;
   }
-  rd_kafka_t* rk =
-      rd_kafka_new(is_consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  return conf;
+}
+
+Result<RdKafkaHandle> NewFromConf(rd_kafka_type_t type, rd_kafka_conf_t* conf,
+                                  const std::string& brokers) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
   if (rk == nullptr) {
     rd_kafka_conf_destroy(conf);
     return InvalidArgumentError(absl::StrCat("create kafka client for ", brokers, ": ", err));
   }
-  if (is_consumer) rd_kafka_poll_set_consumer(rk);
   return RdKafkaHandle(rk);
+}
+
+}  // namespace
+
+Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& brokers,
+                                     const std::map<std::string, std::string>& config) {
+  ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(brokers, config));
+  ASSIGN_OR_RETURN(RdKafkaHandle rk,
+                   NewFromConf(is_consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, brokers));
+  if (is_consumer) rd_kafka_poll_set_consumer(rk.get());
+  return rk;
+}
+
+Result<RdKafkaHandle> NewKafkaProducer(const std::string& brokers,
+                                       const std::map<std::string, std::string>& config,
+                                       DeliveryCallback on_delivery) {
+  ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(brokers, config));
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  return NewFromConf(RD_KAFKA_PRODUCER, conf, brokers);
 }
 
 Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset) {

@@ -23,6 +23,14 @@ using RdKafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
 Result<RdKafkaHandle> NewKafkaClient(bool is_consumer, const std::string& brokers,
                                      const std::map<std::string, std::string>& config);
 
+// librdkafka's delivery report callback (dr_msg_cb): called from rd_kafka_poll/flush on the
+// thread that polls, once per produced message, with the message's opaque.
+using DeliveryCallback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*);
+// NewKafkaClient for a producer whose delivery reports go to `on_delivery`.
+Result<RdKafkaHandle> NewKafkaProducer(const std::string& brokers,
+                                       const std::map<std::string, std::string>& config,
+                                       DeliveryCallback on_delivery);
+
 // Assigns partition 0 of `topic` at `offset` (RD_KAFKA_OFFSET_BEGINNING/END or >= 0).
 Status AssignPartition0(rd_kafka_t* rk, const std::string& topic, int64_t offset);
 
