@@ -415,11 +415,13 @@ Status Pipeline::Impl::SettleEarly(uint64_t w) {
     ASSIGN_OR_RETURN(auto meta, deps_.catalog->GetCollection(id));
     const MappedCollection* c = map_->Find(id);
     if (c != nullptr && (!meta || meta->dropped)) {
-      RETURN_IF_ERROR(target_->DropCollection(c->target.db_name, c->target.name, w));
-      spdlog::info(
-          "task {}: dropped collection {}.{} on the target again: dropped on the source "
-          "before its channels were read (nothing of it was replicated but its create)",
-          opts_.task_id, c->target.db_name, c->target.name);
+      ASSIGN_OR_RETURN(bool dropped, DropOnTarget(c->target.db_name, c->target.name, w));
+      if (dropped) {
+        spdlog::info(
+            "task {}: dropped collection {}.{} on the target again: dropped on the source "
+            "before its channels were read (nothing of it was replicated but its create)",
+            opts_.task_id, c->target.db_name, c->target.name);
+      }
       ddl_->Discard(id, "its collection was dropped on the source");
       quarantine_.Remove(id);
       map_->Drop(id);
