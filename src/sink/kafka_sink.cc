@@ -38,7 +38,15 @@ Result<json> DataEnvelope(const std::string& bytes, const std::optional<SourcePo
     if (!req.ParseFromString(bytes)) return InvalidArgumentError("a Delete does not parse");
     return DeleteEnvelope(req, pos);
   }
-  return json(nullptr);
+  switch (h.type) {
+    case commonpb::TimeTick:        // no change
+    case commonpb::DropCollection:  // written by the DropCollection call that follows it
+    case commonpb::DropPartition:   // written by the DropPartition call that follows it
+      return json(nullptr);
+    default:  // refused, not dropped: the pipeline sets the collection aside and says why
+      return InvalidArgumentError(absl::StrCat("a ", source::MsgTypeName(h.type),
+                                               " message has no envelope in the Kafka sink"));
+  }
 }
 
 }  // namespace

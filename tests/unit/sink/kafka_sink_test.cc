@@ -209,6 +209,17 @@ TEST_F(KafkaSinkTest, ReplicateMessageWritesInsertsAndDeletesWithTheirPositions)
 
   req.add_msgs("\xff\xff");
   EXPECT_EQ(sink_->ReplicateMessage(req).status().code(), StatusCode::kInvalidArgument);
+
+  // A type with no envelope is refused by name, not dropped.
+  msgpb::CreateCollectionRequest create;
+  create.mutable_base()->set_msg_type(commonpb::CreateCollection);
+  milvuspb::ReplicateMessageRequest other;
+  other.set_channel_name("kafka-sink_default.c_0");
+  other.add_msgs(create.SerializeAsString());
+  auto refused = sink_->ReplicateMessage(other);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(refused.status().message()).find("CreateCollection"), std::string::npos)
+      << refused.status();
 }
 
 TEST_F(KafkaSinkTest, AnUnacknowledgedCallFailsAndChangesNothing) {
