@@ -194,14 +194,24 @@ int main(int argc, char** argv) {
   Sender sender(client->get());
   std::deque<Pending> pending;  // messages waiting for a tick at or above their ts
   bool done = false;
+  int64_t next_offset = start_offset;
   while (!done) {
     if (Clock::now() - t0 > std::chrono::seconds(timeout_s)) return Fail("timed out");
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk->get(), 100);
-    if (!m) continue;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk->get(), 20);
+    if (!m) {
+      // As milvus-cdc's reader does: librdkafka 2.0 refetches after its prefetch queue was
+      // full only when its broker thread wakes (up to 1 s later); a request to it wakes it.
+      if (next_offset < high) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_query_watermark_offsets(rk->get(), topic.c_str(), 0, &lo, &hi, 1000);
+      }
+      continue;
+    }
     if (m->err) {
       rd_kafka_message_destroy(m);
       continue;
     }
+    next_offset = m->offset + 1;
     std::string_view payload(static_cast<const char*>(m->payload), m->len);
     int64_t offset = m->offset;
     ++msgs;

@@ -1,5 +1,6 @@
 #include "replicate/coalescer.h"
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
@@ -21,14 +22,14 @@ namespace cpb = ::milvus::proto::common;
 namespace msgpb = ::milvus::proto::msg;
 namespace schemapb = ::milvus::proto::schema;
 
+// Sized once: a stream that grows the string would copy a merged message of megabytes several
+// times over.
 std::string SerializeDeterministic(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
+  std::string out(m.ByteSizeLong(), '\0');
+  google::protobuf::io::ArrayOutputStream stream(out.data(), static_cast<int>(out.size()));
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeWithCachedSizes(&coded);
   return out;
 }
 
@@ -194,37 +195,84 @@ Status AppendDelete(const msgpb::DeleteRequest& in, msgpb::DeleteRequest* out) {
   return OkStatus();
 }
 
-// Parses each payload as T, checks it and appends it to the first.
+// Makes room in the first Insert's repeated data for the rows of all of them, so that appending
+// copies each value once instead of growing by doubling.
+void ReserveInserts(const std::vector<msgpb::InsertRequest*>& ins) {
+  msgpb::InsertRequest* out = ins.front();
+  int rows = 0;
+  for (const auto* in : ins) rows += in->timestamps_size();
+  out->mutable_timestamps()->Reserve(rows);
+  if (out->rowids_size() > 0) out->mutable_rowids()->Reserve(rows);
+  for (int f = 0; f < out->fields_data_size(); ++f) {
+    auto* to = out->mutable_fields_data(f);
+    size_t total = 0;
+    for (const auto* in : ins) {
+      if (f >= in->fields_data_size()) return;  // refused by AppendInsert
+      const auto& from = in->fields_data(f);
+      if (from.has_vectors() && from.vectors().has_float_vector()) {
+        total += static_cast<size_t>(from.vectors().float_vector().data_size());
+      } else if (from.has_vectors()) {
+        total += from.vectors().binary_vector().size() + from.vectors().float16_vector().size() +
+                 from.vectors().bfloat16_vector().size();
+      } else if (from.has_scalars() && from.scalars().has_long_data()) {
+        total += static_cast<size_t>(from.scalars().long_data().data_size());
+      }
+    }
+    if (to->has_vectors() && to->vectors().has_float_vector()) {
+      to->mutable_vectors()->mutable_float_vector()->mutable_data()->Reserve(
+          static_cast<int>(total));
+    } else if (to->has_vectors() && to->vectors().has_binary_vector()) {
+      to->mutable_vectors()->mutable_binary_vector()->reserve(total);
+    } else if (to->has_scalars() && to->scalars().has_long_data()) {
+      to->mutable_scalars()->mutable_long_data()->mutable_data()->Reserve(static_cast<int>(total));
+    }
+  }
+}
+
+void ReserveDeletes(const std::vector<msgpb::DeleteRequest*>& ins) {
+  msgpb::DeleteRequest* out = ins.front();
+  int rows = 0;
+  for (const auto* in : ins) rows += in->timestamps_size();
+  out->mutable_timestamps()->Reserve(rows);
+  if (out->primary_keys().has_int_id())
+    out->mutable_primary_keys()->mutable_int_id()->mutable_data()->Reserve(rows);
+}
+
+// Parses each payload as T (on one arena: no allocation per field), checks it and appends it
+// to the first.
 template <typename T>
 Result<std::string> Merge(const std::vector<std::string_view>& payloads, int64_t msg_id,
                           const std::string& kind, Status (*check)(const T&),
-                          Status (*append)(const T&, T*)) {
+                          void (*reserve)(const std::vector<T*>&), Status (*append)(const T&, T*)) {
   if (payloads.empty()) return InvalidArgumentError("nothing to merge");
-  T out;
-  for (size_t i = 0; i < payloads.size(); ++i) {
-    T in;
-    if (!in.ParseFromArray(payloads[i].data(), static_cast<int>(payloads[i].size())))
+  google::protobuf::Arena arena;
+  std::vector<T*> ins;
+  ins.reserve(payloads.size());
+  for (const auto& payload : payloads) {
+    T* in = google::protobuf::Arena::CreateMessage<T>(&arena);
+    if (!in->ParseFromArray(payload.data(), static_cast<int>(payload.size())))
       return InvalidArgumentError(absl::StrCat("a", kind, " that does not decode"));
-    RETURN_IF_ERROR(check(in));
-    if (i == 0) {
-      out = std::move(in);
-    } else {
-      RETURN_IF_ERROR(append(in, &out));
-    }
+    RETURN_IF_ERROR(check(*in));
+    ins.push_back(in);
   }
-  out.mutable_base()->set_msgid(msg_id);
-  return SerializeDeterministic(out);
+  reserve(ins);
+  T* out = ins.front();
+  for (size_t i = 1; i < ins.size(); ++i) RETURN_IF_ERROR(append(*ins[i], out));
+  out->mutable_base()->set_msgid(msg_id);
+  return SerializeDeterministic(*out);
 }
 
 bool IsDml(int type) { return type == cpb::Insert || type == cpb::Delete; }
 }  // namespace
 
 Result<std::string> MergeInserts(const std::vector<std::string_view>& payloads, int64_t msg_id) {
-  return Merge<msgpb::InsertRequest>(payloads, msg_id, "n Insert", &CheckInsert, &AppendInsert);
+  return Merge<msgpb::InsertRequest>(payloads, msg_id, "n Insert", &CheckInsert, &ReserveInserts,
+                                     &AppendInsert);
 }
 
 Result<std::string> MergeDeletes(const std::vector<std::string_view>& payloads, int64_t msg_id) {
-  return Merge<msgpb::DeleteRequest>(payloads, msg_id, " Delete", &CheckDelete, &AppendDelete);
+  return Merge<msgpb::DeleteRequest>(payloads, msg_id, " Delete", &CheckDelete, &ReserveDeletes,
+                                     &AppendDelete);
 }
 
 void AddCoalesceStats(const CoalesceStats& from, CoalesceStats* to) {

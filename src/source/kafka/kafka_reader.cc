@@ -87,7 +87,17 @@ void KafkaChannelReader::Run() {
       last_latest = now;
       RefreshLatest();
     }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    // Behind the channel's end. librdkafka 2.0 stops fetching while its prefetch queue is full
+    // and looks again only when its broker thread wakes, after up to a second (bench: backlogs
+    // read in bursts with 0.5-1 s gaps). A request to that broker wakes it: once we drained the
+    // queue, asking for the channel's end (a small round trip) restarts the fetch at once.
+    const bool behind = WithStats(
+        [](const ReaderStats& s) { return s.next_offset >= 0 && s.next_offset < s.latest_offset; });
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, behind ? 20 : 200);
+    if (m == nullptr && behind) {
+      last_latest = std::chrono::steady_clock::now();
+      RefreshLatest();
+    }
     if (m == nullptr) {
       // Idle: librdkafka waits silently for a missing topic or a dead broker, so ask the
       // broker directly now and then, to report the cause and re-assign once it is cured.
