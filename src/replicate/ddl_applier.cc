@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
@@ -27,6 +29,22 @@ Result<Req> Parse(const DdlRequest& r) {
   }
   req.set_collection_name(r.collection);
   return req;
+}
+
+// The target refused an index because its field has another one (Milvus 2.3 answers with a
+// generic code, so the text tells).
+bool FieldHasAnotherIndex(const Status& s) {
+  const std::string lower = absl::AsciiStrToLower(s.message());
+  return absl::StrContains(lower, "at most one distinct index is allowed per field") ||
+         absl::StrContains(lower, "multiple indexes on same field");
+}
+
+// `drop` removes what `create` makes: an index of the same field, or of the same name.
+bool Removes(const DdlRequest& drop, const mpb::CreateIndexRequest& create) {
+  mpb::DropIndexRequest req;
+  if (drop.type != cpb::DropIndex || !req.ParseFromString(drop.payload)) return false;
+  return (!req.field_name().empty() && req.field_name() == create.field_name()) ||
+         (!req.index_name().empty() && req.index_name() == create.index_name());
 }
 }  // namespace
 
@@ -197,14 +215,20 @@ void DdlApplier::Work() {
     if (auto it = queues_.find(id); it != queues_.end()) it->second.busy = false;
     cv_.notify_all();
     if (stop_) break;
-    Finish(id, s);
+    const std::string skipped = Finish(id, s);
+    if (!skipped.empty() && opts_.on_skip) {
+      l.unlock();  // the callback takes the pipeline's own lock
+      opts_.on_skip(skipped);
+      l.lock();
+    }
   }
 }
 
-// Records the outcome of the head of `collection_id`'s queue (mu_ held).
-void DdlApplier::Finish(int64_t collection_id, const Status& s) {
+// Records the outcome of the head of `collection_id`'s queue (mu_ held); returns the skip kind
+// of a request found moot, else "".
+std::string DdlApplier::Finish(int64_t collection_id, const Status& s) {
   auto qit = queues_.find(collection_id);
-  if (qit == queues_.end() || qit->second.items.empty()) return;  // discarded meanwhile
+  if (qit == queues_.end() || qit->second.items.empty()) return "";  // discarded meanwhile
   Queue& q = qit->second;
   Item& head = q.items.front();
   ++head.attempts;
@@ -220,9 +244,20 @@ void DdlApplier::Finish(int64_t collection_id, const Status& s) {
     ++stats_.applied;
     q.gave_up.clear();
     q.items.pop_front();
-    return;
+    return "";
   }
   head.last_error = std::string(s.message());
+  if (Superseded(q, s)) {
+    spdlog::info(
+        "task {}: {} not applied: the target has another index on its field ({}), and the "
+        "source dropped this one later (the queued DropIndex and what follows it bring the "
+        "target to the source's state; a request read again after a restart finds the target "
+        "ahead of it)",
+        task_id_, Describe(head.req), head.last_error);
+    ++stats_.superseded;
+    q.items.pop_front();
+    return "index_create_superseded";
+  }
   if (head.req.type == cpb::Flush && waited >= opts_.flush_give_up_after) {
     q.gave_up = absl::StrCat("gave up ", Describe(head.req), " after ", head.attempts,
                              " attempts in ", secs, " s: ", head.last_error,
@@ -230,7 +265,7 @@ void DdlApplier::Finish(int64_t collection_id, const Status& s) {
     spdlog::error("task {}: {}", task_id_, q.gave_up);
     ++stats_.given_up;
     q.items.pop_front();
-    return;
+    return "";
   }
   if (head.attempts == 1) {
     spdlog::warn(
@@ -240,6 +275,16 @@ void DdlApplier::Finish(int64_t collection_id, const Status& s) {
   }
   head.next_try = std::chrono::steady_clock::now() + head.backoff;
   head.backoff = std::min(head.backoff * 2, opts_.max_backoff);
+  return "";
+}
+
+bool DdlApplier::Superseded(const Queue& q, const Status& s) {
+  const DdlRequest& head = q.items.front().req;
+  if (head.type != cpb::CreateIndex || !FieldHasAnotherIndex(s)) return false;
+  mpb::CreateIndexRequest create;
+  if (!create.ParseFromString(head.payload)) return false;
+  return std::any_of(q.items.begin() + 1, q.items.end(),
+                     [&](const Item& later) { return Removes(later.req, create); });
 }
 
 Status DdlApplier::Apply(const DdlRequest& r) {

@@ -15,10 +15,12 @@
 // ready on the target (SetReady: created, and not set aside). A request is done when the
 // target takes it ("already exists" on a create, "not found" on a drop/release/flush count as
 // done: target::Client), when its collection is dropped on the source (Discard: moot, logged
-// and counted), or, for a Flush only, after give_up_after (it carries no data: logged as an
-// error, counted, the target seals the segments itself). Every other failure is retried with
-// backoff for as long as it takes (the cause may be fixed on the target), and Reasons() says
-// which request waits and why.
+// and counted), for a CreateIndex refused because its field has another index while a
+// DropIndex of it waits behind it (moot: a replay after a restart finds the target ahead of
+// it; logged and counted), or, for a Flush only, after give_up_after (it carries no data:
+// logged as an error, counted, the target seals the segments itself). Every other failure is
+// retried with backoff for as long as it takes (the cause may be fixed on the target), and
+// Reasons() says which request waits and why.
 // Nothing is lost across restarts: PendingJson() goes into every checkpoint with the replicate
 // channel's position, and Restore() queues it again.
 // Threads: every method from any thread. Workers start as requests come, up to
@@ -29,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -54,12 +57,18 @@ struct DdlApplierOptions {
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds flush_give_up_after{std::chrono::minutes(15)};
   int workers = 4;  // collections applied at once (each in its own order)
+  // Called (from a worker, no lock held) with a skip kind for each request not applied because
+  // it was moot ("index_create_superseded"); may be empty.
+  std::function<void(const std::string& kind)> on_skip;
 };
 
 struct DdlStats {
   uint64_t applied = 0;
   uint64_t discarded = 0;  // their collection was dropped on the source first
   uint64_t given_up = 0;   // Flush requests the target did not take in time
+  // CreateIndex requests refused because their field has another index while the source's
+  // DropIndex of them waits behind them (a replay after a restart): moot.
+  uint64_t superseded = 0;
 };
 
 class DdlApplier {
@@ -108,7 +117,9 @@ class DdlApplier {
   void MaybeSpawn();
   // The collection whose head is due first (0 if none is ready and not busy), and when.
   int64_t NextDue(std::chrono::steady_clock::time_point* when) const;
-  void Finish(int64_t collection_id, const Status& s);
+  std::string Finish(int64_t collection_id, const Status& s);
+  // The failed head of `q` is a CreateIndex made moot by a later DropIndex in `q` (mu_ held).
+  static bool Superseded(const Queue& q, const Status& s);
   Status Apply(const DdlRequest& r);
 
   const std::string task_id_;

@@ -275,9 +275,14 @@ Status Pipeline::Impl::Init() {
       shared_.target = target_.get();
     }
     writer_ = std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes);
-    ddl_ = std::make_unique<DdlApplier>(
-        opts_.task_id, target_.get(),
-        DdlApplierOptions{.init_backoff = opts_.init_backoff, .max_backoff = opts_.max_backoff});
+    ddl_ =
+        std::make_unique<DdlApplier>(opts_.task_id, target_.get(),
+                                     DdlApplierOptions{.init_backoff = opts_.init_backoff,
+                                                       .max_backoff = opts_.max_backoff,
+                                                       .on_skip = [this](const std::string& kind) {
+                                                         std::lock_guard l(shared_.mu);
+                                                         ++shared_.health.skipped[kind];
+                                                       }});
   }
   // The same check as create's (target/readiness.h): connection, token, replication.
   auto ready = target::ProbeReadiness(*target_);

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
@@ -71,6 +73,23 @@ class DdlApplierTest : public ::testing::Test {
     return Request(id, collection, cpb::ReleaseCollection, req.SerializeAsString(), ts);
   }
 
+  static DdlRequest CreateIndex(int64_t id, const std::string& collection, const std::string& index,
+                                uint64_t ts) {
+    mpb::CreateIndexRequest req;
+    req.set_collection_name(collection);
+    req.set_field_name("vec");
+    req.set_index_name(index);
+    return Request(id, collection, cpb::CreateIndex, req.SerializeAsString(), ts);
+  }
+  static DdlRequest DropIndex(int64_t id, const std::string& collection, const std::string& index,
+                              uint64_t ts) {
+    mpb::DropIndexRequest req;
+    req.set_collection_name(collection);
+    req.set_field_name("vec");
+    req.set_index_name(index);
+    return Request(id, collection, cpb::DropIndex, req.SerializeAsString(), ts);
+  }
+
   ::cdc::testing::FakeMilvus fake_;
   std::string addr_;
   std::unique_ptr<target::GrpcClient> client_;
@@ -121,6 +140,49 @@ TEST_F(DdlApplierTest, AnUnansweredCallIsNamedInTheReasons) {
   applier.Add(Flush(1, "slow", 100));
   ASSERT_TRUE(WaitFor([&] { return applier.Reasons().count(1) == 1; }, milliseconds(6000)));
   EXPECT_NE(applier.Reasons()[1].find("no answer yet"), std::string::npos) << applier.Reasons()[1];
+  applier.Stop();
+}
+
+// After a restart the replicate channel is read again from the checkpoint: create A, drop A,
+// create B, all applied before the kill, come again while the target holds B. Milvus refuses A
+// (its field has another index); A is moot since its DropIndex waits behind it, so it is
+// counted as superseded and B's queue goes on instead of retrying A forever.
+TEST_F(DdlApplierTest, AReplayedCreateIndexDroppedLaterIsSupersededNotRetriedForever) {
+  fake_.FailNext("CreateIndex", 1,
+                 {.milvus_code = 65535,
+                  .reason = "CreateIndex failed: at most one distinct index is allowed per field"});
+  std::vector<std::string> skips;
+  std::mutex mu;
+  DdlApplier applier("t", client_.get(),
+                     {.init_backoff = milliseconds(10), .on_skip = [&](const std::string& k) {
+                        std::lock_guard l(mu);
+                        skips.push_back(k);
+                      }});
+  applier.SetReady(2, true);
+  applier.Add(CreateIndex(2, "fast", "a", 101));
+  applier.Add(DropIndex(2, "fast", "a", 102));
+  applier.Add(CreateIndex(2, "fast", "b", 103));
+  applier.Add(Load(2, "fast", 104));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 3; })) << applier.stats().applied;
+  EXPECT_EQ(applier.stats().superseded, 1u);
+  EXPECT_EQ(fake_.CallsOf("CreateIndex").size(), 2u) << "A once (refused), B once";
+  std::lock_guard l(mu);
+  EXPECT_EQ(skips, (std::vector<std::string>{"index_create_superseded"}));
+  applier.Stop();
+}
+
+// The same refusal with no DropIndex behind it is a real conflict: retried, and named.
+TEST_F(DdlApplierTest, AConflictingCreateIndexWithNoLaterDropIsRetried) {
+  fake_.FailNext("CreateIndex", 3,
+                 {.milvus_code = 65535,
+                  .reason = "CreateIndex failed: at most one distinct index is allowed per field"});
+  DdlApplier applier("t", client_.get(), {.init_backoff = milliseconds(10)});
+  applier.SetReady(2, true);
+  applier.Add(CreateIndex(2, "fast", "a", 101));
+  applier.Add(Load(2, "fast", 102));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 2; }));
+  EXPECT_EQ(applier.stats().superseded, 0u);
+  EXPECT_EQ(fake_.CallsOf("CreateIndex").size(), 4u);
   applier.Stop();
 }
 
