@@ -49,7 +49,7 @@ bool Removes(const DdlRequest& drop, const mpb::CreateIndexRequest& create) {
 }  // namespace
 
 DdlApplier::DdlApplier(std::string task_id, target::Client* target, DdlApplierOptions options)
-    : task_id_(std::move(task_id)), target_(target), opts_(options) {}
+    : task_id_(std::move(task_id)), target_(target), opts_(std::move(options)) {}
 
 DdlApplier::~DdlApplier() { Stop(); }
 
