@@ -81,6 +81,7 @@ void KafkaChannelReader::Run() {
   auto backoff = std::chrono::milliseconds(100);
   rd_kafka_t* rk = client_->rk.get();
   auto last_activity = std::chrono::steady_clock::now();
+  auto last_message = last_activity;
   auto last_latest = std::chrono::steady_clock::time_point{};
   while (!stopping()) {
     if (auto now = std::chrono::steady_clock::now(); now - last_latest >= std::chrono::seconds(1)) {
@@ -90,9 +91,13 @@ void KafkaChannelReader::Run() {
     // Behind the channel's end. librdkafka 2.0 stops fetching while its prefetch queue is full
     // and looks again only when its broker thread wakes, after up to a second (bench: backlogs
     // read in bursts with 0.5-1 s gaps). A request to that broker wakes it: once we drained the
-    // queue, asking for the channel's end (a small round trip) restarts the fetch at once.
-    const bool behind = WithStats(
-        [](const ReaderStats& s) { return s.next_offset >= 0 && s.next_offset < s.latest_offset; });
+    // queue, asking for the channel's end (a small round trip) restarts the fetch at once. Only
+    // while messages come: with none for 2 s (a broker down, an end we never reach) the reader
+    // polls as usual instead of asking 50 times a second.
+    const bool behind = std::chrono::steady_clock::now() - last_message < std::chrono::seconds(2) &&
+                        WithStats([](const ReaderStats& s) {
+                          return s.next_offset >= 0 && s.next_offset < s.latest_offset;
+                        });
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, behind ? 20 : 200);
     if (m == nullptr && behind) {
       last_latest = std::chrono::steady_clock::now();
@@ -117,6 +122,7 @@ void KafkaChannelReader::Run() {
       continue;
     }
     backoff = std::chrono::milliseconds(100);
+    last_message = last_activity;
     HandleMessage(m);
   }
 }
