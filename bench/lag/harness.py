@@ -195,7 +195,11 @@ sourceConfig:
   replicateChan: {root}-replicate-msg
   kafka:
     address: {env.kafka}
+coalesce:
+  enabled: false
 """)
+        # Coalescing off: the recording sink times each insert by its msgID, which a merged
+        # message replaces (bench/coalesce measures coalescing).
         self.log_path = os.path.join(work, "milvus-cdc.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([os.path.join(build, "milvus-cdc"), "--config", cfg],

@@ -52,11 +52,21 @@ void Pipeline::Impl::RequestStop() {
   shared_.cv.notify_all();
 }
 
+// A reader's thread: the loop, if it sleeps for want of work, wakes now instead of at its next
+// poll (a message reaches the target up to a poll interval sooner).
+void Pipeline::Impl::PackQueued() {
+  std::lock_guard l(shared_.mu);
+  shared_.packs_queued = true;
+  shared_.cv.notify_all();
+}
+
 bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, bool until_catalog_moves) {
   std::unique_lock l(shared_.mu);
-  shared_.cv.wait_for(
-      l, d, [&] { return shared_.stop || (until_catalog_moves && shared_.catalog_moved); });
+  shared_.cv.wait_for(l, d, [&] {
+    return shared_.stop || (until_catalog_moves && (shared_.catalog_moved || shared_.packs_queued));
+  });
   shared_.catalog_moved = false;
+  shared_.packs_queued = false;
   return !shared_.stop;
 }
 
@@ -322,6 +332,7 @@ Status Pipeline::Impl::Init() {
   if (!opts_.replicate_channel.empty() && !sources_.replicate) {
     ASSIGN_OR_RETURN(auto reader,
                      deps_.make_reader(opts_.replicate_channel, source::ChannelKind::kReplicate));
+    reader->SetOnPack([this] { PackQueued(); });
     const auto& saved = checkpoints_.replicate();
     RETURN_IF_ERROR(
         reader->Start(saved ? source::StartPosition::At(*saved) : source::StartPosition::Latest()));
@@ -536,6 +547,7 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
   }
   ASSIGN_OR_RETURN(auto reader, deps_.make_reader(channel, source::ChannelKind::kDml));
   reader->SetFilter(sources_.ignored);
+  reader->SetOnPack([this] { PackQueued(); });
   RETURN_IF_ERROR(reader->Start(start));
   spdlog::info("task {}: reading {} from {}", opts_.task_id, channel,
                start.kind == source::StartPosition::Kind::kPosition

@@ -76,7 +76,7 @@ struct PipelineOptions {
   // extra_info.enable_user_role: roles, memberships and grants follow the source's
   // (replicate/rbac_sync.h).
   bool enable_user_role = false;
-  std::chrono::milliseconds poll{20};
+  std::chrono::milliseconds poll{100};  // idle re-check; readers wake the loop at once (SetOnPack)
   std::chrono::milliseconds idle_checkpoint{1000};
   std::chrono::milliseconds idle_tick{200};
   std::chrono::milliseconds init_backoff{250};

@@ -85,6 +85,7 @@ struct SharedState {
   std::condition_variable cv;
   bool stop = false;
   bool catalog_moved = false;           // the catalog view changed since the loop last slept
+  bool packs_queued = false;            // a reader queued a pack since the loop last slept
   std::string reason;                   // as last published (on_reason)
   std::string loop_error;               // the loop's part of it: its last error ("" = none),
   std::vector<std::string> loop_parts;  // and what waits or was not applied
@@ -142,9 +143,11 @@ class Pipeline::Impl {
   std::string CollectionName(int64_t id) const;
   // Adds or removes (nullptr) a reader from the ones the published reason names.
   void ShowReader(const std::string& channel, const source::ChannelReader* reader);
-  // Sleeps up to `d` (false once stopped); a change of the catalog view ends the sleep early
-  // when `until_catalog_moves`.
+  // Sleeps up to `d` (false once stopped); a change of the catalog view or a pack a reader
+  // queued ends the sleep early when `until_catalog_moves`.
   bool SleepFor(std::chrono::milliseconds d, bool until_catalog_moves = false);
+  // Called by the readers' threads (SetOnPack): wakes the loop's idle sleep.
+  void PackQueued();
   void Shutdown();
   // Stops reading, forgets what is buffered and starts again from the checkpoint, so that the
   // `recovered` collections (set aside until now) catch up from their own rows.

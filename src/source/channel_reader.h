@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,8 +107,14 @@ class ChannelReader {
   // (counted in stats().filtered); ticks are always kept. Call before Start().
   void SetFilter(std::shared_ptr<const CollectionFilter> filter) { filter_ = std::move(filter); }
 
+  // Runs on the reader's thread each time a pack is queued, so that the consumer can wait for
+  // packs instead of polling for them. It must not block and must outlive Close(). Call before
+  // Start().
+  void SetOnPack(std::function<void()> on_pack) { on_pack_ = std::move(on_pack); }
+
  protected:
   std::shared_ptr<const CollectionFilter> filter_;
+  std::function<void()> on_pack_;
 };
 
 }  // namespace cdc::source

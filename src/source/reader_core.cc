@@ -131,7 +131,8 @@ void ReaderCore::Deliver(Message msg, std::string_view where, std::string read_e
     stats_.skipped = packer_->skipped();
     stats_.filtered = packer_->filtered();
   }
-  if (pack.has_value()) queue_.Push(std::move(*pack), [this] { WhileQueueFull(); });
+  if (pack.has_value() && queue_.Push(std::move(*pack), [this] { WhileQueueFull(); }) && on_pack_)
+    on_pack_();
 }
 
 }  // namespace cdc::source
