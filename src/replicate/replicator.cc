@@ -259,8 +259,13 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   auto p = std::make_unique<Pipeline>(std::move(o), std::move(d));
   std::unique_ptr<Pipeline> old;
   {
+    // Taken out, not left as an empty entry: Health(), Progress() and the notifier read the map
+    // meanwhile (an empty entry there crashed the server under `get` during a restart).
     std::lock_guard l(mu_);
-    old = std::move(pipelines_[task.task_id]);
+    if (auto it = pipelines_.find(task.task_id); it != pipelines_.end()) {
+      old = std::move(it->second);
+      pipelines_.erase(it);
+    }
   }
   if (old) old->Stop();
   p->Start();
@@ -289,7 +294,8 @@ Status MilvusReplicator::Stop(const std::string& task_id) {
 std::vector<ChannelProgress> MilvusReplicator::Progress(const std::string& task_id) const {
   std::lock_guard l(mu_);
   auto it = pipelines_.find(task_id);
-  return it == pipelines_.end() ? std::vector<ChannelProgress>{} : it->second->Progress();
+  return it == pipelines_.end() || !it->second ? std::vector<ChannelProgress>{}
+                                               : it->second->Progress();
 }
 
 task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
@@ -298,7 +304,7 @@ task::TaskHealth MilvusReplicator::Health(const std::string& task_id) {
   {
     std::lock_guard l(mu_);
     auto it = pipelines_.find(task_id);
-    if (it == pipelines_.end()) return {};
+    if (it == pipelines_.end() || !it->second) return {};
     h = it->second->Health();
     applied = it->second->applied_ts();
   }
