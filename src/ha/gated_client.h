@@ -41,6 +41,11 @@ class GatedClient final : public target::Client {
     return inner_->ShowPartitions(db, collection);
   }
   Result<std::vector<std::string>> ListDatabases() override { return inner_->ListDatabases(); }
+  Result<::milvus::proto::common::LoadState> GetLoadState(
+      const std::string& db, const std::string& collection,
+      const std::vector<std::string>& partitions) override {
+    return inner_->GetLoadState(db, collection, partitions);
+  }
   Status CreateCollection(const std::string& db, target::milvuspb::CreateCollectionRequest req,
                           uint64_t replicate_ts) override;
   Status DropCollection(const std::string& db, const std::string& collection,

@@ -12,6 +12,7 @@
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
 #include "nlohmann/json.hpp"
+#include "replicate/partition_loads.h"
 #include "source/message.h"
 
 namespace cdc::replicate {
@@ -19,6 +20,12 @@ namespace cdc::replicate {
 namespace {
 namespace cpb = ::milvus::proto::common;
 namespace mpb = ::milvus::proto::milvus;
+
+// The source took a load the target refuses as loaded otherwise (e.g. before an index a replay
+// put ahead of it): released, then loaded as asked.
+constexpr char LoadedOtherwise[] =
+    "the source took this load, so the target's collection is loaded otherwise than the "
+    "source's was then";
 
 template <typename Req>
 Result<Req> Parse(const DdlRequest& r) {
@@ -54,8 +61,9 @@ DdlApplier::DdlApplier(std::string task_id, target::Client* target, DdlApplierOp
 DdlApplier::~DdlApplier() { Stop(); }
 
 std::string DdlApplier::Describe(const DdlRequest& r) {
-  return absl::StrCat(source::MsgTypeName(r.type), " of ", r.db, ".", r.collection, " (source ts ",
-                      r.ts, ")");
+  return absl::StrCat(
+      r.type == kReconcileLoad ? "load-state reconcile" : source::MsgTypeName(r.type), " of ", r.db,
+      ".", r.collection, " (source ts ", r.ts, ")");
 }
 
 void DdlApplier::Add(DdlRequest request) {
@@ -215,10 +223,11 @@ void DdlApplier::Work() {
     if (auto it = queues_.find(id); it != queues_.end()) it->second.busy = false;
     cv_.notify_all();
     if (stop_) break;
-    const std::string skipped = Finish(id, s);
+    std::string what;
+    const std::string skipped = Finish(id, s, &what);
     if (!skipped.empty() && opts_.on_skip) {
       l.unlock();  // the callback takes the pipeline's own lock
-      opts_.on_skip(skipped);
+      opts_.on_skip(skipped, what);
       l.lock();
     }
   }
@@ -226,7 +235,7 @@ void DdlApplier::Work() {
 
 // Records the outcome of the head of `collection_id`'s queue (mu_ held); returns the skip kind
 // of a request found moot, else "".
-std::string DdlApplier::Finish(int64_t collection_id, const Status& s) {
+std::string DdlApplier::Finish(int64_t collection_id, const Status& s, std::string* what) {
   auto qit = queues_.find(collection_id);
   if (qit == queues_.end() || qit->second.items.empty()) return "";  // discarded meanwhile
   Queue& q = qit->second;
@@ -255,6 +264,8 @@ std::string DdlApplier::Finish(int64_t collection_id, const Status& s) {
         "ahead of it)",
         task_id_, Describe(head.req), head.last_error);
     ++stats_.superseded;
+    *what = absl::StrCat(Describe(head.req), ": the target has another index on its field (",
+                         head.last_error, ") and the source dropped this one later");
     q.items.pop_front();
     return "index_create_superseded";
   }
@@ -296,12 +307,41 @@ Status DdlApplier::Apply(const DdlRequest& r) {
     return target_->Call(db, std::move(req), r.ts); \
   }
     CDC_DDL(CreateIndex, CreateIndexRequest, CreateIndex)
-    CDC_DDL(DropIndex, DropIndexRequest, DropIndex)
-    CDC_DDL(LoadCollection, LoadCollectionRequest, LoadCollection)
     CDC_DDL(ReleaseCollection, ReleaseCollectionRequest, ReleaseCollection)
-    CDC_DDL(LoadPartitions, LoadPartitionsRequest, LoadPartitions)
     CDC_DDL(ReleasePartitions, ReleasePartitionsRequest, ReleasePartitions)
 #undef CDC_DDL
+#define CDC_LOAD(Type, Req)                                   \
+  case cpb::Type: {                                           \
+    ASSIGN_OR_RETURN(auto req, Parse<mpb::Req>(r));           \
+    Status s = target_->Type(db, req, r.ts);                  \
+    if (s.ok() || !LoadedWithOtherIndexes(s)) return s;       \
+    RETURN_IF_ERROR(ReleaseFirst(db, r, s, LoadedOtherwise)); \
+    return target_->Type(db, std::move(req), r.ts);           \
+  }
+    CDC_LOAD(LoadCollection, LoadCollectionRequest)
+    CDC_LOAD(LoadPartitions, LoadPartitionsRequest)
+#undef CDC_LOAD
+    case cpb::DropIndex: {
+      ASSIGN_OR_RETURN(auto req, Parse<mpb::DropIndexRequest>(r));
+      Status s = target_->DropIndex(db, req, r.ts);
+      if (s.ok() || !absl::StrContains(s.message(), "collection is loaded")) return s;
+      // Milvus drops an index only of a collection not loaded, so the source had it released
+      // then; a 2.3.5 source records no release of its last partition, and a release read from
+      // its load state can come after this request. Released here too, then dropped.
+      RETURN_IF_ERROR(ReleaseFirst(db, r, s, "the source had the collection released then"));
+      return target_->DropIndex(db, std::move(req), r.ts);
+    }
+    case kReconcileLoad: {
+      ASSIGN_OR_RETURN(auto want, DecodeWantedLoad(r.payload));
+      ASSIGN_OR_RETURN(std::string did, ReconcileLoad(*target_, db, r.collection, want, r.ts));
+      if (!did.empty()) {
+        spdlog::info("task {}: {}: {} on the target (to the source's load state)", task_id_,
+                     Describe(r), did);
+        std::lock_guard l(mu_);
+        ++stats_.reconciled;
+      }
+      return OkStatus();
+    }
     case cpb::Flush: {
       mpb::FlushRequest req;
       if (!req.ParseFromString(r.payload))
@@ -313,6 +353,16 @@ Status DdlApplier::Apply(const DdlRequest& r) {
     default:
       return InvalidArgumentError("no way to apply " + Describe(r));
   }
+}
+
+Status DdlApplier::ReleaseFirst(const std::string& db, const DdlRequest& r, const Status& refused,
+                                const std::string& why) {
+  spdlog::warn("task {}: {} refused by the target ({}): {}; releasing the collection there first",
+               task_id_, Describe(r), std::string(refused.message()), why);
+  mpb::ReleaseCollectionRequest release;
+  release.set_db_name(db);
+  release.set_collection_name(r.collection);
+  return target_->ReleaseCollection(db, std::move(release), r.ts);
 }
 
 void DdlApplier::Stop() {

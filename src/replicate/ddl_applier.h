@@ -11,6 +11,8 @@
 // only once its datanode watches the collection's channels, which waits for the ticks that
 // follow; docs/replication.md, "Flush"), so waiting for them in place could wait for itself.
 //
+// Besides the source's requests it applies milvus-cdc's load-state reconciles (kReconcileLoad,
+// replicate/partition_loads.h) in the same order.
 // Order and state: per source collection a FIFO; a request waits while its collection is not
 // ready on the target (SetReady: created, and not set aside). A request is done when the
 // target takes it ("already exists" on a create, "not found" on a drop/release/flush count as
@@ -57,9 +59,9 @@ struct DdlApplierOptions {
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds flush_give_up_after{std::chrono::minutes(15)};
   int workers = 4;  // collections applied at once (each in its own order)
-  // Called (from a worker, no lock held) with a skip kind for each request not applied because
-  // it was moot ("index_create_superseded"); may be empty.
-  std::function<void(const std::string& kind)> on_skip;
+  // Called (from a worker, no lock held) with a skip kind ("index_create_superseded") and what
+  // was not applied and why, for each request not applied because it was moot; may be empty.
+  std::function<void(const std::string& kind, const std::string& what)> on_skip;
 };
 
 struct DdlStats {
@@ -69,6 +71,8 @@ struct DdlStats {
   // CreateIndex requests refused because their field has another index while the source's
   // DropIndex of them waits behind them (a replay after a restart): moot.
   uint64_t superseded = 0;
+  // Load-state reconciles (replicate/partition_loads.h) that changed the target's load state.
+  uint64_t reconciled = 0;
 };
 
 class DdlApplier {
@@ -117,10 +121,15 @@ class DdlApplier {
   void MaybeSpawn();
   // The collection whose head is due first (0 if none is ready and not busy), and when.
   int64_t NextDue(std::chrono::steady_clock::time_point* when) const;
-  std::string Finish(int64_t collection_id, const Status& s);
+  // Returns the skip kind of a request found moot, else "" (`what` says what and why).
+  std::string Finish(int64_t collection_id, const Status& s, std::string* what);
   // The failed head of `q` is a CreateIndex made moot by a later DropIndex in `q` (mu_ held).
   static bool Superseded(const Queue& q, const Status& s);
   Status Apply(const DdlRequest& r);
+  // `r` was `refused` while the target's collection is loaded, which the source's was not
+  // (`why`): releases that collection, so that `r` can run again.
+  Status ReleaseFirst(const std::string& db, const DdlRequest& r, const Status& refused,
+                      const std::string& why);
 
   const std::string task_id_;
   target::Client* const target_;

@@ -159,6 +159,14 @@ void Pipeline::Impl::Report(const std::string& error) {
         absl::StrCat("collection ", q.name, " is set aside (the others go on): ", q.reason));
   if (ddl_)
     for (const auto& [_, why] : ddl_->Reasons()) parts.push_back(why);
+  {
+    std::lock_guard l(shared_.mu);  // a request the applier found moot (its worker set it)
+    if (!shared_.applier_skipped.empty()) {
+      loop_.skipped = std::move(shared_.applier_skipped);
+      loop_.skipped_at = std::chrono::steady_clock::now();
+      shared_.applier_skipped.clear();
+    }
+  }
   if (!loop_.skipped.empty() &&
       std::chrono::steady_clock::now() - loop_.skipped_at > std::chrono::minutes(10)) {
     loop_.skipped.clear();  // still counted in Health().skipped and in the log
@@ -285,14 +293,16 @@ Status Pipeline::Impl::Init() {
       shared_.target = target_.get();
     }
     writer_ = std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes);
-    ddl_ =
-        std::make_unique<DdlApplier>(opts_.task_id, target_.get(),
-                                     DdlApplierOptions{.init_backoff = opts_.init_backoff,
-                                                       .max_backoff = opts_.max_backoff,
-                                                       .on_skip = [this](const std::string& kind) {
-                                                         std::lock_guard l(shared_.mu);
-                                                         ++shared_.health.skipped[kind];
-                                                       }});
+    ddl_ = std::make_unique<DdlApplier>(
+        opts_.task_id, target_.get(),
+        DdlApplierOptions{.init_backoff = opts_.init_backoff,
+                          .max_backoff = opts_.max_backoff,
+                          .on_skip = [this](const std::string& kind, const std::string& what) {
+                            std::lock_guard l(shared_.mu);
+                            ++shared_.health.skipped[kind];
+                            shared_.applier_skipped =
+                                absl::StrCat("not applied (", kind, "): ", what);
+                          }});
   }
   // The same check as create's (target/readiness.h): connection, token, replication.
   auto ready = target::ProbeReadiness(*target_);
@@ -323,6 +333,7 @@ Status Pipeline::Impl::Init() {
   loop_.applied = 0;
   RETURN_IF_ERROR(ddl_->Restore(checkpoints_.pending_json()));
   RETURN_IF_ERROR(loads_.Restore(checkpoints_.partition_loads_json()));
+  loop_.loads_started = false;  // one reconcile of every followed collection (load_follow.cc)
   RETURN_IF_ERROR(rbac_.Restore(checkpoints_.rbac_json()));
 
   RETURN_IF_ERROR(deps_.catalog->Sync());
@@ -404,7 +415,6 @@ Status Pipeline::Impl::CreateEarly(bool* progressed) {
   const int64_t revision = deps_.catalog->Revision();
   if (revision == 0 || revision == loop_.early_revision) return OkStatus();
   ASSIGN_OR_RETURN(auto all, deps_.catalog->ListCollections());
-  bool mapped = false;
   for (const auto& meta : all) {
     if (quarantine_.Has(meta.id)) continue;
     if (MappedCollection* c = map_->Find(meta.id)) {

@@ -71,6 +71,9 @@ struct LoopState {
   // catalog view keeps none.
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
+  bool loads_started = false;        // the load state was read once since the start
+  std::set<int64_t> reconcile_once;  // followed before the start: one reconcile each
+  std::set<std::pair<int64_t, int64_t>> load_waits;  // (collection, partition) logged as unknown
   // Roles and grants (rbac_follow.cc): when the source's were last read; what was reported as
   // not applied (each once per process).
   std::chrono::steady_clock::time_point last_rbac_poll{};
@@ -96,6 +99,7 @@ struct SharedState {
   const target::Client* target = nullptr;  // set once connected; lives as long as the Impl
   std::vector<ChannelProgress> progress;
   PipelineHealth health;
+  std::string applier_skipped;  // the last request the DdlApplier found moot, for Report()
 };
 
 class Pipeline::Impl {

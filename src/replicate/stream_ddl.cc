@@ -379,6 +379,18 @@ Status Pipeline::Impl::QueueCollectionRequest(const MergedMessage& m, const std:
     r.collection_id = c->source.id;
     r.db = c->target.db_name;
     r.collection = c->target.name;
+    switch (r.type) {
+      case cpb::LoadCollection:
+      case cpb::ReleaseCollection:
+      case cpb::LoadPartitions:
+      case cpb::ReleasePartitions:
+        // The source's load state may have moved on before the next read of it (a load then
+        // the release of its last partition, which the channel lacks): that read reconciles.
+        loads_.Touch(c->source.id);
+        break;
+      default:
+        break;
+    }
     ddl_->Add(std::move(r));
     return OkStatus();
   }
@@ -449,6 +461,11 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
     return OkStatus();
   }
   switch (m.msg.header.type) {
+    case kReconcileLoad: {  // from the source's load state (load_follow.cc)
+      ASSIGN_OR_RETURN(auto want, DecodeWantedLoad(m.msg.payload));
+      RETURN_IF_ERROR(QueueCollectionRequest(m, want.db, want.collection));
+      break;
+    }
     case cpb::CreateDatabase: {
       ASSIGN_OR_RETURN(auto req, Decode<mpb::CreateDatabaseRequest>(m.msg, "CreateDatabase"));
       if (map_->selection().DatabaseSelected(req.db_name())) {
@@ -493,7 +510,7 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
                         " is not replicated by this version (docs/replication.md)"));
       break;
   }
-  if (followed != 0) {  // a partition load followed from etcd: no replicate-channel position
+  if (followed != 0) {  // a load state followed from etcd: no replicate-channel position
     loads_.Applied(followed, ts);
     round_.changed = true;
     return OkStatus();

@@ -79,6 +79,16 @@ class Client {
   virtual Result<std::vector<PartitionInfo>> ShowPartitions(const std::string& db,
                                                             const std::string& collection) = 0;
   virtual Result<std::vector<std::string>> ListDatabases() = 0;
+  // The load state of a collection, or with `partitions` of those partitions together
+  // (GetLoadState). A target that keeps no load state answers kUnimplemented (the default).
+  virtual Result<::milvus::proto::common::LoadState> GetLoadState(
+      const std::string& db, const std::string& collection,
+      const std::vector<std::string>& partitions) {
+    (void)db;
+    (void)collection;
+    (void)partitions;
+    return UnimplementedError(Describe() + ": no load state");
+  }
 
   virtual Status CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,
                                   uint64_t replicate_ts) = 0;

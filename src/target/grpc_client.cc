@@ -125,6 +125,12 @@ Result<std::vector<std::string>> GrpcClient::ListDatabases() {
   return ListDatabasesOn(*impl_->conn);
 }
 
+Result<::milvus::proto::common::LoadState> GrpcClient::GetLoadState(
+    const std::string& db, const std::string& collection,
+    const std::vector<std::string>& partitions) {
+  return GetLoadStateOn(*impl_->conn, db, collection, partitions);
+}
+
 Status GrpcClient::CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,
                                     uint64_t ts) {
   SetReplicateBase(req.mutable_base(), commonpb::CreateCollection, ts);

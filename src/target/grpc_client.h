@@ -39,6 +39,9 @@ class GrpcClient final : public Client {
   Result<std::vector<PartitionInfo>> ShowPartitions(const std::string& db,
                                                     const std::string& collection) override;
   Result<std::vector<std::string>> ListDatabases() override;
+  Result<::milvus::proto::common::LoadState> GetLoadState(
+      const std::string& db, const std::string& collection,
+      const std::vector<std::string>& partitions) override;
   Status CreateCollection(const std::string& db, milvuspb::CreateCollectionRequest req,
                           uint64_t replicate_ts) override;
   Status DropCollection(const std::string& db, const std::string& collection,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
 #include "target/dial.h"
 
@@ -82,6 +83,22 @@ Result<std::vector<std::string>> ListDatabasesOn(GrpcConnection& conn) {
   RETURN_IF_ERROR(conn.Call(conn.Where("ListDatabases", ""), "",
                             &GrpcConnection::Stub::ListDatabases, req, &resp));
   return std::vector<std::string>(resp.db_names().begin(), resp.db_names().end());
+}
+
+Result<::milvus::proto::common::LoadState> GetLoadStateOn(
+    GrpcConnection& conn, const std::string& db, const std::string& collection,
+    const std::vector<std::string>& partitions) {
+  ::milvus::proto::milvus::GetLoadStateRequest req;
+  req.set_db_name(db);
+  req.set_collection_name(collection);
+  for (const auto& p : partitions) req.add_partition_names(p);
+  ::milvus::proto::milvus::GetLoadStateResponse resp;
+  RETURN_IF_ERROR(
+      conn.Call(conn.Where("GetLoadState", absl::StrCat("db=", db, " collection=", collection,
+                                                        partitions.empty() ? "" : " partitions=",
+                                                        absl::StrJoin(partitions, ","))),
+                db, &GrpcConnection::Stub::GetLoadState, req, &resp));
+  return resp.state();
 }
 
 }  // namespace cdc::target

@@ -125,5 +125,9 @@ Result<::milvus::proto::milvus::DescribeCollectionResponse> DescribeCollectionOn
 Result<std::vector<PartitionInfo>> ShowPartitionsOn(GrpcConnection& conn, const std::string& db,
                                                     const std::string& collection);
 Result<std::vector<std::string>> ListDatabasesOn(GrpcConnection& conn);
+// The load state of a collection, or with `partitions` of those partitions together.
+Result<::milvus::proto::common::LoadState> GetLoadStateOn(
+    GrpcConnection& conn, const std::string& db, const std::string& collection,
+    const std::vector<std::string>& partitions);
 
 }  // namespace cdc::target

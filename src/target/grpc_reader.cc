@@ -173,17 +173,7 @@ Result<std::vector<IndexInfo>> GrpcReader::DescribeIndexes(const std::string& db
 Result<commonpb::LoadState> GrpcReader::GetLoadState(const std::string& db,
                                                      const std::string& collection,
                                                      const std::vector<std::string>& partitions) {
-  milvuspb::GetLoadStateRequest req;
-  req.set_db_name(db);
-  req.set_collection_name(collection);
-  for (const auto& p : partitions) req.add_partition_names(p);
-  milvuspb::GetLoadStateResponse resp;
-  RETURN_IF_ERROR(conn_->Call(
-      conn_->Where("GetLoadState",
-                   absl::StrCat(Object(db, collection), partitions.empty() ? "" : " partitions=",
-                                absl::StrJoin(partitions, ","))),
-      db, &Stub::GetLoadState, req, &resp));
-  return resp.state();
+  return GetLoadStateOn(*conn_, db, collection, partitions);
 }
 
 Result<QueryResult> GrpcReader::Query(const QueryRequest& q) {

@@ -10,6 +10,7 @@
 
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
+#include "replicate/partition_loads.h"
 #include "target/grpc_client.h"
 #include "unit/target/fake_milvus.h"
 
@@ -154,9 +155,10 @@ TEST_F(DdlApplierTest, AReplayedCreateIndexDroppedLaterIsSupersededNotRetriedFor
   std::vector<std::string> skips;
   std::mutex mu;
   DdlApplier applier("t", client_.get(),
-                     {.init_backoff = milliseconds(10), .on_skip = [&](const std::string& k) {
+                     {.init_backoff = milliseconds(10),
+                      .on_skip = [&](const std::string& k, const std::string& what) {
                         std::lock_guard l(mu);
-                        skips.push_back(k);
+                        skips.push_back(k + ": " + what);
                       }});
   applier.SetReady(2, true);
   applier.Add(CreateIndex(2, "fast", "a", 101));
@@ -167,7 +169,11 @@ TEST_F(DdlApplierTest, AReplayedCreateIndexDroppedLaterIsSupersededNotRetriedFor
   EXPECT_EQ(applier.stats().superseded, 1u);
   EXPECT_EQ(fake_.CallsOf("CreateIndex").size(), 2u) << "A once (refused), B once";
   std::lock_guard l(mu);
-  EXPECT_EQ(skips, (std::vector<std::string>{"index_create_superseded"}));
+  ASSERT_EQ(skips.size(), 1u);
+  EXPECT_EQ(
+      skips[0].rfind("index_create_superseded: CreateIndex of default.fast (source ts 101)", 0), 0u)
+      << skips[0];
+  EXPECT_NE(skips[0].find("at most one distinct index"), std::string::npos) << skips[0];
   applier.Stop();
 }
 
@@ -183,6 +189,138 @@ TEST_F(DdlApplierTest, AConflictingCreateIndexWithNoLaterDropIsRetried) {
   ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 2; }));
   EXPECT_EQ(applier.stats().superseded, 0u);
   EXPECT_EQ(fake_.CallsOf("CreateIndex").size(), 4u);
+  applier.Stop();
+}
+
+std::set<std::string> LoadedPartitions(const ::cdc::testing::FakeMilvus& fake) {
+  const auto* c = fake.FindCollection("default", "slow");
+  return c == nullptr ? std::set<std::string>() : c->loaded_partitions;
+}
+
+// A 2.3 source records no partition load or release: the pipeline queues the load state it
+// reads from the source's etcd, and the applier takes the target there from wherever the
+// target is (e.g. released by the channel's ReleaseCollection between two reads, or by a
+// replay after a crash), with only the calls needed.
+TEST_F(DdlApplierTest, AReconcileTakesTheTargetsLoadStateToTheSourcesFromWhereverItIs) {
+  for (const char* p : {"p1", "p2"})
+    ASSERT_TRUE(client_->CreatePartition("default", "slow", p, 1).ok());
+  DdlApplier applier("t", client_.get(), {.init_backoff = milliseconds(10)});
+  applier.SetReady(1, true);
+  uint64_t ts = 100;
+  auto reconcile = [&](WantedLoad w) {
+    w.db = "default";
+    w.collection = "slow";
+    const uint64_t before = applier.stats().applied;
+    applier.Add(Request(1, "slow", kReconcileLoad, EncodeWantedLoad(w), ++ts));
+    return WaitFor([&] { return applier.stats().applied == before + 1; });
+  };
+  // Not loaded on the target, p1 loaded by partition on the source: LoadPartitions p1.
+  ASSERT_TRUE(
+      reconcile({.loaded = true, .by_partition = true, .replicas = 2, .partitions = {"p1"}}));
+  EXPECT_EQ(LoadedPartitions(fake_), std::set<std::string>{"p1"});
+  ASSERT_EQ(fake_.CallsOf("LoadPartitions").size(), 1u);
+  EXPECT_NE(fake_.CallsOf("LoadPartitions")[0].request_text.find("replica_number: 2"),
+            std::string::npos);
+  // The same again: nothing to call.
+  const size_t calls = fake_.Calls().size();
+  ASSERT_TRUE(
+      reconcile({.loaded = true, .by_partition = true, .replicas = 2, .partitions = {"p1"}}));
+  for (size_t i = calls; i < fake_.Calls().size(); ++i)
+    EXPECT_EQ(fake_.Calls()[i].method.rfind("Load", 0), std::string::npos)
+        << fake_.Calls()[i].method;
+  // p1 swapped for p2 between two reads: p2 loaded first, then p1 released.
+  ASSERT_TRUE(reconcile({.loaded = true, .by_partition = true, .partitions = {"p2"}}));
+  EXPECT_EQ(LoadedPartitions(fake_), std::set<std::string>{"p2"});
+  // Loaded whole, one partition released since: LoadCollection, then that partition released.
+  ASSERT_TRUE(applier.stats().applied > 0);
+  ASSERT_TRUE(client_
+                  ->ReleaseCollection(
+                      "default",
+                      [] {
+                        mpb::ReleaseCollectionRequest r;
+                        r.set_collection_name("slow");
+                        return r;
+                      }(),
+                      1)
+                  .ok());
+  ASSERT_TRUE(reconcile({.loaded = true, .partitions = {"_default", "p2"}}));
+  EXPECT_EQ(LoadedPartitions(fake_), (std::set<std::string>{"_default", "p2"}));
+  EXPECT_EQ(fake_.CallsOf("LoadCollection").size(), 1u);
+  // Not loaded on the source: released.
+  ASSERT_TRUE(reconcile({}));
+  EXPECT_FALSE(fake_.FindCollection("default", "slow")->loaded);
+  EXPECT_EQ(applier.stats().reconciled, 4u);
+  // A collection gone from the target: nothing to do.
+  WantedLoad gone{.collection = "nowhere", .loaded = true};
+  applier.SetReady(2, true);
+  applier.Add(Request(2, "nowhere", kReconcileLoad, EncodeWantedLoad(gone), ++ts));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 6; }));
+  EXPECT_EQ(applier.stats().reconciled, 4u);
+  applier.Stop();
+}
+
+// A collection loaded on the target with other indexes than a load now needs (an index created
+// after the load on the source and put before it by a replay) takes more partitions only after
+// a release: the load is not retried forever.
+TEST_F(DdlApplierTest, ALoadRefusedForOtherIndexesIsTakenAfterARelease) {
+  ASSERT_TRUE(client_->CreatePartition("default", "slow", "p1", 1).ok());
+  DdlApplier applier("t", client_.get(), {.init_backoff = milliseconds(10)});
+  applier.SetReady(1, true);
+  mpb::LoadPartitionsRequest lp;
+  lp.add_partition_names("_default");
+  ASSERT_TRUE(client_
+                  ->LoadPartitions(
+                      "default",
+                      [&] {
+                        auto r = lp;
+                        r.set_collection_name("slow");
+                        return r;
+                      }(),
+                      1)
+                  .ok());
+  const ::cdc::testing::FakeMilvus::Failure refused{
+      .milvus_code = 1100,
+      .reason =
+          "can't change the index for loaded partitions: invalid parameter[expected=map[100:1]]"
+          "[actual=map[100:1 101:2]]"};
+  fake_.FailNext("LoadPartitions", 1, refused);
+  WantedLoad w{.db = "default",
+               .collection = "slow",
+               .loaded = true,
+               .by_partition = true,
+               .partitions = {"_default", "p1"}};
+  applier.Add(Request(1, "slow", kReconcileLoad, EncodeWantedLoad(w), 100));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 1; }));
+  EXPECT_EQ(LoadedPartitions(fake_), (std::set<std::string>{"_default", "p1"}));
+  EXPECT_EQ(fake_.CallsOf("ReleaseCollection").size(), 1u);
+  // The same for a LoadPartitions of the replicate channel.
+  fake_.FailNext("LoadPartitions", 1, refused);
+  mpb::LoadPartitionsRequest again;
+  again.add_partition_names("p1");
+  applier.Add(Request(1, "slow", cpb::LoadPartitions, again.SerializeAsString(), 101));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 2; }));
+  EXPECT_EQ(fake_.CallsOf("ReleaseCollection").size(), 2u);
+  EXPECT_TRUE(LoadedPartitions(fake_).count("p1"));
+  applier.Stop();
+}
+
+// Milvus drops an index only of a collection not loaded: the source had it released when it
+// took the DropIndex, even when the release (of its last partition: not on the channel) reaches
+// the target later. The target's collection is released first instead of retrying forever.
+TEST_F(DdlApplierTest, ADropIndexRefusedAsLoadedReleasesTheCollectionFirst) {
+  fake_.FailNext(
+      "DropIndex", 1,
+      {.milvus_code = 65535,
+       .reason = "index cannot be dropped, collection is loaded, please release it first"});
+  DdlApplier applier("t", client_.get(), {.init_backoff = milliseconds(10)});
+  applier.SetReady(2, true);
+  applier.Add(Load(2, "fast", 100));
+  applier.Add(DropIndex(2, "fast", "a", 101));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 2; }));
+  EXPECT_EQ(fake_.CallsOf("DropIndex").size(), 2u);
+  ASSERT_EQ(fake_.CallsOf("ReleaseCollection").size(), 1u);
+  EXPECT_EQ(fake_.CallsOf("ReleaseCollection")[0].replicate_ts, 101u);
+  EXPECT_FALSE(fake_.FindCollection("default", "fast")->loaded);
   applier.Stop();
 }
 

@@ -321,6 +321,7 @@ void FakeMilvus::AddCollection(const std::string& db, const std::string& name) {
   next_id_ += 10;
   c.pchannels = {"fake-dml_0"};
   c.vchannels = {"fake-dml_0_" + std::to_string(c.id) + "v0"};
+  c.partitions["_default"] = c.id + 1;
   collections_[db + "/" + name] = c;
 }
 
@@ -377,9 +378,32 @@ grpc::Status FakeMilvus::ShowPartitions(grpc::ServerContext* ctx,
     return gs;                                                                 \
   }
 SIMPLE_RPC(DropIndex, DropIndexRequest)
-SIMPLE_RPC(LoadPartitions, LoadPartitionsRequest)
-SIMPLE_RPC(ReleasePartitions, ReleasePartitionsRequest)
 #undef SIMPLE_RPC
+
+grpc::Status FakeMilvus::LoadPartitions(grpc::ServerContext* ctx,
+                                        const mpb::LoadPartitionsRequest* req, cpb::Status* resp) {
+  BEGIN("LoadPartitions", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it == collections_.end()) {
+    Fail(resp, 100, "collection not found");
+  } else {
+    for (const auto& p : req->partition_names()) it->second.loaded_partitions.insert(p);
+    it->second.loaded = true;
+  }
+  return gs;
+}
+
+grpc::Status FakeMilvus::ReleasePartitions(grpc::ServerContext* ctx,
+                                           const mpb::ReleasePartitionsRequest* req,
+                                           cpb::Status* resp) {
+  BEGIN("ReleasePartitions", resp);
+  auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
+  if (it != collections_.end()) {
+    for (const auto& p : req->partition_names()) it->second.loaded_partitions.erase(p);
+    it->second.loaded = !it->second.loaded_partitions.empty();
+  }
+  return gs;
+}
 
 grpc::Status FakeMilvus::CreateIndex(grpc::ServerContext* ctx, const mpb::CreateIndexRequest* req,
                                      cpb::Status* resp) {
@@ -422,7 +446,10 @@ grpc::Status FakeMilvus::GetLoadState(grpc::ServerContext* ctx, const mpb::GetLo
   if (it == collections_.end()) {
     resp->set_state(cpb::LoadStateNotExist);
   } else {
-    resp->set_state(it->second.loaded ? cpb::LoadStateLoaded : cpb::LoadStateNotLoad);
+    bool loaded = it->second.loaded;
+    for (const auto& p : req->partition_names())
+      loaded = loaded && it->second.loaded_partitions.count(p) > 0;
+    resp->set_state(loaded ? cpb::LoadStateLoaded : cpb::LoadStateNotLoad);
   }
   return gs;
 }
@@ -467,6 +494,7 @@ grpc::Status FakeMilvus::LoadCollection(grpc::ServerContext* ctx,
     Fail(resp, 100, "collection not found");
   } else {
     it->second.loaded = true;
+    for (const auto& [name, _] : it->second.partitions) it->second.loaded_partitions.insert(name);
   }
   return gs;
 }
@@ -476,7 +504,10 @@ grpc::Status FakeMilvus::ReleaseCollection(grpc::ServerContext* ctx,
                                            cpb::Status* resp) {
   BEGIN("ReleaseCollection", resp);
   auto it = collections_.find(Db(ctx, req->db_name()) + "/" + req->collection_name());
-  if (it != collections_.end()) it->second.loaded = false;
+  if (it != collections_.end()) {
+    it->second.loaded = false;
+    it->second.loaded_partitions.clear();
+  }
   return gs;
 }
 

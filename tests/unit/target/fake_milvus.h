@@ -48,7 +48,8 @@ class FakeMilvus final : public ::milvus::proto::milvus::MilvusService::Service 
     std::vector<std::string> vchannels, pchannels;
     std::map<std::string, int64_t> partitions;
     bool loaded = false;
-    std::string schema;  // serialized CollectionSchema as received
+    std::set<std::string> loaded_partitions;  // LoadCollection loads every partition
+    std::string schema;                       // serialized CollectionSchema as received
     std::map<std::string, ::milvus::proto::milvus::CreateIndexRequest> indexes;  // by index name
     std::map<std::string, std::string> properties;
   };
