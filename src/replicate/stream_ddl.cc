@@ -462,6 +462,11 @@ Status Pipeline::Impl::ProcessRequest(const MergedMessage& m) {
   }
   switch (m.msg.header.type) {
     case kReconcileLoad: {  // from the source's load state (load_follow.cc)
+      // By id: the names it was queued with may have changed since (a rename).
+      if (const MappedCollection* c = map_->Find(followed)) {
+        RETURN_IF_ERROR(QueueCollectionRequest(m, c->source.db_name, c->source.name));
+        break;
+      }
       ASSIGN_OR_RETURN(auto want, DecodeWantedLoad(m.msg.payload));
       RETURN_IF_ERROR(QueueCollectionRequest(m, want.db, want.collection));
       break;
