@@ -121,6 +121,40 @@ Result<std::vector<target::PartitionInfo>> KafkaSink::ShowPartitions(
   return out;
 }
 
+Result<::milvus::proto::common::LoadState> KafkaSink::GetLoadState(
+    const std::string& db, const std::string& collection,
+    const std::vector<std::string>& partitions) {
+  namespace cpb = ::milvus::proto::common;
+  std::lock_guard l(mu_);
+  auto it = collections_.find(KeyOf(db, collection));
+  if (it == collections_.end()) return cpb::LoadStateNotExist;
+  const auto& loaded = it->second.loaded;
+  bool all = !loaded.empty();
+  for (const auto& p : partitions) all = all && loaded.count(p) > 0;
+  return all ? cpb::LoadStateLoaded : cpb::LoadStateNotLoad;
+}
+
+void KafkaSink::NoteLoad(const std::string& db, const std::string& collection, bool load,
+                         const std::vector<std::string>& partitions) {
+  std::lock_guard l(mu_);
+  auto it = collections_.find(KeyOf(db, collection));
+  if (it == collections_.end()) return;
+  auto& loaded = it->second.loaded;
+  if (partitions.empty()) {
+    loaded.clear();
+    if (load)
+      for (const auto& [name, _] : it->second.partitions) loaded.insert(name);
+    return;
+  }
+  for (const auto& p : partitions) {
+    if (load) {
+      loaded.insert(p);
+    } else {
+      loaded.erase(p);
+    }
+  }
+}
+
 Result<std::vector<std::string>> KafkaSink::ListDatabases() {
   std::lock_guard l(mu_);
   std::vector<std::string> out = {"default"};
@@ -185,7 +219,10 @@ Status KafkaSink::DropPartition(const std::string& db, const std::string& collec
   RETURN_IF_ERROR(Produce(e));
   std::lock_guard l(mu_);
   auto it = collections_.find(KeyOf(db, collection));
-  if (it != collections_.end()) it->second.partitions.erase(partition);
+  if (it != collections_.end()) {
+    it->second.partitions.erase(partition);
+    it->second.loaded.erase(partition);
+  }
   return OkStatus();
 }
 
@@ -213,7 +250,9 @@ Status KafkaSink::LoadCollection(const std::string& db, target::milvuspb::LoadCo
   json e = EnvelopeHead("load", db, req.collection_name(), replicate_ts, std::nullopt);
   e["partitions"] = json::array();
   e["replica_number"] = req.replica_number();
-  return Produce(e);
+  RETURN_IF_ERROR(Produce(e));
+  NoteLoad(db, req.collection_name(), true, {});
+  return OkStatus();
 }
 
 Status KafkaSink::ReleaseCollection(const std::string& db,
@@ -221,7 +260,9 @@ Status KafkaSink::ReleaseCollection(const std::string& db,
                                     uint64_t replicate_ts) {
   json e = EnvelopeHead("release", db, req.collection_name(), replicate_ts, std::nullopt);
   e["partitions"] = json::array();
-  return Produce(e);
+  RETURN_IF_ERROR(Produce(e));
+  NoteLoad(db, req.collection_name(), false, {});
+  return OkStatus();
 }
 
 Status KafkaSink::LoadPartitions(const std::string& db, target::milvuspb::LoadPartitionsRequest req,
@@ -229,7 +270,10 @@ Status KafkaSink::LoadPartitions(const std::string& db, target::milvuspb::LoadPa
   json e = EnvelopeHead("load", db, req.collection_name(), replicate_ts, std::nullopt);
   e["partitions"] = Partitions(req.partition_names());
   e["replica_number"] = req.replica_number();
-  return Produce(e);
+  RETURN_IF_ERROR(Produce(e));
+  NoteLoad(db, req.collection_name(), true,
+           {req.partition_names().begin(), req.partition_names().end()});
+  return OkStatus();
 }
 
 Status KafkaSink::ReleasePartitions(const std::string& db,
@@ -237,7 +281,10 @@ Status KafkaSink::ReleasePartitions(const std::string& db,
                                     uint64_t replicate_ts) {
   json e = EnvelopeHead("release", db, req.collection_name(), replicate_ts, std::nullopt);
   e["partitions"] = Partitions(req.partition_names());
-  return Produce(e);
+  RETURN_IF_ERROR(Produce(e));
+  NoteLoad(db, req.collection_name(), false,
+           {req.partition_names().begin(), req.partition_names().end()});
+  return OkStatus();
 }
 
 Status KafkaSink::Flush(const std::string& db, target::milvuspb::FlushRequest req,

@@ -12,10 +12,10 @@
 // produce those). With PositionPerMessage(), the pipeline gives each message's source position
 // as startpositions[i], which becomes the envelope's "position".
 //
-// State: only what it was sent since it was made (collections with their shard count and
-// partitions, databases), so that Describe*/ShowPartitions/ListDatabases answer the way the
-// pipeline expects of a Milvus target. A new sink (a restart, a resumed task) knows nothing:
-// the pipeline then creates the task's collections again, and their create_database,
+// State: only what it was sent since it was made (collections with their shard count,
+// partitions and loaded partitions, databases), so that Describe*/ShowPartitions/ListDatabases
+// answer the way the pipeline expects of a Milvus target. A new sink (a restart, a resumed task)
+// knows nothing: the pipeline then creates the task's collections again, and their create_database,
 // create_collection and create_partition envelopes are produced again with their original ts.
 //
 // Threading: safe from several threads (one mutex for the state; the producer serializes).
@@ -52,6 +52,11 @@ class KafkaSink final : public target::Client {
   Result<std::vector<target::PartitionInfo>> ShowPartitions(const std::string& db,
                                                             const std::string& collection) override;
   Result<std::vector<std::string>> ListDatabases() override;
+  // As loaded by the load/release envelopes this sink produced (loads followed from the
+  // source's load state are reconciled against it: replicate/partition_loads.h).
+  Result<::milvus::proto::common::LoadState> GetLoadState(
+      const std::string& db, const std::string& collection,
+      const std::vector<std::string>& partitions) override;
 
   Status CreateCollection(const std::string& db, target::milvuspb::CreateCollectionRequest req,
                           uint64_t replicate_ts) override;
@@ -92,6 +97,7 @@ class KafkaSink final : public target::Client {
   struct Known {
     target::CollectionInfo info;
     std::map<std::string, int64_t> partitions;  // name -> id made up by the sink
+    std::set<std::string> loaded;               // partitions loaded by what was produced
   };
   using Key = std::pair<std::string, std::string>;  // database ("default" for ""), collection
 
@@ -99,6 +105,10 @@ class KafkaSink final : public target::Client {
   Status Produce(const nlohmann::json& envelope);
   static Key KeyOf(const std::string& db, const std::string& collection);
   int64_t NextId();  // mu_ held
+  // Records what a produced load (or release, `load` false) of `partitions` (all when empty)
+  // leaves loaded.
+  void NoteLoad(const std::string& db, const std::string& collection, bool load,
+                const std::vector<std::string>& partitions);
 
   std::unique_ptr<Producer> producer_;
   mutable std::mutex mu_;

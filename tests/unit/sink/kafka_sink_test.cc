@@ -89,6 +89,39 @@ TEST_F(KafkaSinkTest, CreatedCollectionsAreDescribedAsTheySentThem) {
   EXPECT_EQ(sink_->DescribeCollection("", "c2").status().code(), StatusCode::kNotFound);
 }
 
+// The load state a reconcile reads (replicate/partition_loads.h) is what the sink's own load
+// and release envelopes left loaded.
+TEST_F(KafkaSinkTest, TheLoadStateIsWhatItsEnvelopesLoaded) {
+  namespace cpb = ::milvus::proto::common;
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {}), cpb::LoadStateNotExist);
+  Create("", "c", 1);
+  ASSERT_TRUE(sink_->CreatePartition("", "c", "p1", 101).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {}), cpb::LoadStateNotLoad);
+  milvuspb::LoadPartitionsRequest lp;
+  lp.set_collection_name("c");
+  lp.add_partition_names("p1");
+  ASSERT_TRUE(sink_->LoadPartitions("", lp, 102).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {}), cpb::LoadStateLoaded);
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {"p1"}), cpb::LoadStateLoaded);
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {"_default"}), cpb::LoadStateNotLoad);
+  milvuspb::LoadCollectionRequest lc;
+  lc.set_collection_name("c");
+  ASSERT_TRUE(sink_->LoadCollection("", lc, 103).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {"_default", "p1"}), cpb::LoadStateLoaded);
+  milvuspb::ReleasePartitionsRequest rp;
+  rp.set_collection_name("c");
+  rp.add_partition_names("_default");
+  ASSERT_TRUE(sink_->ReleasePartitions("", rp, 104).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {"_default"}), cpb::LoadStateNotLoad);
+  ASSERT_TRUE(sink_->DropPartition("", "c", "p1", 105).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {}), cpb::LoadStateNotLoad);
+  ASSERT_TRUE(sink_->LoadCollection("", lc, 106).ok());
+  milvuspb::ReleaseCollectionRequest rc;
+  rc.set_collection_name("c");
+  ASSERT_TRUE(sink_->ReleaseCollection("", rc, 107).ok());
+  EXPECT_EQ(*sink_->GetLoadState("", "c", {}), cpb::LoadStateNotLoad);
+}
+
 TEST_F(KafkaSinkTest, EveryCallProducesItsOpKeyedByCollection) {
   Create("db1", "c", 1);
   ASSERT_TRUE(sink_->CreateDatabase("db2", 1).ok());
