@@ -71,7 +71,14 @@ Status Pipeline::Impl::FollowPartitionLoads() {
     loop_.loads_off = true;
     return OkStatus();
   }
-  RETURN_IF_ERROR(Annotate(states.status(), "follow the source's partition loads"));
+  if (!states.ok()) {
+    // Not the step's error: the data goes on while the load state cannot be read (e.g. the
+    // source's etcd is down), the reason says so, and the next read comes a second later.
+    loop_.loads_error =
+        std::string(Annotate(states.status(), "follow the source's load state").message());
+    return OkStatus();
+  }
+  loop_.loads_error.clear();
   // After a start, every collection followed before gets one reconcile: a crash may have
   // come between a change and its reconcile, or a replay re-applied the channel's requests.
   if (!loop_.loads_started) {

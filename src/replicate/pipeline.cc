@@ -172,6 +172,7 @@ void Pipeline::Impl::Report(const std::string& error) {
     loop_.skipped.clear();  // still counted in Health().skipped and in the log
   }
   if (!loop_.skipped.empty()) parts.push_back(loop_.skipped);
+  if (!loop_.loads_error.empty()) parts.push_back(loop_.loads_error);
   {
     std::lock_guard l(shared_.mu);
     shared_.loop_error = error;

@@ -71,6 +71,7 @@ struct LoopState {
   // catalog view keeps none.
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
+  std::string loads_error;           // the last read of the load state failed: why (in the reason)
   bool loads_started = false;        // the load state was read once since the start
   std::set<int64_t> reconcile_once;  // followed before the start: one reconcile each
   std::set<std::pair<int64_t, int64_t>> load_waits;  // (collection, partition) logged as unknown
