@@ -178,6 +178,16 @@ Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
     if (wanted.count(p.name) && !loaded) load.push_back(p.name);
     if (!wanted.count(p.name) && loaded) release.push_back(p.name);
   }
+  std::vector<std::string> missing;  // loaded on the source, not on the target at all
+  for (const auto& name : wanted)
+    if (std::none_of(partitions.begin(), partitions.end(),
+                     [&](const target::PartitionInfo& p) { return p.name == name; }))
+      missing.push_back(name);
+  if (!missing.empty())
+    spdlog::warn(
+        "load-state reconcile of {}.{}: partitions [{}] are loaded on the source but not on the "
+        "target at all (dropped there, or their create is still to come): not loaded there",
+        db, collection, absl::StrJoin(missing, ", "));
   if (!load.empty()) {
     auto req = CollectionRequest<mpb::LoadPartitionsRequest>(db, collection);
     req.set_replica_number(want.replicas);
