@@ -2,6 +2,7 @@
 // Plain value types of the etcd client (no gRPC or protobuf in this header).
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,6 +105,9 @@ struct WatchOptions {
   bool prefix = false;
   int64_t start_revision = 0;  // inclusive; 0 = changes after now
   bool prev_kv = false;
+  // Called on the watch's thread each time etcd confirms the watch again after a disconnect
+  // (the watch resumes by itself): whoever waits out an etcd outage can retry now.
+  std::function<void()> on_resumed;
 };
 
 // The smallest key greater than every key starting with `prefix` ("\0" for "" = whole space).

@@ -11,7 +11,7 @@ Watcher::Watcher(std::shared_ptr<Connection> conn, std::string key, WatchOptions
                  EventsFn on_events, ErrorFn on_error)
     : conn_(std::move(conn)),
       key_(std::move(key)),
-      opts_(opts),
+      opts_(std::move(opts)),
       on_events_(std::move(on_events)),
       on_error_(std::move(on_error)),
       next_revision_(opts.start_revision) {}
@@ -161,6 +161,7 @@ Status Watcher::RunStream(size_t endpoint, bool* confirmed) {
         last_error_ = OkStatus();
       }
       cv_.notify_all();
+      if (reconnects_.load() > 0 && opts_.on_resumed) opts_.on_resumed();
     }
     if (resp.events_size() > 0) {
       std::vector<Event> events;

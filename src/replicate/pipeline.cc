@@ -60,10 +60,11 @@ void Pipeline::Impl::PackQueued() {
   shared_.cv.notify_all();
 }
 
-bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, bool until_catalog_moves) {
+bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, Wake wake) {
   std::unique_lock l(shared_.mu);
   shared_.cv.wait_for(l, d, [&] {
-    return shared_.stop || (until_catalog_moves && (shared_.catalog_moved || shared_.packs_queued));
+    return shared_.stop || (wake != Wake::kNever && shared_.catalog_moved) ||
+           (wake == Wake::kOnInput && shared_.packs_queued);
   });
   shared_.catalog_moved = false;
   shared_.packs_queued = false;
@@ -173,6 +174,7 @@ void Pipeline::Impl::Report(const std::string& error) {
   }
   if (!loop_.skipped.empty()) parts.push_back(loop_.skipped);
   if (!loop_.loads_error.empty()) parts.push_back(loop_.loads_error);
+  if (!loop_.rbac_error.empty()) parts.push_back(loop_.rbac_error);
   {
     std::lock_guard l(shared_.mu);
     shared_.loop_error = error;
@@ -250,7 +252,7 @@ void Pipeline::Impl::Run() {
     if (s.ok()) {
       loop_.backoff = opts_.init_backoff;
       Report();
-      if (!progressed) SleepFor(opts_.poll, /*until_catalog_moves=*/true);
+      if (!progressed) SleepFor(opts_.poll, Wake::kOnInput);
       continue;
     }
     const bool refused = s.code() == StatusCode::kFailedPrecondition && !loop_.initialized;
@@ -267,7 +269,9 @@ void Pipeline::Impl::Run() {
       ++shared_.health.retries[absl::StatusCodeToString(s.code())];
     }
     Report(absl::StrCat(s.message(), " (retrying in ", loop_.backoff.count(), " ms)"));
-    if (!SleepFor(loop_.backoff)) break;
+    // A catalog that moved (or is back after an etcd outage) ends the backoff: the step may
+    // have failed on it, and a stale reason would name etcd long after it is back.
+    if (!SleepFor(loop_.backoff, Wake::kOnCatalog)) break;
     loop_.backoff = std::min(loop_.backoff * 2, opts_.max_backoff);
   }
   Shutdown();

@@ -72,6 +72,7 @@ struct LoopState {
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
   std::string loads_error;           // the last read of the load state failed: why (in the reason)
+  std::string rbac_error;            // the last read of the source's roles failed: why (likewise)
   bool loads_started = false;        // the load state was read once since the start
   std::set<int64_t> reconcile_once;  // followed before the start: one reconcile each
   std::set<std::pair<int64_t, int64_t>> load_waits;  // (collection, partition) logged as unknown
@@ -148,9 +149,11 @@ class Pipeline::Impl {
   std::string CollectionName(int64_t id) const;
   // Adds or removes (nullptr) a reader from the ones the published reason names.
   void ShowReader(const std::string& channel, const source::ChannelReader* reader);
-  // Sleeps up to `d` (false once stopped); a change of the catalog view or a pack a reader
-  // queued ends the sleep early when `until_catalog_moves`.
-  bool SleepFor(std::chrono::milliseconds d, bool until_catalog_moves = false);
+  // What ends a sleep early: a change of the catalog view (also its return after an etcd
+  // outage), or that and a pack a reader queued.
+  enum class Wake { kNever, kOnCatalog, kOnInput };
+  // Sleeps up to `d` (false once stopped).
+  bool SleepFor(std::chrono::milliseconds d, Wake wake = Wake::kNever);
   // Called by the readers' threads (SetOnPack): wakes the loop's idle sleep.
   void PackQueued();
   void Shutdown();

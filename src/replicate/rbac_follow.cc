@@ -15,7 +15,14 @@ Status Pipeline::Impl::FollowRbac() {
   if (now - loop_.last_rbac_poll < std::chrono::seconds(1)) return OkStatus();
   loop_.last_rbac_poll = now;
   auto source = deps_.catalog->Rbac();
-  RETURN_IF_ERROR(Annotate(source.status(), "follow the source's roles and grants"));
+  if (!source.ok()) {
+    // As for the load state: not the step's error (the data goes on while the source's etcd
+    // cannot be read), named in the reason, read again a second later.
+    loop_.rbac_error =
+        std::string(Annotate(source.status(), "follow the source's roles and grants").message());
+    return OkStatus();
+  }
+  loop_.rbac_error.clear();
   if (!rbac_.Due(*source, now)) return OkStatus();
   auto outcome = rbac_.Apply(target_.get(), *source, now);
   RETURN_IF_ERROR(Annotate(outcome.status(), "replicate the source's roles and grants"));

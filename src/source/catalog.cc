@@ -8,6 +8,11 @@
 #include "milvus/query_meta.pb.h"
 
 namespace cdc::source {
+namespace {
+// An etcd that is down is asked again at least this often: a refused connection costs nothing,
+// and a longer wait would keep the task's reason naming etcd for as long after it is back.
+constexpr std::chrono::milliseconds kMaxRelistBackoff{2000};
+}  // namespace
 
 Catalog::Catalog(etcd::Client* client, CatalogOptions options, EventsFn on_events)
     : client_(client),
@@ -68,6 +73,7 @@ Status Catalog::ListAndWatch() {
   etcd::WatchOptions wo;
   wo.prefix = true;
   wo.start_revision = listing->revision + 1;
+  wo.on_resumed = [this] { Resumed(); };
   auto w = client_->Watch(
       prefix_, wo, [this](const std::vector<etcd::Event>& ev, int64_t rev) { OnWatch(ev, rev); },
       [this](const Status& s) {
@@ -127,6 +133,15 @@ void Catalog::OnWatch(const std::vector<etcd::Event>& events, int64_t revision) 
   }
 }
 
+void Catalog::Resumed() {
+  // No event, but whoever waits out an etcd outage can retry now rather than at the end of its
+  // own backoff.
+  spdlog::info("source catalog under '{}': etcd answers again", prefix_);
+  if (!on_events_) return;
+  std::lock_guard<std::mutex> d(deliver_mu_);
+  on_events_({});
+}
+
 void Catalog::Supervise() {
   auto backoff = std::chrono::milliseconds(200);
   std::unique_lock<std::mutex> l(sup_.mu);
@@ -138,11 +153,20 @@ void Catalog::Supervise() {
     Status s = ListAndWatch();
     l.lock();
     if (s.ok()) {
-      std::lock_guard<std::mutex> m(mu_);
-      ++status_.relists;
-      status_.reason.clear();
-      applied_cv_.notify_all();
+      bool recovered = false;
+      {
+        std::lock_guard<std::mutex> m(mu_);
+        ++status_.relists;
+        recovered = !status_.reason.empty();
+        status_.reason.clear();
+        applied_cv_.notify_all();
+      }
       backoff = std::chrono::milliseconds(200);
+      if (recovered) {
+        l.unlock();
+        Resumed();
+        l.lock();
+      }
       continue;
     }
     {
@@ -151,7 +175,7 @@ void Catalog::Supervise() {
     }
     sup_.relist = true;
     sup_.cv.wait_for(l, backoff, [&] { return sup_.stop; });
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    backoff = std::min(backoff * 2, kMaxRelistBackoff);
   }
 }
 

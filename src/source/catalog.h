@@ -47,6 +47,8 @@ class Catalog {
 
   // `client` must outlive the Catalog. The initial listing's events (everything that exists)
   // are delivered to `on_events` before Start returns. Unavailable if etcd cannot be listed.
+  // After an etcd outage (the watch resumed, or a listing worked again) `on_events` is called
+  // even with no events, so that a caller waiting it out retries at once.
   static Result<std::unique_ptr<Catalog>> Start(etcd::Client* client, CatalogOptions options,
                                                 EventsFn on_events);
   ~Catalog();
@@ -90,6 +92,7 @@ class Catalog {
   Status ListAndWatch();
   void OnWatch(const std::vector<etcd::Event>& events, int64_t revision);
   void Supervise();
+  void Resumed();  // tells on_events_ (no events) that etcd answers again
   // One Sync check, looping until covered or `deadline`.
   Status CheckCovered(std::chrono::steady_clock::time_point deadline);
 

@@ -33,7 +33,10 @@ TEST(EtcdRestartTest, WatchResumesAfterServerRestartWithoutLossOrRepeat) {
 
   std::mutex mu;
   std::vector<std::string> values;
-  auto w = client.Watch("/w/", {.prefix = true}, [&](const std::vector<Event>& evs, int64_t) {
+  std::atomic<int> resumed{0};
+  WatchOptions wo{.prefix = true};
+  wo.on_resumed = [&] { resumed.fetch_add(1); };
+  auto w = client.Watch("/w/", wo, [&](const std::vector<Event>& evs, int64_t) {
     std::lock_guard lock(mu);
     for (const auto& e : evs) values.push_back(e.kv.value);
   });
@@ -51,7 +54,10 @@ TEST(EtcdRestartTest, WatchResumesAfterServerRestartWithoutLossOrRepeat) {
   EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
   EXPECT_THAT(std::string(down.status().message()), HasSubstr("etcd " + etcd.endpoint()));
 
+  EXPECT_EQ(resumed.load(), 0);  // not for the first confirmation
   ASSERT_TRUE(etcd.Start()) << "etcd-server did not restart";
+  // The watch says when it is confirmed again, without a change to deliver.
+  EXPECT_TRUE(WaitFor([&] { return resumed.load() >= 1; }));
   // Unary calls recover by themselves (bounded retries while gRPC reconnects).
   Status last;
   ASSERT_TRUE(WaitFor([&] {

@@ -135,8 +135,18 @@ void FakeCatalog::Remove(int64_t id) {
 }
 
 void FakeCatalog::set_unavailable(bool v) {
+  std::function<void()> fn;
+  {
+    std::lock_guard l(mu_);
+    if (unavailable_ && !v) fn = on_change_;
+    unavailable_ = v;
+  }
+  if (fn) fn();
+}
+
+void FakeCatalog::OnChange(const std::function<void()>& fn) {
   std::lock_guard l(mu_);
-  unavailable_ = v;
+  on_change_ = fn;
 }
 
 void FakeCatalog::set_lagging(bool v) {

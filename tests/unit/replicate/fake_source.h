@@ -4,6 +4,7 @@
 // so packs, positions and the resume rule are the production ones. FakeCatalog is an
 // in-memory CatalogView. Thread-safe (the broker is shared by the test and reader threads).
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,8 @@ class FakeCatalog final : public replicate::CatalogView {
   void Put(replicate::CollectionMeta c);
   // Dropped on the source: GetCollection still answers it with `dropped` set.
   void Remove(int64_t id);
+  // While unavailable, every read fails as an unreachable etcd would; making it available again
+  // tells the OnChange listener, as the real catalog does after an outage.
   void set_unavailable(bool v);
   void set_lagging(bool v);
   int syncs() const;
@@ -94,6 +97,7 @@ class FakeCatalog final : public replicate::CatalogView {
   void set_clock(uint64_t ts);
   Result<std::map<int64_t, replicate::LoadInfo>> LoadStates() override;
   uint64_t SourceNow() override;  // set_clock's, else the wall clock
+  void OnChange(const std::function<void()>& fn) override;
 
  private:
   void ApplyLocked(const replicate::CollectionMeta& c, bool remove);
@@ -107,6 +111,7 @@ class FakeCatalog final : public replicate::CatalogView {
   std::map<int64_t, replicate::CollectionMeta> dropped_;
   std::map<int64_t, replicate::LoadInfo> loads_;
   uint64_t clock_ = 0;
+  std::function<void()> on_change_;
 };
 
 }  // namespace cdc::testing

@@ -54,6 +54,7 @@ class CatalogRef final : public CatalogView {
   }
   Result<std::map<int64_t, LoadInfo>> LoadStates() override { return c_->LoadStates(); }
   uint64_t SourceNow() override { return c_->SourceNow(); }
+  void OnChange(const std::function<void()>& fn) override { c_->OnChange(fn); }
 
  private:
   CatalogView* c_;
@@ -124,6 +125,8 @@ class PipelineTest : public ::testing::Test {
     o.poll = std::chrono::milliseconds(5);
     o.idle_checkpoint = std::chrono::milliseconds(0);
     o.coalesce.enabled = coalesce_;
+    o.init_backoff = init_backoff_;
+    o.max_backoff = std::max(o.max_backoff, init_backoff_);
     PipelineDeps d;
     d.catalog = std::make_unique<CatalogRef>(&catalog_);
     d.store = &store_;
@@ -331,6 +334,7 @@ class PipelineTest : public ::testing::Test {
   std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader_;
   int64_t copy_page_rows_ = 4000;
   int64_t copy_rows_per_s_ = 0;
+  std::chrono::milliseconds init_backoff_{250};
   std::unique_ptr<Pipeline> pipeline_;
   std::mutex mu_;
   std::map<std::string, cdc::testing::FakeReader*> readers_;  // alive while pipeline_ runs
@@ -904,6 +908,30 @@ TEST_F(PipelineTest, TargetOutageIsRetriedWithReasonAndNothingIsLost) {
   bool saw = false;
   for (const auto& r : reasons_) saw = saw || r.find("target down") != std::string::npos;
   EXPECT_TRUE(saw);
+}
+
+// The source catalog's etcd down: the loop backs off with the reason, and the catalog's return
+// ends the backoff at once, not at its end (a reason naming etcd long after it is back).
+TEST_F(PipelineTest, TheSourceCatalogsReturnEndsTheLoopsBackoff) {
+  init_backoff_ = std::chrono::seconds(60);
+  ASSERT_TRUE(StartWithC1());
+  catalog_.set_unavailable(true);
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  bool named = false;
+  for (int i = 0; i < 500 && !named; ++i) {
+    {
+      std::lock_guard l(mu_);
+      named = !reasons_.empty() && reasons_.back().find("127.0.0.1:1") != std::string::npos;
+    }
+    if (!named) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(named) << "no reason named the source's etcd";
+  EXPECT_LT(pipeline_->applied_ts(), Ts(2020));
+  catalog_.set_unavailable(false);
+  ASSERT_TRUE(WaitApplied(Ts(2020)));  // 5 s at most, against a backoff of 60
+  EXPECT_TRUE(WaitReason(""));
+  EXPECT_EQ(TargetPks().size(), 4u);
 }
 
 // A reader's trouble reaches the task's reason while the pipeline's thread waits in a long
