@@ -94,11 +94,18 @@ Result<std::unique_ptr<MysqlStore>> MysqlStore::Open(const std::string& dsn,
   return store;
 }
 
-MysqlStore::~MysqlStore() { Disconnect(); }
+MysqlStore::~MysqlStore() {
+  // The server frees a closed connection's locks only once it has noticed the close: release
+  // it first, so that a server started right after this one (a restart) is not refused.
+  if (conn_ != nullptr && !lock_.empty())
+    (void)Exec(absl::StrCat("DO RELEASE_LOCK('", lock_, "')"));
+  Disconnect();
+}
 
 void MysqlStore::Disconnect() {
   if (conn_ != nullptr) mysql_close(conn_);
   conn_ = nullptr;
+  lock_.clear();
 }
 
 Status MysqlStore::LastError(const std::string& action) const {
@@ -157,7 +164,10 @@ Status MysqlStore::LockServer() {
   for (unsigned char c : dsn_.database + "/" + root_) h = (h ^ c) * 1099511628211ull;
   const std::string name = absl::StrCat("milvus-cdc:", absl::Hex(h));
   ASSIGN_OR_RETURN(auto rows, Select(absl::StrCat("SELECT GET_LOCK('", name, "', 0)"), 1));
-  if (!rows.empty() && rows[0][0] == "1") return OkStatus();
+  if (!rows.empty() && rows[0][0] == "1") {
+    lock_ = name;
+    return OkStatus();
+  }
   Status s = FailedPreconditionError(absl::StrCat(
       "mysql ", dsn_.Address(), " database ", dsn_.database, " (rootPath '", root_,
       "') is in use by another milvus-cdc server (it holds the MySQL lock ", name,

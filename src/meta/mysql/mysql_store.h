@@ -68,6 +68,7 @@ class MysqlStore : public Store {
   const std::string root_;
   std::mutex mu_;
   st_mysql* conn_ = nullptr;
+  std::string lock_;  // the named lock this connection holds ("" = none)
 };
 
 }  // namespace cdc::meta
