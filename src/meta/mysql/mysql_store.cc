@@ -11,6 +11,9 @@
 namespace cdc::meta {
 namespace {
 
+// How long GET_LOCK waits for the server's lock (LockServer).
+constexpr int kLockWaitSeconds = 5;
+
 constexpr const char* kTaskInfoTable = R"sql(
 CREATE TABLE IF NOT EXISTS task_info (
   task_info_key VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -163,7 +166,10 @@ Status MysqlStore::LockServer() {
   uint64_t h = 14695981039346656037ull;  // FNV-1a 64
   for (unsigned char c : dsn_.database + "/" + root_) h = (h ^ c) * 1099511628211ull;
   const std::string name = absl::StrCat("milvus-cdc:", absl::Hex(h));
-  ASSIGN_OR_RETURN(auto rows, Select(absl::StrCat("SELECT GET_LOCK('", name, "', 0)"), 1));
+  // A connection that ended (killed, dropped, or this server's before a restart) frees its lock
+  // only once MariaDB has noticed: wait a few seconds for that before refusing.
+  ASSIGN_OR_RETURN(
+      auto rows, Select(absl::StrCat("SELECT GET_LOCK('", name, "', ", kLockWaitSeconds, ")"), 1));
   if (!rows.empty() && rows[0][0] == "1") {
     lock_ = name;
     return OkStatus();
