@@ -24,6 +24,7 @@ void Merger::AddPack(source::Pack pack) {
   const size_t n = source::PackBytes(pack);
   ch.bytes += n;
   bytes_ += n;
+  if (!pack.msgs.empty()) ++ch.with_data;
   ch.packs.push_back(std::move(pack));
 }
 
@@ -46,6 +47,7 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
       auto& msgs = pack.msgs;
       // A pack's messages are not always sorted by ts; take every one at or below w.
       std::vector<source::Message> keep, taken;
+      const bool had_data = !msgs.empty();
       for (size_t i = 0; i < msgs.size(); ++i) {
         if (msgs[i].header.timestamp <= w) {
           ch.bytes -= msgs[i].payload.size();
@@ -58,6 +60,7 @@ std::vector<MergedMessage> Merger::Take(uint64_t w) {
       for (auto& c : coalescer_.Apply(std::move(taken), bucket))
         out.push_back({name, std::move(c.msg), c.first_ts, c.count});
       msgs = std::move(keep);
+      if (had_data && msgs.empty()) --ch.with_data;
       if (msgs.empty()) drained_[name] = pack.end_position;
       if (pack.end_ts <= w && msgs.empty()) {
         consumed_[name] = pack.end_position;
@@ -107,6 +110,11 @@ bool Merger::HoldsBack(const std::string& channel) const {
 size_t Merger::Buffered(const std::string& channel) const {
   auto it = channels_.find(channel);
   return it == channels_.end() ? 0 : it->second.packs.size();
+}
+
+size_t Merger::BufferedWithData(const std::string& channel) const {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? 0 : it->second.with_data;
 }
 
 }  // namespace cdc::replicate

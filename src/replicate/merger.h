@@ -67,8 +67,10 @@ class Merger {
   // target has got of the channel, for lag reporting; never a checkpoint.
   const std::map<std::string, source::MsgPosition>& Drained() const { return drained_; }
 
-  // Packs buffered for a channel.
+  // Packs buffered for a channel, and those of them that still hold messages (the others are
+  // time only: a few hundred bytes each).
   size_t Buffered(const std::string& channel) const;
+  size_t BufferedWithData(const std::string& channel) const;
   // Payload bytes buffered over all channels.
   size_t BufferedBytes() const { return bytes_; }
   // True while the channel has no tick yet or its latest tick is the watermark: the watermark
@@ -80,7 +82,8 @@ class Merger {
   struct Channel {
     std::deque<source::Pack> packs;  // msgs of the front pack may be partly taken
     std::optional<uint64_t> latest_tick;
-    size_t bytes = 0;  // payload bytes of `packs`
+    size_t bytes = 0;      // payload bytes of `packs`
+    size_t with_data = 0;  // packs with messages left
   };
   // The first tick (of any channel) at or above ts: the cut a coalesced run stays within.
   uint64_t Bucket(uint64_t ts) const;

@@ -636,7 +636,11 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
   Merger& merger = sources_.merger;
   for (auto& [ch, r] : sources_.dml) {
     while (true) {
-      const bool full = merger.Buffered(ch) >= opts_.max_buffered_packs ||
+      // Packs of time only count against a limit 16 times larger (a few hundred bytes each):
+      // a task that stopped pulling on them would stop its readers, whose clients' prefetch then
+      // fills with other collections' messages (source/pack_queue.h).
+      const bool full = merger.BufferedWithData(ch) >= opts_.max_buffered_packs ||
+                        merger.Buffered(ch) >= opts_.max_buffered_packs * 16 ||
                         merger.BufferedBytes() >= opts_.max_buffered_bytes;
       // A full buffer stops every channel while a round is in progress (e.g. retrying a target
       // that is down) and otherwise the channels that are ahead; the one holding the watermark

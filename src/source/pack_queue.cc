@@ -13,10 +13,12 @@ PackQueue::PackQueue(size_t max_packs, size_t max_bytes)
 
 bool PackQueue::Push(Pack pack, const std::function<void()>& while_waiting) {
   const size_t n = PackBytes(pack);
+  const bool data = !pack.msgs.empty();
   std::unique_lock<std::mutex> l(mu_);
   auto room = [&] {
     return closed_ || packs_.empty() ||
-           (packs_.size() < max_packs_ && (max_bytes_ == 0 || bytes_ + n <= max_bytes_));
+           ((!data || with_data_ < max_packs_) && packs_.size() < max_packs_ * kTimeOnlyFactor &&
+            (max_bytes_ == 0 || bytes_ + n <= max_bytes_));
   };
   while (!cv_.wait_for(l, std::chrono::seconds(1), room)) {
     if (!while_waiting) continue;
@@ -26,6 +28,7 @@ bool PackQueue::Push(Pack pack, const std::function<void()>& while_waiting) {
   }
   if (closed_) return false;
   bytes_ += n;
+  if (data) ++with_data_;
   packs_.emplace_back(std::move(pack), n);
   cv_.notify_all();
   return true;
@@ -37,6 +40,7 @@ std::optional<Pack> PackQueue::Pop(std::chrono::milliseconds timeout) {
   if (packs_.empty()) return std::nullopt;
   Pack p = std::move(packs_.front().first);
   bytes_ -= packs_.front().second;
+  if (!p.msgs.empty()) --with_data_;
   packs_.pop_front();
   cv_.notify_all();
   return p;

@@ -4,6 +4,11 @@
 // Bounded both in packs and in payload bytes: Push() blocks while either limit is reached, so
 // a backlog stays in the broker instead of in memory. An empty queue always takes one pack,
 // however large, so a pack bigger than the byte limit still gets through (alone).
+// Packs of time only (no message: an idle channel, or one whose messages the filter dropped)
+// count against a limit kTimeOnlyFactor times larger: they cost a few hundred bytes each, and
+// a reader that stopped on them would leave its client's prefetch full of other collections'
+// messages (16 MB per reader with Kafka) while its consumer waits, e.g. for a target that is
+// down.
 // Thread-safe: one producer and one consumer thread (more are fine). Close() wakes both.
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +27,8 @@ size_t PackBytes(const Pack& pack);
 
 class PackQueue {
  public:
+  static constexpr size_t kTimeOnlyFactor = 64;
+  // `max_packs`: packs with messages; all packs: kTimeOnlyFactor times that.
   PackQueue(size_t max_packs, size_t max_bytes);
 
   // Waits for room, then queues `pack`. While it waits, `while_waiting` (if set) runs about once
@@ -39,6 +46,7 @@ class PackQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<Pack, size_t>> packs_;
+  size_t with_data_ = 0;  // packs with messages
   size_t bytes_ = 0;
   bool closed_ = false;
 };

@@ -114,6 +114,27 @@ TEST(Merger, CountsBufferedBytesAndWhichChannelHoldsTheWatermarkBack) {
   EXPECT_EQ(m.BufferedBytes(), 0u);
 }
 
+// Packs of time only are told apart from those still holding messages (the pipeline's pack
+// limit counts the latter), also when a pack's messages are taken over two rounds.
+TEST(Merger, CountsThePacksThatStillHoldMessages) {
+  Merger m;
+  m.AddChannel("a");
+  m.AddChannel("b");
+  m.AddPack(PackOf("a", 0, 10, {Msg(400, 5, 0, "a"), Msg(400, 12, 1, "a")}, 2));
+  m.AddPack(PackOf("a", 10, 20, {}, 3));
+  m.AddPack(PackOf("a", 20, 30, {}, 4));
+  m.AddPack(PackOf("b", 0, 8, {}, 1));
+  EXPECT_EQ(m.Buffered("a"), 3u);
+  EXPECT_EQ(m.BufferedWithData("a"), 1u);
+  EXPECT_EQ(m.BufferedWithData("b"), 0u);
+  ASSERT_EQ(m.Take(8).size(), 1u);  // ts 5; ts 12 stays in a's first pack
+  EXPECT_EQ(m.BufferedWithData("a"), 1u);
+  m.AddPack(PackOf("b", 8, 30, {}, 2));
+  ASSERT_EQ(m.Take(30).size(), 1u);
+  EXPECT_EQ(m.BufferedWithData("a"), 0u);
+  EXPECT_EQ(m.Buffered("a"), 0u);
+}
+
 TEST(Selection, WildcardsAndExcludes) {
   Selection s({"*.*"}, {"db1.secret"});
   EXPECT_TRUE(s.Selected("default", "c1"));

@@ -61,5 +61,41 @@ TEST(PackQueue, BoundedInPacksAndCloseWakesAProducer) {
   EXPECT_FALSE(q.Pop(std::chrono::milliseconds(0)).has_value());
 }
 
+// A queue full of packs with messages still takes packs of time only (a reader keeps reading
+// and filtering while its consumer waits), up to kTimeOnlyFactor times its pack limit in all.
+TEST(PackQueue, PacksOfTimeOnlyHaveALargerLimit) {
+  auto tick = [](uint64_t ts) {
+    Pack p;
+    p.end_ts = ts;
+    return p;
+  };
+  // Pushes from another thread; true if it waited until one pack was popped.
+  auto push_waits = [](PackQueue* queue, Pack pack) {
+    std::atomic<bool> pushed{false};
+    std::thread producer([&] {
+      EXPECT_TRUE(queue->Push(std::move(pack)));
+      pushed = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const bool waited = !pushed.load();
+    (void)queue->Pop(std::chrono::milliseconds(0));
+    producer.join();
+    return waited;
+  };
+  const auto no_wait = [] { FAIL() << "waited"; };
+  PackQueue q(2, 0);
+  ASSERT_TRUE(q.Push(PackOfBytes("a", 1)));
+  ASSERT_TRUE(q.Push(PackOfBytes("b", 2)));
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(q.Push(tick(3 + i), no_wait));
+  EXPECT_TRUE(push_waits(&q, PackOfBytes("c", 20)));  // 2 with messages: the third waits
+  // In all: b, 10 ticks, c = 12 of 2 * kTimeOnlyFactor.
+  const size_t limit = 2 * PackQueue::kTimeOnlyFactor;
+  for (size_t i = 12; i < limit; ++i) ASSERT_TRUE(q.Push(tick(100 + i), no_wait));
+  EXPECT_TRUE(push_waits(&q, tick(1000)));  // full in all
+  auto next = q.Pop(std::chrono::milliseconds(0));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->end_ts, 3u);  // a and b were popped: the first tick is next
+}
+
 }  // namespace
 }  // namespace cdc::source
