@@ -70,6 +70,7 @@ struct ReaderStats {
   uint64_t bad_messages = 0;  // undecodable or unexpected type
   uint64_t skipped = 0;       // skipped by the resume rule
   uint64_t filtered = 0;      // dropped by the filter (collections the consumer never needs)
+  uint64_t pauses = 0;        // fetching paused as the consumer took nothing for a while (Kafka)
   int64_t next_offset = -1;   // next MQ offset to read, when known
   // Offset one past the channel's last message (Kafka's high watermark), refreshed by the
   // reader about once a second; -1 when unknown or the MQ has no contiguous offsets.

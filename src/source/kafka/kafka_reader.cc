@@ -77,6 +77,54 @@ void KafkaChannelReader::RefreshLatest() {
   WithStats([&](ReaderStats& s) { s.latest_offset = std::max(*high, s.next_offset); });
 }
 
+namespace {
+constexpr int kPauseAfterWaits = 5;
+
+Status PausePartition0(rd_kafka_t* rk, const std::string& topic, bool pause) {
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0);
+  rd_kafka_resp_err_t e =
+      pause ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return UnavailableError(absl::StrCat(pause ? "pause" : "resume", " kafka topic ", topic,
+                                         " partition 0: ", rd_kafka_err2str(e)));
+  }
+  return OkStatus();
+}
+}  // namespace
+
+void KafkaChannelReader::WhileQueueFull() {
+  RefreshLatest();
+  if (++full_waits_ >= kPauseAfterWaits && !paused_) PauseFetching();
+}
+
+void KafkaChannelReader::PauseFetching() {
+  if (Status s = PausePartition0(client_->rk.get(), channel(), true); !s.ok()) {
+    spdlog::warn("{}", std::string(s.message()));
+    return;
+  }
+  paused_ = true;
+  WithStats([](ReaderStats& st) { ++st.pauses; });
+  spdlog::debug(
+      "read kafka topic {}: the consumer has taken nothing for {} s; fetching paused "
+      "(librdkafka's prefetch dropped) until it does, then resumed at offset {}",
+      channel(), full_waits_, ResumeOffset());
+}
+
+void KafkaChannelReader::ResumeFetching() {
+  rd_kafka_t* rk = client_->rk.get();
+  Status s = PausePartition0(rk, channel(), false);
+  // At the next unread offset, whatever librdkafka kept: nothing skipped, nothing twice.
+  if (s.ok()) s = AssignPartition0(rk, channel(), ResumeOffset());
+  if (!s.ok()) {
+    spdlog::warn("{}", std::string(s.message()));
+    SetReason(std::string(s.message()));
+    return;  // retried at the next poll
+  }
+  paused_ = false;
+}
+
 void KafkaChannelReader::Run() {
   auto backoff = std::chrono::milliseconds(100);
   rd_kafka_t* rk = client_->rk.get();
@@ -84,6 +132,8 @@ void KafkaChannelReader::Run() {
   auto last_message = last_activity;
   auto last_latest = std::chrono::steady_clock::time_point{};
   while (!stopping()) {
+    full_waits_ = 0;
+    if (paused_) ResumeFetching();
     if (auto now = std::chrono::steady_clock::now(); now - last_latest >= std::chrono::seconds(1)) {
       last_latest = now;
       RefreshLatest();
@@ -123,6 +173,10 @@ void KafkaChannelReader::Run() {
     }
     backoff = std::chrono::milliseconds(100);
     last_message = last_activity;
+    if (const int64_t next = ResumeOffset(); next >= 0 && m->offset < next) {
+      rd_kafka_message_destroy(m);  // already read (a fetch from before a re-assign)
+      continue;
+    }
     HandleMessage(m);
   }
 }

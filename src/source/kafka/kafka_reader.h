@@ -39,8 +39,14 @@ class KafkaChannelReader final : public ReaderCore {
   Status Open(const StartPosition& start) override;
   void Run() override;
   void Release() override;
-  // While the consumer is behind, keep the channel's end current (the backlog grows then).
-  void WhileQueueFull() override { RefreshLatest(); }
+  // While the consumer is behind, keep the channel's end current (the backlog grows then), and
+  // once it has not taken a pack for kPauseAfterWaits calls (about a second each: e.g. its
+  // target is down), pause the partition: librdkafka then drops its prefetch (up to
+  // queued_max_kbytes, mostly other collections' messages when the filter drops them) instead of
+  // holding it for as long as the wait lasts. The next poll resumes at the next unread offset.
+  void WhileQueueFull() override;
+  void PauseFetching();
+  void ResumeFetching();
 
   // Handles an error event of the consumer: reason, backoff, re-assign when the topic is back.
   void HandleError(rd_kafka_resp_err_t err, const std::string& what,
@@ -57,6 +63,8 @@ class KafkaChannelReader final : public ReaderCore {
   std::shared_ptr<Client> client_;
   int64_t start_offset_ = 0;
   bool probe_failed_ = false;  // reader thread only
+  int full_waits_ = 0;         // reader thread only: WhileQueueFull calls in the current Push
+  bool paused_ = false;        // reader thread only: PauseFetching without ResumeFetching yet
 };
 
 }  // namespace cdc::source
