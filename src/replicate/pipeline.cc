@@ -13,6 +13,10 @@
 #include "target/readiness.h"
 
 namespace cdc::replicate {
+namespace {
+// The loop's backoff after a failure on the meta store or the source catalog (LoopState).
+constexpr std::chrono::milliseconds kCheapMaxBackoff{2000};
+}  // namespace
 
 Pipeline::Pipeline(PipelineOptions options, PipelineDeps deps)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(deps), &applied_)) {}
@@ -243,6 +247,7 @@ void Pipeline::Impl::Run() {
       std::lock_guard l(shared_.mu);
       shared_.step_since_ms = NowMs();
     }
+    loop_.cheap_failure = false;
     Status s = loop_.initialized ? Step(&progressed) : Init();
     {
       std::lock_guard l(shared_.mu);
@@ -272,7 +277,9 @@ void Pipeline::Impl::Run() {
     // A catalog that moved (or is back after an etcd outage) ends the backoff: the step may
     // have failed on it, and a stale reason would name etcd long after it is back.
     if (!SleepFor(loop_.backoff, Wake::kOnCatalog)) break;
-    loop_.backoff = std::min(loop_.backoff * 2, opts_.max_backoff);
+    loop_.backoff = std::min(loop_.backoff * 2, loop_.cheap_failure
+                                                    ? std::min(opts_.max_backoff, kCheapMaxBackoff)
+                                                    : opts_.max_backoff);
   }
   Shutdown();
 }
@@ -341,7 +348,7 @@ Status Pipeline::Impl::Init() {
   loop_.loads_started = false;  // one reconcile of every followed collection (load_follow.cc)
   RETURN_IF_ERROR(rbac_.Restore(checkpoints_.rbac_json()));
 
-  RETURN_IF_ERROR(deps_.catalog->Sync());
+  RETURN_IF_ERROR(SyncSourceCatalog());
   loop_.catalog_revision = -1;
   RETURN_IF_ERROR(SyncCatalog());
   RETURN_IF_ERROR(SyncChannels());
@@ -520,7 +527,7 @@ Status Pipeline::Impl::AddPartitions(MappedCollection& c, const CollectionMeta& 
 
 Result<bool> Pipeline::Impl::CoverCatalog(uint64_t w) {
   if (w <= loop_.catalog_covered) return true;
-  RETURN_IF_ERROR(deps_.catalog->Sync());
+  RETURN_IF_ERROR(SyncSourceCatalog());
   // The sync began after the tick w was read, and Milvus finishes a DDL in etcd before any
   // time tick above its ts: the view now holds every create and drop at or below w.
   RETURN_IF_ERROR(SettleEarly(w));
@@ -677,6 +684,12 @@ Status Pipeline::Impl::PullReaders(bool* progressed) {
   return OkStatus();
 }
 
+Status Pipeline::Impl::SyncSourceCatalog() {
+  Status s = deps_.catalog->Sync();
+  loop_.cheap_failure = loop_.cheap_failure || !s.ok();
+  return s;
+}
+
 Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   CheckpointView view;
   for (const auto& [id, c] : map_->collections()) {
@@ -690,7 +703,9 @@ Status Pipeline::Impl::WriteCheckpoint(uint64_t w) {
   view.partition_loads_json = loads_.Json();
   view.rbac_json = rbac_.Json();
   for (int64_t id : sync_.ids()) checkpoints_.SetSyncState(id, sync_.Encode(id));
-  RETURN_IF_ERROR(checkpoints_.Write(w, sources_.merger.Consumed(), view));
+  Status written = checkpoints_.Write(w, sources_.merger.Consumed(), view);
+  loop_.cheap_failure = loop_.cheap_failure || !written.ok();
+  RETURN_IF_ERROR(written);
   loop_.last_checkpoint = std::chrono::steady_clock::now();
   return OkStatus();
 }

@@ -71,8 +71,11 @@ struct LoopState {
   // catalog view keeps none.
   std::chrono::steady_clock::time_point last_load_poll{};
   bool loads_off = false;
-  std::string loads_error;           // the last read of the load state failed: why (in the reason)
-  std::string rbac_error;            // the last read of the source's roles failed: why (likewise)
+  std::string loads_error;  // the last read of the load state failed: why (in the reason)
+  std::string rbac_error;   // the last read of the source's roles failed: why (likewise)
+  // The step failed on the meta store or the source catalog's etcd: a retry costs one small
+  // call there, so the backoff stops at kCheapMaxBackoff (a stale reason for less long).
+  bool cheap_failure = false;
   bool loads_started = false;        // the load state was read once since the start
   std::set<int64_t> reconcile_once;  // followed before the start: one reconcile each
   std::set<std::pair<int64_t, int64_t>> load_waits;  // (collection, partition) logged as unknown
@@ -142,6 +145,8 @@ class Pipeline::Impl {
   // merge; those dropped meanwhile (no data of theirs was read) are dropped on the target.
   Status SettleEarly(uint64_t w);
   Status WriteCheckpoint(uint64_t w);
+  // deps_.catalog->Sync(), noting a failure as cheap to retry (LoopState::cheap_failure).
+  Status SyncSourceCatalog();
   // Sets the loop's part of the task's reason (what waits, what was not applied, or `error`)
   // and publishes the reason.
   void Report(const std::string& error = "");

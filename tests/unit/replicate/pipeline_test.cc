@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <regex>
 #include <set>
@@ -58,6 +59,19 @@ class CatalogRef final : public CatalogView {
 
  private:
   CatalogView* c_;
+};
+
+// A meta store whose position writes fail while it is down, as an unreachable one's do.
+class DownableStore final : public meta::MemoryStore {
+ public:
+  void set_down(bool down) { down_ = down; }
+  Status PutPositions(const std::vector<meta::PositionRecord>& rows) override {
+    if (down_) return UnavailableError("meta store 127.0.0.1:2: connection refused (test)");
+    return MemoryStore::PutPositions(rows);
+  }
+
+ private:
+  std::atomic<bool> down_{false};
 };
 
 // Catalog entry of a 2-shard collection of database default on kCh0/kCh1.
@@ -294,6 +308,18 @@ class PipelineTest : public ::testing::Test {
     return false;
   }
 
+  // True once the last reason published contains `part` (within 5 s).
+  bool WaitReasonNaming(const std::string& part) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard l(mu_);
+        if (!reasons_.empty() && reasons_.back().find(part) != std::string::npos) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
   bool WaitApplied(uint64_t ts) {
     for (int i = 0; i < 1000; ++i) {
       if (pipeline_->applied_ts() >= ts) return true;
@@ -324,7 +350,7 @@ class PipelineTest : public ::testing::Test {
   std::string addr_;
   cdc::testing::FakeBroker broker_;
   cdc::testing::FakeCatalog catalog_;
-  meta::MemoryStore store_;
+  DownableStore store_;
   sim::CollectionSpec spec_;
   std::vector<std::string> vch_;
   std::vector<std::string> selection_{"*.*"};
@@ -918,19 +944,29 @@ TEST_F(PipelineTest, TheSourceCatalogsReturnEndsTheLoopsBackoff) {
   catalog_.set_unavailable(true);
   Insert(0, Ts(2010), 1, 0, 4);
   Tick(Ts(2020));
-  bool named = false;
-  for (int i = 0; i < 500 && !named; ++i) {
-    {
-      std::lock_guard l(mu_);
-      named = !reasons_.empty() && reasons_.back().find("127.0.0.1:1") != std::string::npos;
-    }
-    if (!named) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(named) << "no reason named the source's etcd";
+  ASSERT_TRUE(WaitReasonNaming("127.0.0.1:1")) << "no reason named the source's etcd";
   EXPECT_LT(pipeline_->applied_ts(), Ts(2020));
   catalog_.set_unavailable(false);
   ASSERT_TRUE(WaitApplied(Ts(2020)));  // 5 s at most, against a backoff of 60
   EXPECT_TRUE(WaitReason(""));
+  EXPECT_EQ(TargetPks().size(), 4u);
+}
+
+// The meta store down: the loop retries at least every 2 s (one small write), whatever its
+// backoff settings, so that the reason stops naming the store soon after it is back.
+TEST_F(PipelineTest, AMetaStoreOutageIsRetriedAtLeastEveryTwoSeconds) {
+  init_backoff_ = std::chrono::seconds(1);  // 1, 2, 4, 8 s without the cap
+  ASSERT_TRUE(StartWithC1());
+  store_.set_down(true);
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitReasonNaming("127.0.0.1:2")) << "no reason named the meta store";
+  // Tries at about 0, 1, 3, 5, 7 s; without the cap the one after 7 s would come at 15.
+  std::this_thread::sleep_for(std::chrono::milliseconds(7500));
+  store_.set_down(false);
+  const auto back = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitReason(""));
+  EXPECT_LT(std::chrono::steady_clock::now() - back, std::chrono::milliseconds(3500));
   EXPECT_EQ(TargetPks().size(), 4u);
 }
 
