@@ -14,7 +14,7 @@ Watcher::Watcher(std::shared_ptr<Connection> conn, std::string key, WatchOptions
       opts_(std::move(opts)),
       on_events_(std::move(on_events)),
       on_error_(std::move(on_error)),
-      next_revision_(opts.start_revision) {}
+      next_revision_(opts_.start_revision) {}
 
 Watcher::~Watcher() { Stop(); }
 

@@ -174,7 +174,10 @@ void KafkaChannelReader::Run() {
     backoff = std::chrono::milliseconds(100);
     last_message = last_activity;
     if (const int64_t next = ResumeOffset(); next >= 0 && m->offset < next) {
-      rd_kafka_message_destroy(m);  // already read (a fetch from before a re-assign)
+      // Already read: a fetch from before a re-assign at the next unread offset.
+      spdlog::debug("read kafka topic {}: offset {} again (next is {}); dropped as read", channel(),
+                    m->offset, next);
+      rd_kafka_message_destroy(m);
       continue;
     }
     HandleMessage(m);
