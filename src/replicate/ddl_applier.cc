@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
 #include "nlohmann/json.hpp"
@@ -333,12 +334,20 @@ Status DdlApplier::Apply(const DdlRequest& r) {
     }
     case kReconcileLoad: {
       ASSIGN_OR_RETURN(auto want, DecodeWantedLoad(r.payload));
-      ASSIGN_OR_RETURN(std::string did, ReconcileLoad(*target_, db, r.collection, want, r.ts));
-      if (!did.empty()) {
+      ASSIGN_OR_RETURN(auto outcome, ReconcileLoad(*target_, db, r.collection, want, r.ts));
+      if (!outcome.did.empty()) {
         spdlog::info("task {}: {}: {} on the target (to the source's load state)", task_id_,
-                     Describe(r), did);
+                     Describe(r), outcome.did);
         std::lock_guard l(mu_);
         ++stats_.reconciled;
+      }
+      if (!outcome.missing.empty()) {
+        const std::string what = absl::StrCat(
+            Describe(r), ": partitions [", absl::StrJoin(outcome.missing, ", "),
+            "] are loaded on the source but the target does not have them (dropped there, or "
+            "their create is still to come): not loaded there");
+        spdlog::warn("task {}: {}", task_id_, what);
+        if (opts_.on_skip) opts_.on_skip("load_of_partition_missing_on_target", what);
       }
       return OkStatus();
     }

@@ -1,7 +1,5 @@
 #include "replicate/partition_loads.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "absl/strings/match.h"
@@ -147,19 +145,21 @@ Req CollectionRequest(const std::string& db, const std::string& collection) {
 }
 }  // namespace
 
-Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
-                                  const std::string& collection, const WantedLoad& want,
-                                  uint64_t ts) {
+Result<ReconcileOutcome> ReconcileLoad(target::Client& target, const std::string& db,
+                                       const std::string& collection, const WantedLoad& want,
+                                       uint64_t ts) {
+  ReconcileOutcome out;
   auto state = target.GetLoadState(db, collection, {});
-  if (state.status().code() == StatusCode::kUnimplemented) return std::string();  // a sink
+  if (state.status().code() == StatusCode::kUnimplemented) return out;  // a sink
   RETURN_IF_ERROR(state.status());
-  if (*state == cpb::LoadStateNotExist) return std::string();  // dropped: nothing to load
+  if (*state == cpb::LoadStateNotExist) return out;  // dropped: nothing to load
   std::vector<std::string> did;
   if (!want.loaded) {
-    if (!IsLoaded(*state)) return std::string();
+    if (!IsLoaded(*state)) return out;
     RETURN_IF_ERROR(target.ReleaseCollection(
         db, CollectionRequest<mpb::ReleaseCollectionRequest>(db, collection), ts));
-    return std::string("released the collection");
+    out.did = "released the collection";
+    return out;
   }
   if (!IsLoaded(*state) && (!want.by_partition || want.partition_key)) {
     auto req = CollectionRequest<mpb::LoadCollectionRequest>(db, collection);
@@ -167,7 +167,10 @@ Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
     RETURN_IF_ERROR(target.LoadCollection(db, std::move(req), ts));
     did.push_back("loaded the collection");
   }
-  if (want.partition_key) return absl::StrJoin(did, "; ");
+  if (want.partition_key) {
+    out.did = absl::StrJoin(did, "; ");
+    return out;
+  }
   // Partition by partition: what the target has loaded now.
   ASSIGN_OR_RETURN(auto partitions, target.ShowPartitions(db, collection));
   const std::set<std::string> wanted(want.partitions.begin(), want.partitions.end());
@@ -178,16 +181,10 @@ Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
     if (wanted.count(p.name) && !loaded) load.push_back(p.name);
     if (!wanted.count(p.name) && loaded) release.push_back(p.name);
   }
-  std::vector<std::string> missing;  // loaded on the source, not on the target at all
   for (const auto& name : wanted)
     if (std::none_of(partitions.begin(), partitions.end(),
                      [&](const target::PartitionInfo& p) { return p.name == name; }))
-      missing.push_back(name);
-  if (!missing.empty())
-    spdlog::warn(
-        "load-state reconcile of {}.{}: partitions [{}] are loaded on the source but not on the "
-        "target at all (dropped there, or their create is still to come): not loaded there",
-        db, collection, absl::StrJoin(missing, ", "));
+      out.missing.push_back(name);
   if (!load.empty()) {
     auto req = CollectionRequest<mpb::LoadPartitionsRequest>(db, collection);
     req.set_replica_number(want.replicas);
@@ -226,7 +223,8 @@ Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
     RETURN_IF_ERROR(target.ReleasePartitions(db, std::move(req), ts));
     did.push_back(absl::StrCat("released partitions [", absl::StrJoin(release, ", "), "]"));
   }
-  return absl::StrJoin(did, "; ");
+  out.did = absl::StrJoin(did, "; ");
+  return out;
 }
 
 }  // namespace cdc::replicate

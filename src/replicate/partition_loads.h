@@ -62,11 +62,16 @@ bool LoadedWithOtherIndexes(const Status& s);
 // collection the source does not have loaded is released; one loaded whole and not loaded on
 // the target is loaded whole, one loaded by partition gets its partitions loaded; then
 // partitions loaded on one side only are loaded or released (loads first, so that a release
-// never leaves the collection with none). Calls carry `ts` as their replicate ts. Returns what
-// it did ("" when the target was there already or keeps no load state: a sink).
-Result<std::string> ReconcileLoad(target::Client& target, const std::string& db,
-                                  const std::string& collection, const WantedLoad& want,
-                                  uint64_t ts);
+// never leaves the collection with none). Calls carry `ts` as their replicate ts.
+struct ReconcileOutcome {
+  std::string did;  // what it did ("" when the target was there already, or is a sink)
+  // Partitions loaded on the source that the target does not have at all (dropped there, or
+  // their create is still to come): not loaded there.
+  std::vector<std::string> missing;
+};
+Result<ReconcileOutcome> ReconcileLoad(target::Client& target, const std::string& db,
+                                       const std::string& collection, const WantedLoad& want,
+                                       uint64_t ts);
 
 // The watermark a request must wait for before a round releases it: its ts, and for a request
 // followed from the load state (no channel position) its ts plus a hold of kFollowedLoadHoldMs,

@@ -1,5 +1,6 @@
 #include "replicate/ddl_applier.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -257,6 +258,35 @@ TEST_F(DdlApplierTest, AReconcileTakesTheTargetsLoadStateToTheSourcesFromWhereve
   ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 6; }));
   EXPECT_EQ(applier.stats().reconciled, 4u);
   applier.Stop();
+}
+
+// A partition loaded on the source that the target does not have (dropped there, or its create
+// still to come) is not passed over: the applier says so through on_skip (the task's reason and
+// its `skipped` counter), and loads the partitions the target has.
+TEST_F(DdlApplierTest, AReconcileNamesAWantedPartitionTheTargetDoesNotHave) {
+  ASSERT_TRUE(client_->CreatePartition("default", "slow", "p1", 1).ok());
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> skips;
+  DdlApplier applier("t", client_.get(),
+                     {.init_backoff = milliseconds(10),
+                      .on_skip = [&](const std::string& kind, const std::string& what) {
+                        std::lock_guard l(mu);
+                        skips.emplace_back(kind, what);
+                      }});
+  applier.SetReady(1, true);
+  WantedLoad w{.db = "default",
+               .collection = "slow",
+               .loaded = true,
+               .by_partition = true,
+               .partitions = {"p1", "p9"}};
+  applier.Add(Request(1, "slow", kReconcileLoad, EncodeWantedLoad(w), 100));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 1; }));
+  applier.Stop();
+  EXPECT_EQ(LoadedPartitions(fake_), std::set<std::string>{"p1"});
+  std::lock_guard l(mu);
+  ASSERT_EQ(skips.size(), 1u);
+  EXPECT_EQ(skips[0].first, "load_of_partition_missing_on_target");
+  EXPECT_THAT(skips[0].second, ::testing::HasSubstr("partitions [p9]"));
 }
 
 // A collection loaded on the target with other indexes than a load now needs (an index created
