@@ -301,8 +301,10 @@ def collection_snapshot(server, db, name, reader, data=True):
             snap["partition_count"] = {p: reader.count(db, name, [p]) for p in parts}
         snap["rows"] = rows(reader, db, name, pk["name"], pk["data_type"] == "VarChar")
     except Exception as e:  # pylint: disable=broad-except
-        # Ids and channel names differ between the two servers; the failure itself must not.
+        # Ids, node numbers and channel names differ between the two servers; the failure itself
+        # must not.
         text = re.sub(r"for channel \S+", "for channel C", str(e))
+        text = re.sub(r"(delegator|QueryNode ID =|node) \d+", r"\1 N", text)
         snap["data"] = "query failed: " + re.sub(r"\d{6,}", "ID", text)
     return snap
 
