@@ -193,6 +193,7 @@ sourceConfig:
     rootPath: {root}
     metaSubPath: meta
   replicateChan: {root}-replicate-msg
+  sharedReaders: {os.environ.get("BENCH_SHARED_READERS", "true")}
   kafka:
     address: {env.kafka}
 coalesce:

@@ -112,6 +112,7 @@ Status ReadSource(YamlReader& r, SourceConfig* s, std::vector<std::string>* w) {
   RETURN_IF_ERROR(WithSub(r, "etcd", [&](YamlReader& e) { return ReadEtcd(e, &s->etcd, w); }));
   RETURN_IF_ERROR(r.Int("readChanLen", &s->read_chan_len, 1, 1 << 20));
   RETURN_IF_ERROR(r.Int("readBufferMB", &s->read_buffer_mb, 1, 1 << 20));
+  RETURN_IF_ERROR(r.Bool("sharedReaders", &s->shared_readers));
   RETURN_IF_ERROR(r.Int("channelNum", &s->channel_num, 0, 1 << 16));
   RETURN_IF_ERROR(r.Int("timeTickInterval", &s->time_tick_interval, 0, kMaxInt));
   RETURN_IF_ERROR(r.Str("defaultPartitionName", &s->default_partition_name));

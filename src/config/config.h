@@ -140,6 +140,9 @@ struct SourceConfig {
   // readBufferMB (ours): per task, MB of source messages held between its readers and the
   // target (each reader queues up to a quarter of it more); a backlog beyond stays in the MQ.
   int read_buffer_mb = 256;
+  // sharedReaders (ours): one reader per source channel for every task of the server; false =
+  // one per task and channel (docs/source.md).
+  bool shared_readers = true;
   int channel_num = 0;           // channelNum: source dmlChannelNum, 0 = target's
   int time_tick_interval = 500;  // timeTickInterval, ms
   std::string default_partition_name = "_default";  // defaultPartitionName

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <random>
 
 #include "common/hybrid_time.h"
 #include "replicate/checkpoint.h"
@@ -23,7 +24,40 @@ MilvusReplicator::MilvusReplicator(ReplicatorOptions options, source::Broker* br
       broker_(broker),
       store_(store),
       catalog_(options_.source_etcd, options_.catalog),
-      notifier_([this] { NotifierLoop(); }) {}
+      notifier_([this] { NotifierLoop(); }) {
+  if (options_.shared_readers) {
+    source::SharedReadersOptions so;
+    // Unique per process: several servers (HA) may read one channel, and a Pulsar subscription
+    // name is exclusive.
+    std::random_device rd;
+    so.owner = fmt::format("shared-{:08x}", rd());
+    so.max_queued_bytes = std::max<size_t>(options_.read_buffer_bytes / 4, 1 << 20);  // as a task's
+    shared_readers_ = std::make_unique<source::SharedReaders>(
+        [broker](const source::ReaderOptions& r) { return broker->OpenReader(r); }, so);
+  }
+}
+
+std::string MilvusReplicator::RenderMetrics() const {
+  if (!shared_readers_) return "";
+  const source::SharedReadersStats s = shared_readers_->stats();
+  return fmt::format(
+      "# HELP milvus_cdc_shared_readers Source channels read by a shared reader.\n"
+      "# TYPE milvus_cdc_shared_readers gauge\n"
+      "milvus_cdc_shared_readers {}\n"
+      "# HELP milvus_cdc_shared_reader_tasks Task channel readers by how they read: through the "
+      "shared reader, or on their own (starting, catching up, or behind).\n"
+      "# TYPE milvus_cdc_shared_reader_tasks gauge\n"
+      "milvus_cdc_shared_reader_tasks{{way=\"shared\"}} {}\n"
+      "milvus_cdc_shared_reader_tasks{{way=\"alone\"}} {}\n"
+      "# HELP milvus_cdc_shared_reader_joins_total Task readers that joined a shared reader.\n"
+      "# TYPE milvus_cdc_shared_reader_joins_total counter\n"
+      "milvus_cdc_shared_reader_joins_total {}\n"
+      "# HELP milvus_cdc_shared_reader_leaves_total Task readers that left a shared reader as "
+      "their queue was full (their target slower than the channel).\n"
+      "# TYPE milvus_cdc_shared_reader_leaves_total counter\n"
+      "milvus_cdc_shared_reader_leaves_total {}\n",
+      s.shared, s.joined, s.alone, s.joins, s.leaves);
+}
 
 MilvusReplicator::~MilvusReplicator() {
   std::map<std::string, std::unique_ptr<Pipeline>> all;
@@ -231,13 +265,15 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
   std::string id = task.task_id;
   // Each reader queues a quarter of the task's read buffer on top of what the pipeline holds.
   const size_t queued_bytes = std::max<size_t>(options_.read_buffer_bytes / 4, 1 << 20);
-  d.make_reader = [broker = broker_, id, queued_bytes](const std::string& channel,
-                                                       source::ChannelKind kind) {
+  d.make_reader = [broker = broker_, shared = shared_readers_.get(), id, queued_bytes](
+                      const std::string& channel,
+                      source::ChannelKind kind) -> Result<std::unique_ptr<source::ChannelReader>> {
     source::ReaderOptions r;
     r.channel = channel;
     r.kind = kind;
     r.owner = id;
     r.max_queued_bytes = queued_bytes;
+    if (shared != nullptr) return shared->Open(r);
     return broker->OpenReader(r);
   };
   d.source_reader = options_.source_reader;

@@ -22,6 +22,7 @@
 #include "replicate/source_catalog_view.h"
 #include "replicate/start_point.h"
 #include "source/broker.h"
+#include "source/shared_reader.h"
 #include "task/replicator.h"
 
 namespace cdc::replicate {
@@ -62,6 +63,9 @@ struct ReplicatorOptions {
   int64_t copy_rows_per_s = 0;
   // coalesce.enabled / coalesce.maxMessageBytes: runs of small Inserts/Deletes as one message.
   CoalesceOptions coalesce;
+  // sourceConfig.sharedReaders: one reader per source channel for all tasks of this server
+  // (source/shared_reader.h); false = one per task and channel.
+  bool shared_readers = true;
 };
 
 // The collections a task replicates: its collection_infos / db_collections ("*" of database
@@ -73,6 +77,8 @@ class MilvusReplicator final : public task::Replicator {
  public:
   // `broker` (the source queue) and `store` are not owned and outlive the replicator.
   MilvusReplicator(ReplicatorOptions options, source::Broker* broker, meta::Store* store);
+  // Prometheus text about the shared source readers ("" when sharedReaders is off).
+  std::string RenderMetrics() const;
   ~MilvusReplicator() override;
 
   void Attach(task::TaskEvents* events) override;
@@ -103,6 +109,7 @@ class MilvusReplicator final : public task::Replicator {
   source::Broker* broker_;
   meta::Store* store_;
   SharedSourceCatalog catalog_;
+  std::unique_ptr<source::SharedReaders> shared_readers_;  // null: sharedReaders off
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

@@ -103,6 +103,7 @@ replicate::ReplicatorOptions ReplicatorOptionsFrom(const config::Config& c) {
     o.source_reader = VerifyReaders(c, o.target_replicate_chan).source;
   if (c.source.channel_num > 0) o.source_channel_num = c.source.channel_num;
   o.read_buffer_bytes = static_cast<size_t>(c.source.read_buffer_mb) << 20;
+  o.shared_readers = c.source.shared_readers;
   o.coalesce.enabled = c.coalesce.enabled;
   o.coalesce.max_bytes = static_cast<size_t>(c.coalesce.max_message_bytes);
   // Upstream's fallback when any retry key is 0 is 1 s .. 10 s; ours starts faster (250 ms).
@@ -257,8 +258,10 @@ Status App::Start() {
   const std::string target_chan = ropts.target_replicate_chan;
   probe_ = std::make_unique<target::ReadinessProbe>(ropts.target_replicate_chan);
   broker_ = OpenBroker(config_);
-  replicator_ =
+  auto milvus =
       std::make_unique<replicate::MilvusReplicator>(std::move(ropts), broker_.get(), store_.get());
+  const replicate::MilvusReplicator* milvus_view = milvus.get();
+  replicator_ = std::move(milvus);
   task::ManagerOptions opts;
   opts.max_task_num = config_.max_task_num;
   opts.limits.max_name_length = config_.max_name_length;
@@ -283,7 +286,9 @@ Status App::Start() {
   api_ = std::make_unique<api::Server>(tasks_.get(), ApiOptionsFrom(config_));
   api_->handler().set_verifier(verifier_.get());
   api_->metrics().set_verifier(verifier_.get());
-  if (ha_) api_->set_extra_metrics([c = ha_.get()] { return c->RenderMetrics(); });
+  api_->set_extra_metrics([c = ha_.get(), r = milvus_view] {
+    return (c != nullptr ? c->RenderMetrics() : std::string()) + r->RenderMetrics();
+  });
   RETURN_IF_ERROR(api_->Start(config_.ListenHost(), config_.ListenPort()));
   return OkStatus();
 }

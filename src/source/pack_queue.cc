@@ -15,11 +15,7 @@ bool PackQueue::Push(Pack pack, const std::function<void()>& while_waiting) {
   const size_t n = PackBytes(pack);
   const bool data = !pack.msgs.empty();
   std::unique_lock<std::mutex> l(mu_);
-  auto room = [&] {
-    return closed_ || packs_.empty() ||
-           ((!data || with_data_ < max_packs_) && packs_.size() < max_packs_ * kTimeOnlyFactor &&
-            (max_bytes_ == 0 || bytes_ + n <= max_bytes_));
-  };
+  auto room = [&] { return closed_ || Room(n, data); };
   while (!cv_.wait_for(l, std::chrono::seconds(1), room)) {
     if (!while_waiting) continue;
     l.unlock();
@@ -27,6 +23,24 @@ bool PackQueue::Push(Pack pack, const std::function<void()>& while_waiting) {
     l.lock();
   }
   if (closed_) return false;
+  bytes_ += n;
+  if (data) ++with_data_;
+  packs_.emplace_back(std::move(pack), n);
+  cv_.notify_all();
+  return true;
+}
+
+bool PackQueue::Room(size_t n, bool data) const {
+  return packs_.empty() ||
+         ((!data || with_data_ < max_packs_) && packs_.size() < max_packs_ * kTimeOnlyFactor &&
+          (max_bytes_ == 0 || bytes_ + n <= max_bytes_));
+}
+
+bool PackQueue::TryPush(Pack pack) {
+  const size_t n = PackBytes(pack);
+  const bool data = !pack.msgs.empty();
+  std::lock_guard<std::mutex> l(mu_);
+  if (closed_ || !Room(n, data)) return false;
   bytes_ += n;
   if (data) ++with_data_;
   packs_.emplace_back(std::move(pack), n);

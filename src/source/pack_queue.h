@@ -34,6 +34,9 @@ class PackQueue {
   // Waits for room, then queues `pack`. While it waits, `while_waiting` (if set) runs about once
   // a second without the lock held. false if the queue was closed (the pack is dropped).
   bool Push(Pack pack, const std::function<void()>& while_waiting = {});
+  // Queues `pack` if there is room now, without waiting; false (the pack dropped) if not, or
+  // if the queue was closed.
+  bool TryPush(Pack pack);
   // The next pack, waiting up to `timeout`; nullopt on timeout or once closed and empty.
   std::optional<Pack> Pop(std::chrono::milliseconds timeout);
   void Close();
@@ -41,6 +44,9 @@ class PackQueue {
   size_t bytes() const;
 
  private:
+  // Room for a pack of `n` bytes, with or without messages; mu_ held.
+  bool Room(size_t n, bool data) const;
+
   const size_t max_packs_;
   const size_t max_bytes_;
   mutable std::mutex mu_;

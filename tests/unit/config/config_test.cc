@@ -200,6 +200,10 @@ TEST(ConfigTest, CoalesceSettings) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_FALSE(c->coalesce.enabled);
   EXPECT_EQ(c->coalesce.max_message_bytes, 1 << 20);
+  EXPECT_TRUE(d->source.shared_readers);  // on by default
+  auto alone = LoadString(std::string(kMinimal) + "  sharedReaders: false\n");
+  ASSERT_TRUE(alone.ok()) << alone.status().message();
+  EXPECT_FALSE(alone->source.shared_readers);
   ExpectInvalid(Load("coalesce:\n  maxMessageBytes: 100\n"), "coalesce.maxMessageBytes");
   ExpectInvalid(Load("coalesce:\n  enabled: maybe\n"), "coalesce.enabled");
 }
