@@ -25,7 +25,7 @@ def main():
     rows = h.Rows("scale")
     counts = [1, 10, 100]
     steady_secs = 5 if quick else 30
-    block_secs = 8 if quick else 90
+    block_secs = int(os.environ.get("BENCH_SCALE_OUTAGE_S", 8 if quick else 90))
     env = h.Env(logs, "scale")
     root = h.run_root("scale")
     lg = cdc = sampler = None

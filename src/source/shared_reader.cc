@@ -205,10 +205,10 @@ class SharedReaders::Member final : public ChannelReader {
     if (queue_.TryPush(Filtered(pack))) return true;
     mode_ = Mode::kLeaving;
     owner_->leaves_.fetch_add(1);
-    spdlog::debug(
-        "read {} ({}): the consumer is behind by a full queue; it reads on its own from the end "
-        "of its queue until it catches up",
-        channel(), options_.owner);
+    spdlog::info(
+        "task {}: {} is read on its own from the end of its queue until it catches up with the "
+        "server's shared reader (its queue was full: the task is behind the channel)",
+        options_.owner, channel());
     return false;
   }
 
@@ -277,8 +277,10 @@ class SharedReaders::Member final : public ChannelReader {
       own = std::move(own_);
     }
     owner_->joins_.fetch_add(1);
-    spdlog::debug("read {} ({}): joined the shared reader ({} recent packs taken from it)",
-                  channel(), options_.owner, taken);
+    spdlog::info(
+        "task {}: {} is read through the server's shared reader from here on ({} recent "
+        "packs taken from it)",
+        options_.owner, channel(), taken);
     if (own) own->Close();
     return true;
   }
