@@ -48,12 +48,12 @@ struct SharedReaders::Hub {
 
   ReaderOptions options;
   std::thread pump;
-  // Held while members' on-pack callbacks run (never under `mu`: a callback may take a lock
-  // under which its consumer reads stats(), which takes `mu`); a closing member waits on it, so
-  // no callback of it runs after Close().
-  std::mutex notify_mu;
-  std::mutex mu;  // guards the fields below; taken before a member's and before notify_mu
-  std::condition_variable cv;
+  std::mutex mu;               // guards the fields below; taken before a member's
+  std::condition_variable cv;  // stop, and the end of `notifying`
+  // While the pump runs members' on-pack callbacks, without `mu` (a callback may take a lock
+  // under which its consumer reads stats(), which takes `mu`). A closing member waits until it
+  // is false, so no callback of it runs after Close().
+  bool notifying = false;
   std::shared_ptr<ChannelReader> reader;  // null while (re)opening
   std::deque<Entry> history;
   size_t history_bytes = 0;
@@ -182,12 +182,10 @@ class SharedReaders::Member final : public ChannelReader {
     }
     queue_.Close();
     if (hub_) {
-      {
-        std::lock_guard<std::mutex> l(hub_->mu);
-        hub_->members.erase(this);
-      }
+      std::unique_lock<std::mutex> l(hub_->mu);
+      hub_->members.erase(this);
       // A wake-up of this member in flight ends before we do.
-      std::lock_guard<std::mutex> n(hub_->notify_mu);
+      hub_->cv.wait(l, [this] { return !hub_->notifying; });
     }
     if (own) own->Close();
     if (hub_) owner_->Detach(hub_);
@@ -198,7 +196,7 @@ class SharedReaders::Member final : public ChannelReader {
   // The shared reader's next pack (hub mutex held). false: this member no longer takes packs
   // (it left as its queue is full, or it closed); the hub forgets it.
   // The consumer is to be woken (a pack, or a leave) by the caller, once the hub's mutex is
-  // released and with notify_mu held (NotifyConsumer).
+  // released (NotifyConsumer, while the hub is `notifying`).
   bool Offer(const Pack& pack) {
     std::lock_guard<std::mutex> l(mu_);
     if (mode_ != Mode::kJoined) return false;
@@ -219,7 +217,7 @@ class SharedReaders::Member final : public ChannelReader {
     if (mode_ == Mode::kJoined) mode_ = Mode::kLeaving;
   }
 
-  // Hub's notify_mu held, hub's mutex not.
+  // The hub is `notifying`; its mutex is not held.
   void NotifyConsumer() {
     if (on_pack_) on_pack_();
   }
@@ -416,13 +414,13 @@ std::shared_ptr<SharedReaders::Hub> SharedReaders::Attach(const ReaderOptions& o
         h->history_bytes = 0;
         h->last_end.reset();
         h->reader.reset();
-        {
-          std::lock_guard<std::mutex> n(h->notify_mu);
-          g.unlock();
-          for (Member* m : woken) m->NotifyConsumer();
-        }
+        h->notifying = true;
+        g.unlock();
+        for (Member* m : woken) m->NotifyConsumer();
         reader->Close();
         g.lock();
+        h->notifying = false;
+        h->cv.notify_all();
         h->cv.wait_for(g, options_.reopen_delay, [h] { return h->stop; });
         continue;
       }
@@ -445,9 +443,12 @@ std::shared_ptr<SharedReaders::Hub> SharedReaders::Attach(const ReaderOptions& o
       for (auto it = h->members.begin(); it != h->members.end();) {
         it = (*it)->Offer(*pack) ? std::next(it) : h->members.erase(it);
       }
-      std::lock_guard<std::mutex> n(h->notify_mu);
+      h->notifying = true;
       g.unlock();
       for (Member* m : woken) m->NotifyConsumer();
+      g.lock();
+      h->notifying = false;
+      h->cv.notify_all();
     }
   });
   return hub;
