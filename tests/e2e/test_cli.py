@@ -71,8 +71,10 @@ def test_cli_drives_a_task_through_its_life(stack, source, target, names, tmp_pa
             db.create_database(dbname, using=source)
             db.using_database(dbname, using=source)
             Collection("c1", schema(), using=source, shards_num=1).insert(rows(range(10)))
-            db.using_database(dbname, using=target)
-            eventually(lambda: utility.has_collection("c1", using=target), f"{dbname}.c1")
+            # Replication is asynchronous: the database itself may reach the target a moment
+            # after this point (using_database fails until then), so it is part of the wait.
+            eventually(lambda: db.using_database(dbname, using=target) is None
+                       and utility.has_collection("c1", using=target), f"{dbname}.c1")
 
             code, out, err = run_cli(base, "list")
             assert code == 0, err

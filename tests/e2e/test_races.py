@@ -120,7 +120,7 @@ def test_ddl_and_dml_right_after_create_survive_kill9_every_few_seconds(
             c = colls[0]
             c.delete("id in [0, 1, 2]")
             expected["c0"] = expected["c0"][3:]
-            db.using_database(dbname, using=target)
+            eventually(lambda: db.using_database(dbname, using=target) is None, dbname)
             for i, name in enumerate(expected):
                 eventually(lambda: utility.has_collection(name, using=target) and
                            _index_names(target, name) == [f"idx{i}"], f"index of {name}")

@@ -220,8 +220,9 @@ def test_collection_in_a_database_created_after_the_task(replicating, source, ta
         c.create_index("vec", FLAT_L2)
         c.load()
         c.insert(rows(range(20)))
-        db.using_database(dbname, using=target)
-        eventually(lambda: target_ids(target, name) == list(range(20)), f"20 rows in {dbname}")
+        # The database may reach the target a moment later (using_database fails until then).
+        eventually(lambda: db.using_database(dbname, using=target) is None
+                   and target_ids(target, name) == list(range(20)), f"20 rows in {dbname}")
         c.release()
         c.drop()
         eventually(lambda: not utility.has_collection(name, using=target), f"drop of {name}")
