@@ -200,7 +200,11 @@ class SharedReaders::Member final : public ChannelReader {
   bool Offer(const Pack& pack) {
     std::lock_guard<std::mutex> l(mu_);
     if (mode_ != Mode::kJoined) return false;
-    if (queue_.TryPush(Filtered(pack))) return true;
+    uint64_t dropped = 0;
+    if (queue_.TryPush(Filtered(pack, &dropped))) {
+      counts_.filtered += dropped;
+      return true;
+    }
     mode_ = Mode::kLeaving;
     owner_->leaves_.fetch_add(1);
     spdlog::info(
@@ -260,15 +264,17 @@ class SharedReaders::Member final : public ChannelReader {
       }
       std::lock_guard<std::mutex> l(mu_);
       if (mode_ != Mode::kAlone) return false;
+      uint64_t dropped = 0;
       for (; it != hub_->history.end(); ++it, ++taken) {
         // Beyond the queue's limits only if the history is larger: then join on the next try.
-        if (!queue_.TryPush(Filtered(*it->pack))) break;
+        if (!queue_.TryPush(Filtered(*it->pack, &dropped))) break;
       }
       if (it != hub_->history.end()) {
         while (queue_.Pop(std::chrono::milliseconds(0)).has_value()) {
         }
         return false;
       }
+      counts_.filtered += dropped;
       hub_->members.insert(this);
       mode_ = Mode::kJoined;
       if (own_) AddCounts(counts_, own_->stats());
@@ -283,8 +289,9 @@ class SharedReaders::Member final : public ChannelReader {
     return true;
   }
 
-  // The shared pack as this member sees it: its filter applied, its group in the positions.
-  Pack Filtered(const Pack& pack) {
+  // The shared pack as this member sees it: its filter applied (the messages it drops added to
+  // *dropped), its group in the positions.
+  Pack Filtered(const Pack& pack, uint64_t* dropped) const {
     Pack p;
     p.channel = pack.channel;
     p.begin_ts = pack.begin_ts;
@@ -297,7 +304,7 @@ class SharedReaders::Member final : public ChannelReader {
     for (const auto& m : pack.msgs) {
       if (filter_ != nullptr && m.header.collection_id != 0 &&
           filter_->Ignored(m.header.collection_id)) {
-        ++pending_filtered_;
+        ++*dropped;
         continue;
       }
       p.msgs.push_back(m);
@@ -313,7 +320,6 @@ class SharedReaders::Member final : public ChannelReader {
       ++counts_.packs;
       counts_.messages += p.msgs.size();
       counts_.bytes += PackBytes(p);
-      counts_.filtered += pending_filtered_.exchange(0);
       counts_.bad_messages += p.errors.size();
     }
     return std::optional<Pack>(std::move(p));
@@ -325,8 +331,7 @@ class SharedReaders::Member final : public ChannelReader {
   std::shared_ptr<Hub> hub_;             // set by Start
   PackQueue queue_;                      // packs from the shared reader
   std::optional<MsgPosition> last_end_;  // consumer thread: end of the last pack handed out
-  std::atomic<uint64_t> pending_filtered_{0};
-  mutable std::mutex mu_;  // guards the fields below; taken after the hub's
+  mutable std::mutex mu_;                // guards the fields below; taken after the hub's
   Mode mode_ = Mode::kIdle;
   std::shared_ptr<ChannelReader> own_;  // reading alone
   ReaderStats counts_;                  // of closed own readers and shared packs
