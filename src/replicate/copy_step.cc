@@ -2,10 +2,11 @@
 // whose first messages the source's queue no longer holds is set aside (its stream waits in
 // its checkpoint row, at the task's start S) while its rows are read from the source page by
 // page in primary-key order and sent to the target. Each page is sent as a Delete of its keys
-// and an Insert of its rows, both stamped with a timestamp of its own between the
-// collection's create and S (copy_ts_base + emissions): a page sent again after a restart
-// deletes its earlier copy, and every change the stream brings after S (all newer) applies
-// on top. Once every page is sent, the source's current timestamp H is kept, the collection
+// and an Insert of its rows, both stamped with the time it is sent, above every tick already
+// on its target channels (target_writer.h; copy_ts_base + emissions only names its messages):
+// a page sent again after a restart deletes its earlier copy, and every change the stream
+// brings after S, replayed once the pages are sent (so sent later, at newer timestamps),
+// applies on top. Once every page is sent, the source's current timestamp H is kept, the collection
 // is taken back and its stream replayed from S, each Insert at or below H preceded by a
 // Delete of its keys at its own timestamp (an upsert): a row both copied and streamed is
 // never doubled, and a row deleted after S stays deleted.
@@ -24,7 +25,6 @@ namespace cdc::replicate {
 namespace {
 
 namespace schemapb = ::milvus::proto::schema;
-namespace mpb = ::milvus::proto::milvus;
 
 // Skip this far ahead in copy timestamps after a restart: pages sent after the last saved
 // state used emissions up to this many above it.
@@ -278,18 +278,11 @@ Status Pipeline::Impl::SendCopyPage(CopyJob& job, CopyState& state, const target
     msgs.push_back(std::move(del));
     msgs.push_back(std::move(ins));
   }
+  // Each page goes out stamped with the current time, above every tick already on its
+  // channels (target_writer.h): one stamped at its planned time, below them, is skipped by a
+  // query node that loads the collection from a position after those ticks.
   for (auto& [channel, msgs] : per_channel) {
-    mpb::ReplicateMessageRequest req;
-    req.mutable_base()->mutable_replicateinfo()->set_isreplicate(true);
-    req.set_channel_name(channel);
-    req.set_begints(ts);
-    req.set_endts(ts);
-    for (auto& m : msgs) req.add_msgs(std::move(m));
-    req.add_startpositions()->set_channel_name(channel);
-    req.mutable_startpositions(0)->set_timestamp(ts);
-    req.add_endpositions()->set_channel_name(channel);
-    req.mutable_endpositions(0)->set_timestamp(ts);
-    auto sent = target_->ReplicateMessage(req);
+    auto sent = writer_->SendFresh(channel, std::move(msgs));
     if (!sent.ok()) {
       return Status(sent.status().code(),
                     absl::StrCat("initial sync of ", name,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/hybrid_time.h"
 #include "milvus/milvus.pb.h"
 #include "replicate/wire_rewrite.h"
 
@@ -50,12 +51,67 @@ Status TargetWriter::FlushChannel(const std::string& channel, Round* round,
   return OkStatus();
 }
 
+uint64_t TargetWriter::Stamp(const std::string& channel, uint64_t src) {
+  ChannelClock& c = clocks_[channel];
+  uint64_t out = src;
+  if (c.last_src != 0 && src == c.last_src) {
+    out = c.last_out;  // the same source time goes out as the same time
+  } else if (src <= c.floor) {
+    const uint64_t now = now_ ? now_() : MsToHybrid(NowMs());
+    out = std::max(c.floor + 1, now);
+  }
+  if (out != src) ++restamped_;
+  c.floor = std::max(c.floor, out);
+  c.last_src = src;
+  c.last_out = out;
+  return out;
+}
+
+Result<std::vector<std::string>> TargetWriter::Stamped(
+    const std::string& channel, const std::vector<std::string>& msgs,
+    const std::vector<uint64_t>& src_ts, bool dml, std::vector<uint64_t>* out_ts,
+    std::vector<source::MsgPosition>* positions) {
+  std::vector<std::string> out;
+  out.reserve(msgs.size());
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const uint64_t ts = Stamp(channel, src_ts[i]);
+    out_ts->push_back(ts);
+    if (ts == src_ts[i]) {
+      out.push_back(msgs[i]);
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto restamped, Restamp(msgs[i], ts, dml));
+    out.push_back(std::move(restamped));
+    if (i < positions->size()) (*positions)[i].set_timestamp(ts);
+  }
+  return out;
+}
+
 Status TargetWriter::SendBatch(const std::string& channel, const Batch& b, uint64_t round_w) {
-  const uint64_t max_ts = *std::max_element(b.ts.begin(), b.ts.end());
-  RETURN_IF_ERROR(Send(channel, b.msgs, last_tick_[channel], std::max(round_w, max_ts),
-                       b.first_msg_id, b.last_msg_id, b.positions));
+  std::vector<uint64_t> sent_ts;
+  std::vector<source::MsgPosition> positions = b.positions;
+  ASSIGN_OR_RETURN(auto msgs, Stamped(channel, b.msgs, b.ts, /*dml=*/true, &sent_ts, &positions));
+  const uint64_t max_ts = *std::max_element(sent_ts.begin(), sent_ts.end());
+  const uint64_t min_ts = *std::min_element(sent_ts.begin(), sent_ts.end());
+  RETURN_IF_ERROR(Send(channel, std::move(msgs), std::min(last_tick_[channel], min_ts),
+                       std::max(round_w, max_ts), b.first_msg_id, b.last_msg_id, positions));
   Acked(b);
   return OkStatus();
+}
+
+Result<uint64_t> TargetWriter::SendFresh(const std::string& channel,
+                                         std::vector<std::string> msgs) {
+  ChannelClock& c = clocks_[channel];
+  const uint64_t ts = std::max(c.floor + 1, now_ ? now_() : MsToHybrid(NowMs()));
+  c.floor = ts;
+  c.last_src = 0;
+  c.last_out = ts;
+  for (auto& m : msgs) {
+    ASSIGN_OR_RETURN(m, Restamp(m, ts, /*dml=*/true));
+  }
+  restamped_ += msgs.size();
+  RETURN_IF_ERROR(Send(channel, std::move(msgs), ts, ts, "", ""));
+  return ts;
 }
 
 // The batch was refused for good: send each collection's messages alone and report the
@@ -87,8 +143,12 @@ Status TargetWriter::Split(const std::string& channel, const Batch& b, uint64_t 
 Status TargetWriter::SendToEach(const std::set<std::string>& channels, const std::string& bytes,
                                 const source::Message& src, Round* round) {
   for (const auto& t : channels) {
-    RETURN_IF_ERROR(Send(t, {bytes}, last_tick_[t], src.header.timestamp, src.position.msgid(),
-                         src.position.msgid(), {src.position}));
+    std::vector<uint64_t> sent_ts;
+    std::vector<source::MsgPosition> positions = {src.position};
+    ASSIGN_OR_RETURN(auto msgs, Stamped(t, {bytes}, {src.header.timestamp}, /*dml=*/false, &sent_ts,
+                                        &positions));
+    RETURN_IF_ERROR(Send(t, std::move(msgs), std::min(last_tick_[t], sent_ts[0]), sent_ts[0],
+                         src.position.msgid(), src.position.msgid(), positions));
     round->data_channels.insert(t);
   }
   round->changed = true;
@@ -108,6 +168,9 @@ Status TargetWriter::SendTicks(uint64_t w, const std::set<std::string>& in_use, 
     if (!due) continue;
     RETURN_IF_ERROR(Send(t, {tick}, last, w, "", ""));
     last = w;
+    ChannelClock& c = clocks_[t];
+    c.floor = std::max(c.floor, w);
+    c.last_src = 0;  // a message after the tick is never stamped at or below it
   }
   return OkStatus();
 }

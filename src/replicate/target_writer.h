@@ -9,12 +9,23 @@
 // channel only after a tick there, one watch at a time, so a silent channel would hold back
 // every later watch (docs/replication.md, "Time ticks").
 //
+// Per target channel the writer keeps the messages' timestamps above every tick it sent there
+// (and in the order it sends them): Milvus takes a channel's time tick as "everything up to
+// here was read", and a consumer that later seeks to a position after that tick (a query node
+// that loads the collection, a datanode that restarts) skips messages stamped at or below it.
+// A message that would land below (a collection set aside and resumed, initial sync's copied
+// rows) goes out stamped with the current time instead, above every tick any writer from the
+// same source sent before it; the messages after it on that channel keep above it, equal
+// source timestamps (an upsert's delete and insert) staying equal. The source timestamps are
+// still what checkpoints and acked() record.
+//
 // When the target refuses a batch for good (not a retryable error) and the batch holds
 // messages of several collections, each collection's messages are sent on their own, so that
 // one collection the target refuses does not stop the others: the refused collections are
 // returned to the caller, which sets them aside (replicate/quarantine.h).
 // Not thread-safe: owned by the pipeline thread.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -63,6 +74,13 @@ class TargetWriter {
   // Forgets the batches (their round is given up and will be read again).
   void DropPending() { batches_.clear(); }
   const AppliedCounts& applied() const { return applied_; }
+  // Sends `msgs` (Insert/Delete) to `channel` in one call, all stamped with one fresh
+  // timestamp above everything sent there before (initial sync's copied pages); returns it.
+  Result<uint64_t> SendFresh(const std::string& channel, std::vector<std::string> msgs);
+  // Messages sent with a timestamp of their own instead of their source's (see above).
+  uint64_t restamped() const { return restamped_; }
+  // The wall clock as a hybrid timestamp (tests replace it).
+  void SetClock(std::function<uint64_t()> now) { now_ = std::move(now); }
 
  private:
   struct Batch {
@@ -74,6 +92,22 @@ class TargetWriter {
     std::string first_msg_id, last_msg_id;       // source MQ ids, for Start/EndPositions
     std::vector<source::MsgPosition> positions;  // of each message (for a sink that wants them)
   };
+  // What went out on a channel: the highest timestamp (ticks and messages), and the last
+  // message's source and sent timestamps.
+  struct ChannelClock {
+    uint64_t floor = 0;
+    uint64_t last_src = 0;
+    uint64_t last_out = 0;
+  };
+  // The timestamp a message of source ts `src` goes out with on `channel` (and records it).
+  uint64_t Stamp(const std::string& channel, uint64_t src);
+  // `msgs` with the timestamps Stamp gives them (rewritten only where they differ); `out_ts`
+  // and `positions` get the sent ones.
+  Result<std::vector<std::string>> Stamped(const std::string& channel,
+                                           const std::vector<std::string>& msgs,
+                                           const std::vector<uint64_t>& src_ts, bool dml,
+                                           std::vector<uint64_t>* out_ts,
+                                           std::vector<source::MsgPosition>* positions);
   Status FlushChannel(const std::string& channel, Round* round, std::map<int64_t, Status>* refused);
   Status SendBatch(const std::string& channel, const Batch& b, uint64_t round_w);
   Status Split(const std::string& channel, const Batch& b, uint64_t round_w,
@@ -91,6 +125,9 @@ class TargetWriter {
   std::map<std::string, uint64_t> last_tick_;        // target pchannel -> last tick sent
   std::map<std::string, TargetPosition> positions_;  // target pchannel -> last answer
   std::map<int64_t, uint64_t> acked_;
+  std::map<std::string, ChannelClock> clocks_;
+  uint64_t restamped_ = 0;
+  std::function<uint64_t()> now_;
   AppliedCounts applied_;
 };
 

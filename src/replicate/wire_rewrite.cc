@@ -82,6 +82,77 @@ Result<int64_t> ReadVarintField(std::string_view payload, int field) {
   return value;
 }
 
+namespace {
+
+constexpr int kBaseField = 1;           // every stream message's common.MsgBase
+constexpr int kBaseTimestampField = 3;  // common.MsgBase.timestamp
+constexpr int kDmlTimestamps = 10;      // msg.InsertRequest / msg.DeleteRequest .timestamps
+
+// The last top-level length-delimited field `field` of `payload` (empty when absent), and how
+// many varints field `count_field` holds (packed or not).
+Status ScanFields(std::string_view payload, int field, std::string* bytes, int count_field,
+                  int64_t* count) {
+  pbio::CodedInputStream input(reinterpret_cast<const uint8_t*>(payload.data()),
+                               static_cast<int>(payload.size()));
+  input.SetTotalBytesLimit(INT32_MAX);
+  while (true) {
+    const uint32_t tag = input.ReadTag();
+    if (tag == 0) break;
+    const int f = static_cast<int>(WireFormatLite::GetTagFieldNumber(tag));
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if (f == count_field && type == WireFormatLite::WIRETYPE_VARINT) {
+      uint64_t v = 0;
+      if (!input.ReadVarint64(&v)) break;
+      ++*count;
+      continue;
+    }
+    if ((f == field || f == count_field) && type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t size = 0;
+      std::string value;
+      if (!input.ReadVarint32(&size) || !input.ReadString(&value, static_cast<int>(size))) break;
+      if (f == field) {
+        *bytes = std::move(value);
+        continue;
+      }
+      pbio::CodedInputStream packed(reinterpret_cast<const uint8_t*>(value.data()),
+                                    static_cast<int>(value.size()));
+      uint64_t v = 0;
+      while (packed.CurrentPosition() < static_cast<int>(value.size()) && packed.ReadVarint64(&v))
+        ++*count;
+      continue;
+    }
+    if (!WireFormatLite::SkipField(&input, tag)) break;
+  }
+  if (input.CurrentPosition() != static_cast<int>(payload.size())) {
+    return InvalidArgumentError("restamp stream message: malformed bytes at offset " +
+                                std::to_string(input.CurrentPosition()));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::string> Restamp(std::string_view payload, uint64_t ts, bool dml) {
+  std::string base;
+  int64_t rows = 0;
+  RETURN_IF_ERROR(ScanFields(payload, kBaseField, &base, dml ? kDmlTimestamps : -1, &rows));
+  FieldOverrides base_fields;
+  base_fields.varints[kBaseTimestampField] = static_cast<int64_t>(ts);
+  ASSIGN_OR_RETURN(std::string new_base, RewriteFields(base, base_fields));
+  FieldOverrides fields;
+  fields.strings[kBaseField] = std::move(new_base);
+  if (dml && rows > 0) {
+    std::string packed;
+    {
+      pbio::StringOutputStream sink(&packed);
+      pbio::CodedOutputStream out(&sink);
+      for (int64_t i = 0; i < rows; ++i) out.WriteVarint64(ts);
+    }
+    fields.strings[kDmlTimestamps] = std::move(packed);
+  }
+  return RewriteFields(payload, fields);
+}
+
 std::string MakeTimeTick(uint64_t ts) {
   ::milvus::proto::msg::TimeTickMsg tt;
   tt.mutable_base()->set_msg_type(::milvus::proto::common::TimeTick);

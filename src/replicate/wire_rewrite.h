@@ -23,6 +23,11 @@ Result<std::string> RewriteFields(std::string_view payload, const FieldOverrides
 // absent. InvalidArgument if the bytes are not a protobuf message.
 Result<int64_t> ReadVarintField(std::string_view payload, int field);
 
+// A copy of stream message `payload` stamped with `ts`: MsgBase.timestamp, and for an Insert or
+// Delete (`dml`) every row's timestamp (field 10 of both), which is where Milvus reads a DML
+// message's time from. InvalidArgument if the bytes are not a protobuf message.
+Result<std::string> Restamp(std::string_view payload, uint64_t ts, bool dml);
+
 // msg.InsertRequest.num_rows.
 inline constexpr int kInsertNumRows = 14;
 // msg.DeleteRequest.num_rows.

@@ -419,3 +419,45 @@ def test_the_query_way_copies_every_kind_of_schema(stack, source, target, names)
             src.stub(dbname).DropCollection(milvus_pb2.DropCollectionRequest(
                 db_name=dbname, collection_name=s["name"]), timeout=30)
     src.close()
+
+
+@pytest.mark.own_task
+def test_the_query_way_copies_while_the_target_channels_tick(stack, source, target, names):
+    """The target's channels are busy while rows are copied: another task (a 16-shard
+    collection of another database) ticks every target channel, so the target's datanode
+    watches each new collection at once and reads the copied pages live, after ticks newer
+    than the pages' own timestamps. Every row still arrives (count(*) and every row)."""
+    tickdb, dbname = names("isynctick"), names("isynclive")
+    src = compare.Server("isync_live", stack["source"])
+    with paused_session_task():
+        db.create_database(tickdb, using=source)
+        db.create_database(dbname, using=source)
+        ticker_coll = Collection("t", schema(), using=src.alias(tickdb), shards_num=16)
+        made = []
+        for i in range(4):
+            c = Collection(f"c{i}", schema(), using=src.alias(dbname), shards_num=1 + i % 2)
+            c.create_index("vec", FLAT_L2, index_name="vec_idx")
+            c.insert(rows(range(300)))
+            c.delete(f"id in {list(range(0, 300, 29))}")
+            c.load()
+            made.append(c)
+        ticker = _server(stack, names("isync-ticker"))
+        server = None
+        try:
+            ticker_coll.create_index("vec", FLAT_L2, index_name="vec_idx")
+            ticker_coll.load()
+            _create(ticker, stack, f"db:{tickdb}")
+            ticker_coll.insert(rows(range(10)))
+            _equal(stack, tickdb, ["t"])  # its channels are watched and ticked by now
+            server = _server(stack, names("isync-live"), extra_yaml=QUERY_WAY)
+            task = _create(server, stack, f"db:{dbname}")
+            _equal(stack, dbname, [c.name for c in made])
+            _assert_done(server, task, dbname, [c.name for c in made], "c0", 1)
+        finally:
+            if server is not None:
+                server.stop()
+            ticker.stop()
+        for c in made + [ticker_coll]:
+            c.release()
+            c.drop()
+    src.close()

@@ -50,6 +50,37 @@ TEST(WireRewrite, TimeTick) {
   EXPECT_EQ(tt.base().timestamp(), 12345u);
 }
 
+TEST(WireRewrite, RestampSetsTheBaseAndEveryRowTimestamp) {
+  ::milvus::proto::msg::InsertRequest ins;
+  ins.mutable_base()->set_msg_type(::milvus::proto::common::Insert);
+  ins.mutable_base()->set_msgid(77);
+  ins.mutable_base()->set_timestamp(100);
+  ins.set_shardname("ch_v0");
+  ins.set_num_rows(3);
+  for (int i = 0; i < 3; ++i) ins.add_timestamps(100 + i);
+  auto out = Restamp(ins.SerializeAsString(), 5000, /*dml=*/true);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ::milvus::proto::msg::InsertRequest got;
+  ASSERT_TRUE(got.ParseFromString(*out));
+  EXPECT_EQ(got.base().timestamp(), 5000u);
+  EXPECT_EQ(got.base().msgid(), 77);  // the rest of the base and the message stay
+  EXPECT_EQ(got.shardname(), "ch_v0");
+  ASSERT_EQ(got.timestamps_size(), 3);
+  for (uint64_t ts : got.timestamps()) EXPECT_EQ(ts, 5000u);
+
+  ::milvus::proto::msg::DropCollectionRequest drop;
+  drop.mutable_base()->set_timestamp(9);
+  drop.set_collectionid(12);
+  auto dropped = Restamp(drop.SerializeAsString(), 6000, /*dml=*/false);
+  ASSERT_TRUE(dropped.ok());
+  ::milvus::proto::msg::DropCollectionRequest got_drop;
+  ASSERT_TRUE(got_drop.ParseFromString(*dropped));
+  EXPECT_EQ(got_drop.base().timestamp(), 6000u);
+  EXPECT_EQ(got_drop.collectionid(), 12);
+
+  EXPECT_FALSE(Restamp(std::string("\x0a\xff\xff", 3), 1, true).ok());
+}
+
 source::Message Msg(int type, uint64_t ts, int64_t offset, const std::string& ch) {
   source::Message m;
   m.header.type = type;
