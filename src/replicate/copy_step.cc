@@ -279,10 +279,10 @@ Status Pipeline::Impl::SendCopyPage(CopyJob& job, CopyState& state, const target
     msgs.push_back(std::move(ins));
   }
   // Each page goes out stamped with the current time, above every tick already on its
-  // channels (target_writer.h): one stamped at its planned time, below them, is skipped by a
-  // query node that loads the collection from a position after those ticks.
+  // channels (target_writer.h): rows stamped at their planned time, below another task's
+  // ticks there, did not show on the target's query node.
   for (auto& [channel, msgs] : per_channel) {
-    auto sent = writer_->SendFresh(channel, std::move(msgs));
+    auto sent = writer_->SendFresh(channel, std::move(msgs), ts);
     if (!sent.ok()) {
       return Status(sent.status().code(),
                     absl::StrCat("initial sync of ", name,

@@ -51,14 +51,18 @@ Status TargetWriter::FlushChannel(const std::string& channel, Round* round,
   return OkStatus();
 }
 
+uint64_t TargetWriter::Now() const { return now_ ? now_() : MsToHybrid(NowMs()); }
+
 uint64_t TargetWriter::Stamp(const std::string& channel, uint64_t src) {
+  // A sink that records each message with its source position (the Kafka sink) gets the
+  // source's timestamps as they are: no Milvus reads its channels.
+  if (target_->PositionPerMessage()) return src;
   ChannelClock& c = clocks_[channel];
   uint64_t out = src;
   if (c.last_src != 0 && src == c.last_src) {
     out = c.last_out;  // the same source time goes out as the same time
   } else if (src <= c.floor) {
-    const uint64_t now = now_ ? now_() : MsToHybrid(NowMs());
-    out = std::max(c.floor + 1, now);
+    out = std::max(c.floor + 1, Now());
   }
   if (out != src) ++restamped_;
   c.floor = std::max(c.floor, out);
@@ -99,10 +103,14 @@ Status TargetWriter::SendBatch(const std::string& channel, const Batch& b, uint6
   return OkStatus();
 }
 
-Result<uint64_t> TargetWriter::SendFresh(const std::string& channel,
-                                         std::vector<std::string> msgs) {
+Result<uint64_t> TargetWriter::SendFresh(const std::string& channel, std::vector<std::string> msgs,
+                                         uint64_t planned_ts) {
+  if (target_->PositionPerMessage()) {  // a sink: as planned (see Stamp)
+    RETURN_IF_ERROR(Send(channel, std::move(msgs), planned_ts, planned_ts, "", ""));
+    return planned_ts;
+  }
   ChannelClock& c = clocks_[channel];
-  const uint64_t ts = std::max(c.floor + 1, now_ ? now_() : MsToHybrid(NowMs()));
+  const uint64_t ts = std::max(c.floor + 1, Now());
   c.floor = ts;
   c.last_src = 0;
   c.last_out = ts;

@@ -9,15 +9,15 @@
 // channel only after a tick there, one watch at a time, so a silent channel would hold back
 // every later watch (docs/replication.md, "Time ticks").
 //
-// Per target channel the writer keeps the messages' timestamps above every tick it sent there
-// (and in the order it sends them): Milvus takes a channel's time tick as "everything up to
-// here was read", and a consumer that later seeks to a position after that tick (a query node
-// that loads the collection, a datanode that restarts) skips messages stamped at or below it.
-// A message that would land below (a collection set aside and resumed, initial sync's copied
-// rows) goes out stamped with the current time instead, above every tick any writer from the
-// same source sent before it; the messages after it on that channel keep above it, equal
-// source timestamps (an upsert's delete and insert) staying equal. The source timestamps are
-// still what checkpoints and acked() record.
+// Per target channel the writer keeps the messages' timestamps above every tick and message it
+// sent there, in the order it sends them: Milvus expects a channel's messages in timestamp
+// order (docs/replication.md, "Timestamps on the target"). A message that would land below
+// (a collection set aside and resumed) goes out stamped with the wall clock instead; the
+// messages after it keep above it, equal source timestamps (an upsert's delete and insert)
+// staying equal. Initial sync's pages always go out at the wall clock (SendFresh): stamped as
+// planned, below another task's ticks on the same channel, their rows were lost on the
+// target. The source timestamps are still what checkpoints and acked() record. A sink with a
+// position per message (the Kafka sink) gets the source timestamps unchanged.
 //
 // When the target refuses a batch for good (not a retryable error) and the batch holds
 // messages of several collections, each collection's messages are sent on their own, so that
@@ -74,9 +74,11 @@ class TargetWriter {
   // Forgets the batches (their round is given up and will be read again).
   void DropPending() { batches_.clear(); }
   const AppliedCounts& applied() const { return applied_; }
-  // Sends `msgs` (Insert/Delete) to `channel` in one call, all stamped with one fresh
-  // timestamp above everything sent there before (initial sync's copied pages); returns it.
-  Result<uint64_t> SendFresh(const std::string& channel, std::vector<std::string> msgs);
+  // Sends `msgs` (Insert/Delete, stamped `planned_ts`) to `channel` in one call, all stamped
+  // with one fresh timestamp above everything sent there before (initial sync's copied
+  // pages); returns it.
+  Result<uint64_t> SendFresh(const std::string& channel, std::vector<std::string> msgs,
+                             uint64_t planned_ts);
   // Messages sent with a timestamp of their own instead of their source's (see above).
   uint64_t restamped() const { return restamped_; }
   // The wall clock as a hybrid timestamp (tests replace it).
@@ -101,6 +103,7 @@ class TargetWriter {
   };
   // The timestamp a message of source ts `src` goes out with on `channel` (and records it).
   uint64_t Stamp(const std::string& channel, uint64_t src);
+  uint64_t Now() const;
   // `msgs` with the timestamps Stamp gives them (rewritten only where they differ); `out_ts`
   // and `positions` get the sent ones.
   Result<std::vector<std::string>> Stamped(const std::string& channel,

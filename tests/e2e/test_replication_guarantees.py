@@ -5,10 +5,13 @@ import re
 import time
 import urllib.request
 
-from pymilvus import Collection
+import pytest
+from pymilvus import Collection, db
 
 import cdc_server as cdc
-from seed import rows
+import compare
+from conftest import ENV_DIR, ROOT, paused_session_task
+from seed import FLAT_L2, rows, schema
 from test_replication import eventually, loaded_source_collection, target_ids
 
 
@@ -149,3 +152,78 @@ def test_coalesced_pack_sent_twice_after_a_crash_leaves_no_duplicates(
     assert counted == len(expected), f"duplicate rows on the target: {counted} rows"
     c.release()
     c.drop()
+
+
+@pytest.mark.own_task
+def test_a_task_catching_up_behind_another_on_the_same_target_loses_nothing(stack, source,
+                                                                             names):
+    """Two tasks of one milvus-cdc on one target, a database each. One is paused while rows
+    and deletes go to both; the other goes on ticking every target channel (its collection has
+    16 shards). The paused one's collection is released and loaded again, and a new one is
+    made, filled and loaded. Resumed, the first
+    catches up with messages older than the other's ticks on the same target channels, and the
+    target loads its collection again after them: the target still ends equal, every row and
+    count(*)."""
+    behind, ahead = names("behind"), names("ahead")
+    src = compare.Server("two_tasks", stack["source"])
+    with paused_session_task():
+        db.create_database(behind, using=source)
+        db.create_database(ahead, using=source)
+        server, why = cdc.start_own_server(ROOT, ENV_DIR, stack, names("two-tasks"))
+        assert why is None, why
+        try:
+            task_b = _own_task(server, stack, behind)
+            _own_task(server, stack, ahead)
+            cb = Collection("c", schema(), using=src.alias(behind), shards_num=2)
+            ca = Collection("c", schema(), using=src.alias(ahead), shards_num=16)
+            for c in (cb, ca):
+                c.create_index("vec", FLAT_L2, index_name="vec_idx")
+                c.load()
+                c.insert(rows(range(20)))
+            _wait_equal(stack, [behind, ahead])
+            assert server.post("pause", {"task_id": task_b}).get("code") == 200
+            for lo in range(20, 620, 100):
+                cb.insert(rows(range(lo, lo + 100)))
+                ca.insert(rows(range(lo, lo + 100)))
+                time.sleep(0.5)
+            cb.delete(f"id in {list(range(0, 620, 13))}")
+            # Loaded again, and a new collection: the target's query node reads their rows from
+            # positions that the other task's ticks already moved past them.
+            cb.release()
+            cb.load()
+            fresh = Collection("fresh", schema(), using=src.alias(behind), shards_num=2)
+            fresh.create_index("vec", FLAT_L2, index_name="vec_idx")
+            fresh.insert(rows(range(300)))
+            fresh.load()
+            fresh.insert(rows(range(300, 400)))
+            time.sleep(3)  # the other task's ticks run well ahead of the paused one
+            assert server.post("resume", {"task_id": task_b}).get("code") == 200
+            _wait_equal(stack, [behind, ahead])
+        finally:
+            server.stop()
+        for c in (cb, ca, fresh):
+            c.release()
+            c.drop()
+    src.close()
+
+
+def _own_task(server, stack, dbname):
+    host, port = stack["target"].rsplit(":", 1)
+    resp = server.post("create", {
+        "milvus_connect_param": {"host": host, "port": int(port), "connect_timeout": 10},
+        "rpc_channel_info": {"name": f"{stack['source_prefix']}-replicate-msg"},
+        "db_collections": {dbname: [{"name": "*"}]},
+    })
+    assert resp.get("code") == 200, f"create: {resp}"
+    return resp["data"]["task_id"]
+
+
+def _wait_equal(stack, dbnames):
+    s = compare.Server("two_tasks_source", stack["source"])
+    t = compare.Server("two_tasks_target", stack["target"])
+    try:
+        diffs = compare.wait_equal(s, t, lambda d, c=None: d in dbnames, timeout=180)
+    finally:
+        s.close()
+        t.close()
+    assert not diffs, "\n".join(diffs)

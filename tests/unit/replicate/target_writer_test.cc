@@ -126,10 +126,10 @@ TEST_F(TargetWriterTest, MessagesBelowASentTickGoOutAboveItInOrderEqualsKept) {
 TEST_F(TargetWriterTest, FreshPagesGoAboveEverythingSentBefore) {
   SendRound(200, {{source::MsgType::Insert, 100}});
   now_ = 150;  // a clock behind the channel: the page still goes above tick 200
-  auto first = writer_->SendFresh("t", {Delete(5, 1), Insert(5, 2)});
+  auto first = writer_->SendFresh("t", {Delete(5, 1), Insert(5, 2)}, 5);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(*first, 201u);
-  auto second = writer_->SendFresh("t", {Insert(6, 3)});
+  auto second = writer_->SendFresh("t", {Insert(6, 3)}, 6);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*second, 202u);
   EXPECT_EQ(SentTimestamps(), (std::vector<uint64_t>{100, 201, 201, 202}));
