@@ -304,7 +304,8 @@ Status Pipeline::Impl::Init() {
       std::lock_guard l(shared_.mu);
       shared_.target = target_.get();
     }
-    writer_ = std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes);
+    writer_ =
+        std::make_unique<TargetWriter>(target_.get(), opts_.max_batch_bytes, deps_.tick_floors);
     ddl_ = std::make_unique<DdlApplier>(
         opts_.task_id, target_.get(),
         DdlApplierOptions{.init_backoff = opts_.init_backoff,

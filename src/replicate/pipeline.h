@@ -130,6 +130,8 @@ struct PipelineDeps {
   std::function<void(uint64_t watermark)> after_ack;
   // The source's proxy, for initial sync's query way (copy_step.cc); unset = not configured.
   std::function<Result<std::shared_ptr<target::MilvusReader>>()> source_reader;
+  // The ticks every pipeline of the process sent per target channel (null: its own only).
+  std::shared_ptr<TickFloors> tick_floors;
   int64_t copy_page_rows = 4000;  // rows per page of the query way
   int64_t copy_rows_per_s = 0;    // the query way's pace over all copies; 0 = no limit
 };

@@ -277,6 +277,7 @@ Status MilvusReplicator::Start(const task::TaskInfo& task) {
     return broker->OpenReader(r);
   };
   d.source_reader = options_.source_reader;
+  d.tick_floors = tick_floors_;
   d.copy_page_rows = options_.copy_page_rows;
   d.copy_rows_per_s = options_.copy_rows_per_s;
   d.on_reason = [this, id](const std::string& r) { Notify(id, r, false); };

@@ -110,6 +110,8 @@ class MilvusReplicator final : public task::Replicator {
   meta::Store* store_;
   SharedSourceCatalog catalog_;
   std::unique_ptr<source::SharedReaders> shared_readers_;  // null: sharedReaders off
+  // Every task's ticks per target channel (target_writer.h).
+  std::shared_ptr<TickFloors> tick_floors_ = std::make_shared<TickFloors>();
   task::TaskEvents* events_ = nullptr;
 
   mutable std::mutex mu_;

@@ -51,18 +51,53 @@ Status TargetWriter::FlushChannel(const std::string& channel, Round* round,
   return OkStatus();
 }
 
+uint64_t TickFloors::Get(const std::string& key) const {
+  std::lock_guard l(mu_);
+  auto it = floors_.find(key);
+  return it == floors_.end() ? 0 : it->second;
+}
+
+void TickFloors::Raise(const std::string& key, uint64_t ts) {
+  std::lock_guard l(mu_);
+  uint64_t& f = floors_[key];
+  f = std::max(f, ts);
+}
+
+std::mutex& TickFloors::Lock(const std::string& key) {
+  std::lock_guard l(mu_);
+  auto& m = locks_[key];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+std::unique_lock<std::mutex> TargetWriter::LockChannel(const std::string& channel) {
+  if (!shared_) return {};
+  return std::unique_lock<std::mutex>(shared_->Lock(shared_prefix_ + channel));
+}
+
+TargetWriter::TargetWriter(target::Client* target, size_t max_batch_bytes,
+                           std::shared_ptr<TickFloors> shared)
+    : target_(target), max_batch_bytes_(max_batch_bytes), shared_(std::move(shared)) {
+  if (shared_) shared_prefix_ = target_->Describe() + "/";
+}
+
+uint64_t TargetWriter::OthersFloor(const std::string& channel) const {
+  return shared_ ? shared_->Get(shared_prefix_ + channel) : 0;
+}
+
 uint64_t TargetWriter::Now() const { return now_ ? now_() : MsToHybrid(NowMs()); }
 
-uint64_t TargetWriter::Stamp(const std::string& channel, uint64_t src) {
+uint64_t TargetWriter::Stamp(const std::string& channel, uint64_t src, uint64_t others) {
   // A sink that records each message with its source position (the Kafka sink) gets the
   // source's timestamps as they are: no Milvus reads its channels.
   if (target_->PositionPerMessage()) return src;
   ChannelClock& c = clocks_[channel];
+  const uint64_t floor = std::max(c.floor, others);
   uint64_t out = src;
-  if (c.last_src != 0 && src == c.last_src) {
+  if (c.last_src != 0 && src == c.last_src && c.last_out > others) {
     out = c.last_out;  // the same source time goes out as the same time
-  } else if (src <= c.floor) {
-    out = std::max(c.floor + 1, Now());
+  } else if (src <= floor) {
+    out = std::max(floor + 1, Now());
   }
   if (out != src) ++restamped_;
   c.floor = std::max(c.floor, out);
@@ -77,8 +112,9 @@ Result<std::vector<std::string>> TargetWriter::Stamped(
     std::vector<source::MsgPosition>* positions) {
   std::vector<std::string> out;
   out.reserve(msgs.size());
+  const uint64_t others = OthersFloor(channel);
   for (size_t i = 0; i < msgs.size(); ++i) {
-    const uint64_t ts = Stamp(channel, src_ts[i]);
+    const uint64_t ts = Stamp(channel, src_ts[i], others);
     out_ts->push_back(ts);
     if (ts == src_ts[i]) {
       out.push_back(msgs[i]);
@@ -94,6 +130,7 @@ Result<std::vector<std::string>> TargetWriter::Stamped(
 Status TargetWriter::SendBatch(const std::string& channel, const Batch& b, uint64_t round_w) {
   std::vector<uint64_t> sent_ts;
   std::vector<source::MsgPosition> positions = b.positions;
+  auto lock = LockChannel(channel);
   ASSIGN_OR_RETURN(auto msgs, Stamped(channel, b.msgs, b.ts, /*dml=*/true, &sent_ts, &positions));
   const uint64_t max_ts = *std::max_element(sent_ts.begin(), sent_ts.end());
   const uint64_t min_ts = *std::min_element(sent_ts.begin(), sent_ts.end());
@@ -109,8 +146,9 @@ Result<uint64_t> TargetWriter::SendFresh(const std::string& channel, std::vector
     RETURN_IF_ERROR(Send(channel, std::move(msgs), planned_ts, planned_ts, "", ""));
     return planned_ts;
   }
+  auto lock = LockChannel(channel);
   ChannelClock& c = clocks_[channel];
-  const uint64_t ts = std::max(c.floor + 1, Now());
+  const uint64_t ts = std::max(std::max(c.floor, OthersFloor(channel)) + 1, Now());
   c.floor = ts;
   c.last_src = 0;
   c.last_out = ts;
@@ -153,6 +191,7 @@ Status TargetWriter::SendToEach(const std::set<std::string>& channels, const std
   for (const auto& t : channels) {
     std::vector<uint64_t> sent_ts;
     std::vector<source::MsgPosition> positions = {src.position};
+    auto lock = LockChannel(t);
     ASSIGN_OR_RETURN(auto msgs, Stamped(t, {bytes}, {src.header.timestamp}, /*dml=*/false, &sent_ts,
                                         &positions));
     RETURN_IF_ERROR(Send(t, std::move(msgs), std::min(last_tick_[t], sent_ts[0]), sent_ts[0],
@@ -174,11 +213,13 @@ Status TargetWriter::SendTicks(uint64_t w, const std::set<std::string>& in_use, 
     const bool due = force || round.data_channels.count(t) || last == 0 ||
                      HybridToMs(w) - HybridToMs(last) >= idle_tick.count();
     if (!due) continue;
+    auto lock = LockChannel(t);
     RETURN_IF_ERROR(Send(t, {tick}, last, w, "", ""));
     last = w;
     ChannelClock& c = clocks_[t];
     c.floor = std::max(c.floor, w);
     c.last_src = 0;  // a message after the tick is never stamped at or below it
+    if (shared_) shared_->Raise(shared_prefix_ + t, w);
   }
   return OkStatus();
 }

@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,10 +48,28 @@ struct AppliedCounts {
   uint64_t bytes = 0;  // serialized message bytes
 };
 
+// The highest tick any pipeline of this process sent per target channel (key: the target's
+// Describe() and the channel), so that a task behind another one on the same target stamps its
+// messages above the other's ticks (without it, two tasks on one target lost rows on Pulsar).
+// Thread-safe.
+// Writes to one channel are serialized through Lock(key), so that no other pipeline's tick
+// lands between a message's stamp and its send.
+class TickFloors {
+ public:
+  uint64_t Get(const std::string& key) const;
+  void Raise(const std::string& key, uint64_t ts);
+  std::mutex& Lock(const std::string& key);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> floors_;
+  std::map<std::string, std::unique_ptr<std::mutex>> locks_;
+};
+
 class TargetWriter {
  public:
-  TargetWriter(target::Client* target, size_t max_batch_bytes)
-      : target_(target), max_batch_bytes_(max_batch_bytes) {}
+  TargetWriter(target::Client* target, size_t max_batch_bytes,
+               std::shared_ptr<TickFloors> shared = nullptr);
 
   // Queues one rewritten Insert/Delete of `collection_id` for target channel `channel`; sends
   // that channel's batch first when the message would take it over the size cap.
@@ -101,8 +121,12 @@ class TargetWriter {
     uint64_t last_src = 0;
     uint64_t last_out = 0;
   };
-  // The timestamp a message of source ts `src` goes out with on `channel` (and records it).
-  uint64_t Stamp(const std::string& channel, uint64_t src);
+  // The timestamp a message of source ts `src` goes out with on `channel` (and records it),
+  // above `others` (the highest tick another pipeline sent there).
+  uint64_t Stamp(const std::string& channel, uint64_t src, uint64_t others);
+  uint64_t OthersFloor(const std::string& channel) const;
+  // Held while a channel's messages are stamped and sent (empty without `shared`).
+  std::unique_lock<std::mutex> LockChannel(const std::string& channel);
   uint64_t Now() const;
   // `msgs` with the timestamps Stamp gives them (rewritten only where they differ); `out_ts`
   // and `positions` get the sent ones.
@@ -131,6 +155,8 @@ class TargetWriter {
   std::map<std::string, ChannelClock> clocks_;
   uint64_t restamped_ = 0;
   std::function<uint64_t()> now_;
+  std::shared_ptr<TickFloors> shared_;  // null: this writer's own ticks only
+  std::string shared_prefix_;           // the target, in TickFloors keys
   AppliedCounts applied_;
 };
 

@@ -138,5 +138,28 @@ TEST_F(TargetWriterTest, FreshPagesGoAboveEverythingSentBefore) {
   EXPECT_EQ(SentTimestamps().back(), 203u);
 }
 
+TEST_F(TargetWriterTest, AnotherTasksTicksOnTheSameTargetCount) {
+  auto floors = std::make_shared<TickFloors>();
+  TargetWriter ahead(client_.get(), 1 << 20, floors);
+  TargetWriter behind(client_.get(), 1 << 20, floors);
+  behind.SetClock([this] { return now_; });
+  cdc::replicate::Round round;
+  round.Begin(500, true, {});
+  ASSERT_TRUE(ahead.SendTicks(500, {"t"}, true, round, std::chrono::milliseconds(1000)).ok());
+  // A task behind (paused, catching up) sends data older than the other task's tick.
+  now_ = 20;  // a clock behind both: still above the tick
+  std::map<int64_t, Status> refused;
+  cdc::replicate::Round late;
+  late.Begin(310, true, {});
+  ASSERT_TRUE(
+      behind.Add("t", Insert(300, 1), Src(source::MsgType::Insert, 300, 1), 7, &late, &refused)
+          .ok());
+  ASSERT_TRUE(behind.FlushAll(&late, &refused).ok());
+  EXPECT_EQ(SentTimestamps(), (std::vector<uint64_t>{501}));
+  EXPECT_EQ(behind.acked().at(7), 300u);
+  // Another target's channel of the same name is not held back by it.
+  EXPECT_EQ(floors->Get("elsewhere/t"), 0u);
+}
+
 }  // namespace
 }  // namespace cdc::replicate
