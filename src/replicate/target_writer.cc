@@ -97,7 +97,9 @@ uint64_t TargetWriter::Stamp(const std::string& channel, uint64_t src, uint64_t 
   if (c.last_src != 0 && src == c.last_src && c.last_out > others) {
     out = c.last_out;  // the same source time goes out as the same time
   } else if (src <= floor) {
-    out = std::max(floor + 1, Now());
+    // Just above: the next tick on the channel (this task's or another's) shows it, and the
+    // messages after it leave the floor as soon as their own time passes it.
+    out = floor + 1;
   }
   if (out != src) ++restamped_;
   c.floor = std::max(c.floor, out);

@@ -12,7 +12,7 @@
 // Per target channel the writer keeps the messages' timestamps above every tick and message it
 // sent there, in the order it sends them: Milvus expects a channel's messages in timestamp
 // order (docs/replication.md, "Timestamps on the target"). A message that would land below
-// (a collection set aside and resumed) goes out stamped with the wall clock instead; the
+// (a collection set aside and resumed) goes out stamped just above them instead; the
 // messages after it keep above it, equal source timestamps (an upsert's delete and insert)
 // staying equal. Initial sync's pages always go out at the wall clock (SendFresh): stamped as
 // planned, below another task's ticks on the same channel, their rows were lost on the
