@@ -35,7 +35,7 @@ void Pipeline::Stop() {
 
 std::vector<ChannelProgress> Pipeline::Progress() const { return impl_->Progress(); }
 PipelineHealth Pipeline::Health() const { return impl_->Health(); }
-void Pipeline::RefreshReason() { impl_->PublishReason(); }
+void Pipeline::RefreshReason(bool resend) { impl_->PublishReason(resend); }
 
 Pipeline::Impl::Impl(PipelineOptions options, PipelineDeps deps, std::atomic<uint64_t>* applied)
     : opts_(std::move(options)),
@@ -199,9 +199,10 @@ void Pipeline::Impl::ShowReader(const std::string& channel, const source::Channe
 // The task's reason: the loop's error first, then what the readers report (live, so that a
 // broker outage shows while the loop waits for the target), then what waits or was skipped,
 // and a step that has taken over 10 s so far; "" when all is well.
-void Pipeline::Impl::PublishReason() {
+void Pipeline::Impl::PublishReason(bool resend) {
   std::lock_guard p(shared_.publish_mu);
   std::string reason;
+  bool changed = false;
   {
     std::lock_guard l(shared_.mu);
     std::vector<std::string> parts;
@@ -221,10 +222,14 @@ void Pipeline::Impl::PublishReason() {
                                    : absl::StrCat("waiting for ", call));
     }
     reason = absl::StrJoin(parts, "; ");
-    if (reason == shared_.reason) return;
+    // The first one goes out even if "": a task restarted on this server (HA takes it back after a
+    // lease lapse) would otherwise keep the reason of its previous pipeline.
+    if (reason == shared_.reason && !resend && shared_.published) return;
+    changed = reason != shared_.reason;
     shared_.reason = reason;
+    shared_.published = true;
   }
-  if (!reason.empty()) spdlog::warn("task {}: {}", opts_.task_id, reason);
+  if (changed && !reason.empty()) spdlog::warn("task {}: {}", opts_.task_id, reason);
   if (deps_.on_reason) deps_.on_reason(reason);
 }
 

@@ -161,9 +161,10 @@ class Pipeline {
   std::vector<ChannelProgress> Progress() const;
   PipelineHealth Health() const;
   // Publishes the task's reason again if it changed meanwhile: the readers' part is live, so a
-  // broker outage shows while the pipeline's thread waits in a long call. Any thread; the
-  // replicator calls it twice a second.
-  void RefreshReason();
+  // broker outage shows while the pipeline's thread waits in a long call. With `resend`, also
+  // when it did not change: a receiver that dropped an earlier one (see replicator.cc) gets it
+  // again. Any thread; the replicator calls it twice a second, with `resend` every 2 s.
+  void RefreshReason(bool resend = false);
   // Hybrid ts of the last round fully applied to the target (0 before the first).
   uint64_t applied_ts() const { return applied_.load(); }
 

@@ -95,6 +95,7 @@ struct SharedState {
   bool catalog_moved = false;           // the catalog view changed since the loop last slept
   bool packs_queued = false;            // a reader queued a pack since the loop last slept
   std::string reason;                   // as last published (on_reason)
+  bool published = false;               // the first reason goes out even if "" (see Publish)
   std::string loop_error;               // the loop's part of it: its last error ("" = none),
   std::vector<std::string> loop_parts;  // and what waits or was not applied
   // The readers of the task (DML channels and the replicate channel), so that their reasons
@@ -114,9 +115,9 @@ class Pipeline::Impl {
   void RequestStop();
   std::vector<ChannelProgress> Progress() const;
   PipelineHealth Health() const;
-  // Publishes the task's reason (on_reason) if it changed: the loop's part, what the readers
-  // report now, and how long the current step has waited, if long. Any thread.
-  void PublishReason();
+  // Publishes the task's reason (on_reason) if it changed (or `resend`): the loop's part, what
+  // the readers report now, and how long the current step has waited, if long. Any thread.
+  void PublishReason(bool resend = false);
 
  private:
   // pipeline.cc

@@ -85,19 +85,25 @@ void MilvusReplicator::Notify(std::string task_id, std::string reason, bool fail
 
 // Delivers the pipelines' events in order and, twice a second, has every pipeline publish its
 // reason again (what its readers report now, even while its thread waits in a long call).
+// Every 2 s the reason goes out even unchanged: a receiver may have dropped the last one (the HA
+// coordinator drops the reasons of a task it does not hold at that moment, e.g. while it takes
+// the task again after a meta store outage), and a stale reason would stay until the next change.
 void MilvusReplicator::NotifierLoop() {
   constexpr auto kRefresh = std::chrono::milliseconds(500);
+  constexpr int kResendEvery = 4;  // refreshes
   std::unique_lock l(events_mu_);
   auto next_refresh = std::chrono::steady_clock::now() + kRefresh;
+  int refreshes = 0;
   while (true) {
     events_cv_.wait_until(l, next_refresh, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) return;
     if (queue_.empty()) {
       l.unlock();
+      const bool resend = ++refreshes % kResendEvery == 0;
       {
         std::lock_guard g(mu_);
         for (auto& [id, p] : pipelines_)
-          if (p && running_.count(id)) p->RefreshReason();
+          if (p && running_.count(id)) p->RefreshReason(resend);
       }
       l.lock();
       next_refresh = std::chrono::steady_clock::now() + kRefresh;

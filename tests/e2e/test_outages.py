@@ -132,6 +132,15 @@ class ReasonLog:
     def during(self, t0, t1):
         return [(s, r) for t, s, r in self.seen if t0 <= t <= t1]
 
+    def timeline(self, t0):
+        """Each change of (state, reason) from t0 on, with its time in s after t0."""
+        out, prev = [], None
+        for t, s, r in self.seen:
+            if t >= t0 and (s, r) != prev:
+                out.append((round(t - t0, 1), s, r))
+                prev = (s, r)
+        return out
+
     def distinct(self, t0, t1):
         """The distinct (state, reason) pairs in order, the backoff suffix left out."""
         out = []
@@ -189,7 +198,7 @@ def check_outage(log, stream, window, names_it, what):
     start began), and no longer names it now."""
     t_down, t_back = window
     now = time.monotonic()
-    print(f"  reasons seen: {log.distinct(t_down, now)}")
+    print(f"  reasons from the stop on (s after it): {log.timeline(t_down)}")
     print(f"  stream: {len(stream.ok)} writes taken, {stream.failed} refused by the source "
           f"(last: {str(stream.last_error).splitlines()[0] if stream.last_error else None})")
     states = {s for s, _ in log.during(t_down, now)}
@@ -202,7 +211,9 @@ def check_outage(log, stream, window, names_it, what):
         f"({t_back - t_down:.1f} s); first {first}; reasons while down: "
         f"{log.distinct(t_down, t_back)}")
     last = log.seen[-1][2]
-    assert not any(n in last for n in names_it), f"the reason still names {what}: {last!r}"
+    assert not any(n in last for n in names_it), (
+        f"the reason still names {what}: {last!r}; reasons from the stop on (s after it): "
+        f"{log.timeline(t_down)}")
 
 
 def run_outage(server, task_id, source, target, name, outage, names_it, what, then=None):

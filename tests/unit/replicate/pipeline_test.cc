@@ -997,6 +997,37 @@ TEST_F(PipelineTest, ReaderReasonShowsWhileTheLoopWaitsForTheTarget) {
   EXPECT_EQ(TargetPks().size(), 4u);
 }
 
+// A new pipeline publishes its first reason even when it is "" (a task restarted on the same
+// server must not keep its previous pipeline's reason). A refresh publishes only a changed
+// reason; a resend publishes it again unchanged (a receiver that dropped the last one gets it).
+TEST_F(PipelineTest, AResendPublishesTheUnchangedReasonAgain) {
+  ASSERT_TRUE(StartWithC1());
+  ASSERT_TRUE(WaitReason(""));
+  {
+    std::lock_guard l(mu_);
+    ASSERT_FALSE(reasons_.empty());
+    EXPECT_EQ(reasons_.front(), "");
+  }
+  Insert(0, Ts(2010), 1, 0, 4);
+  Tick(Ts(2020));
+  ASSERT_TRUE(WaitApplied(Ts(2020)));
+  pipeline_->RefreshReason();
+  size_t before;
+  {
+    std::lock_guard l(mu_);
+    before = reasons_.size();
+  }
+  pipeline_->RefreshReason();
+  {
+    std::lock_guard l(mu_);
+    EXPECT_EQ(reasons_.size(), before) << "an unchanged reason was published again";
+  }
+  pipeline_->RefreshReason(/*resend=*/true);
+  std::lock_guard l(mu_);
+  ASSERT_EQ(reasons_.size(), before + 1);
+  EXPECT_EQ(reasons_.back(), "");
+}
+
 TEST_F(PipelineTest, ProgressCountsMessagesNotYetAppliedPerChannel) {
   ASSERT_TRUE(StartWithC1());
   auto lag_of = [&](const std::string& ch) -> int64_t {
