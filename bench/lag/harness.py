@@ -7,8 +7,10 @@ $BENCH_OUT), `bench_loadgen` (paced Milvus-format source + recording gRPC target
 JSON rows of the bench contract ({"bench","case","metric","value","unit","note"}).
 Every wait is bounded. Results are printed and written, never asserted.
 """
+import collections
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -287,6 +289,21 @@ def proc_sample(pid):
     threads = int(fields[17])
     rss = int(fields[21]) * PAGE
     return rss, cpu, threads
+
+
+def thread_kinds(pid):
+    """A live process's threads counted by kind: the name up to its first '-', '_' or ':'
+    (milvus-cdc names its threads "task-<id>", "read-<channel>", "pump-<channel>", ...;
+    librdkafka's are "rdk:main", "rdk:broker..."), most first, as "kind N, kind N, ..."."""
+    kinds = collections.Counter()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm", encoding="utf-8", errors="replace") as f:
+                name = f.read().strip()
+        except OSError:
+            continue  # ended meanwhile
+        kinds[re.split(r"[-_:]", name, maxsplit=1)[0] or name] += 1
+    return ", ".join(f"{k} {n}" for k, n in kinds.most_common())
 
 
 class Sampler:

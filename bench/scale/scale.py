@@ -38,7 +38,8 @@ def main():
         idle = sampler.window(t_idle)
         if idle:
             rows.add("0 tasks", "cdc_rss", idle["rss_end_mb"], "MB", "server up, no task")
-            rows.add("0 tasks", "cdc_threads", idle["threads"], "threads")
+            rows.add("0 tasks", "cdc_threads", idle["threads"], "threads",
+                     h.thread_kinds(cdc.proc.pid))
         tasks = 0
         for n in counts:
             t_create = time.monotonic()
@@ -48,6 +49,8 @@ def main():
             create_s = time.monotonic() - t_create
             warm_up(lg, n)
             case = f"{n} task{'s' if n > 1 else ''}, {RATE} msgs/s total"
+            rows.add(case, "cdc_threads_idle", len(os.listdir(f"/proc/{cdc.proc.pid}/task")),
+                     "threads", h.thread_kinds(cdc.proc.pid))
             t_quiet = sampler.mark()
             calls0 = lg.stats()["sink"]["replicate_calls"]
             time.sleep(2.0)

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "common/thread_name.h"
 #include "spdlog/spdlog.h"
 
 namespace cdc::api {
@@ -9,7 +10,12 @@ namespace cdc::api {
 HandlerPool::HandlerPool(std::string name, int threads, size_t queue_limit)
     : name_(std::move(name)), queue_limit_(queue_limit) {
   threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      NameThread(name_);
+      Run();
+    });
+  }
 }
 
 HandlerPool::~HandlerPool() { Shutdown(); }

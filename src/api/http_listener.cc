@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/thread_name.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
@@ -421,7 +422,10 @@ Status HttpListener::Start(const std::string& host, int port) {
     return s;
   }
   for (int i = 0; i < std::max(1, o.io_threads); ++i) {
-    threads_.emplace_back([io = &acceptor_->io()] { io->run(); });
+    threads_.emplace_back([io = &acceptor_->io()] {
+      NameThread("http");
+      io->run();
+    });
   }
   return OkStatus();
 }

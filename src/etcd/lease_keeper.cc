@@ -1,6 +1,7 @@
 #include "etcd/lease_keeper.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -53,6 +54,7 @@ Status LeaseKeeper::status() const {
 }
 
 void LeaseKeeper::Run() {
+  NameThread("etcd-lease");
   auto wait = std::chrono::milliseconds(0);
   while (true) {
     {

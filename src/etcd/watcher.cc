@@ -1,6 +1,7 @@
 #include "etcd/watcher.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "etcd/convert.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 #include "spdlog/spdlog.h"
@@ -77,6 +78,7 @@ void Watcher::Finish(const Status& terminal) {
 }
 
 void Watcher::Run() {
+  NameThread("etcd-watch");
   auto backoff = std::chrono::milliseconds(100);
   while (true) {
     {

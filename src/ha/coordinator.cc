@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "ha/gated_client.h"
 #include "meta/layout.h"
 #include "nlohmann/json.hpp"
@@ -98,8 +99,14 @@ Status Coordinator::Open() {
                                          ": no lease granted; check "
                                          "metaStoreConfig.etcd.address"));
   }
-  keeper_ = std::thread([this] { KeeperLoop(); });
-  loop_ = std::thread([this] { Loop(); });
+  keeper_ = std::thread([this] {
+    NameThread("ha-keeper");
+    KeeperLoop();
+  });
+  loop_ = std::thread([this] {
+    NameThread("ha-loop");
+    Loop();
+  });
   spdlog::info(
       "ha: server '{}' shares the tasks of {} (lease TTL {} ms, writes stop {} ms after "
       "the last answered keep-alive)",

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/thread_name.h"
 #include "milvus/common.pb.h"
 #include "milvus/milvus.pb.h"
 #include "nlohmann/json.hpp"
@@ -79,8 +80,12 @@ void DdlApplier::Add(DdlRequest request) {
 }
 
 void DdlApplier::MaybeSpawn() {
+  JoinRetired();
   if (stop_ || idle_ > 0 || static_cast<int>(workers_.size()) >= std::max(1, opts_.workers)) return;
-  workers_.emplace_back([this] { Work(); });
+  workers_.emplace_back([this] {
+    NameThread(absl::StrCat("ddl-", Tail(task_id_, 11)));
+    Work();
+  });
 }
 
 void DdlApplier::SetReady(int64_t collection_id, bool ready) {
@@ -182,7 +187,9 @@ std::map<int64_t, std::string> DdlApplier::Reasons() const {
 
 DdlStats DdlApplier::stats() const {
   std::lock_guard l(mu_);
-  return stats_;
+  DdlStats s = stats_;
+  s.workers = workers_.size();
+  return s;
 }
 
 int64_t DdlApplier::NextDue(std::chrono::steady_clock::time_point* when) const {
@@ -197,6 +204,23 @@ int64_t DdlApplier::NextDue(std::chrono::steady_clock::time_point* when) const {
   return best;
 }
 
+void DdlApplier::RetireSelf() {
+  const auto self = std::this_thread::get_id();
+  for (auto it = workers_.begin(); it != workers_.end(); ++it) {
+    if (it->get_id() != self) continue;
+    retired_.push_back(std::move(*it));
+    workers_.erase(it);
+    return;
+  }
+}
+
+void DdlApplier::JoinRetired() {
+  // A retired worker has let go of mu_ for good (it only returns), so joining under it is safe.
+  for (auto& t : retired_)
+    if (t.joinable()) t.join();
+  retired_.clear();
+}
+
 void DdlApplier::Work() {
   std::unique_lock l(mu_);
   while (!stop_) {
@@ -204,12 +228,17 @@ void DdlApplier::Work() {
     const int64_t id = NextDue(&when);
     if (id == 0 || when > std::chrono::steady_clock::now()) {
       ++idle_;
+      bool timed_out = false;
       if (id == 0) {
-        cv_.wait(l);
+        timed_out = cv_.wait_for(l, opts_.idle_exit) == std::cv_status::timeout;
       } else {
         cv_.wait_until(l, when);
       }
       --idle_;
+      if (timed_out && !stop_ && NextDue(&when) == 0) {
+        RetireSelf();  // nothing due for a while: a new request starts a worker again
+        return;
+      }
       continue;
     }
     Queue& q = queues_[id];
@@ -381,6 +410,8 @@ void DdlApplier::Stop() {
     stop_ = true;
     cv_.notify_all();
     workers.swap(workers_);
+    for (auto& t : retired_) workers.push_back(std::move(t));
+    retired_.clear();
   }
   for (auto& w : workers)
     if (w.joinable()) w.join();

@@ -28,7 +28,8 @@
 // Threads: every method from any thread. Workers start as requests come, up to
 // DdlApplierOptions::workers: a collection's queue is applied by one worker at a time (its
 // order holds), and a call the target holds for long (a Milvus 2.3 Flush can wait for ticks
-// for minutes) occupies only its own collection, while other workers take the others.
+// for minutes) occupies only its own collection, while other workers take the others. A worker
+// with nothing queued for `idle_exit` ends, so that idle tasks hold no worker threads.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -59,6 +60,7 @@ struct DdlApplierOptions {
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds flush_give_up_after{std::chrono::minutes(15)};
   int workers = 4;  // collections applied at once (each in its own order)
+  std::chrono::milliseconds idle_exit{std::chrono::seconds(10)};
   // Called (from a worker, no lock held) with a skip kind ("index_create_superseded") and what
   // was not applied and why, for each request not applied because it was moot; may be empty.
   std::function<void(const std::string& kind, const std::string& what)> on_skip;
@@ -68,6 +70,7 @@ struct DdlStats {
   uint64_t applied = 0;
   uint64_t discarded = 0;  // their collection was dropped on the source first
   uint64_t given_up = 0;   // Flush requests the target did not take in time
+  size_t workers = 0;      // worker threads now (they end after idle_exit with nothing queued)
   // CreateIndex requests refused because their field has another index while the source's
   // DropIndex of them waits behind them (a replay after a restart): moot.
   uint64_t superseded = 0;
@@ -140,8 +143,13 @@ class DdlApplier {
   std::map<int64_t, Queue> queues_;
   DdlStats stats_;
   bool stop_ = false;
+  // The calling worker leaves workers_ for retired_ (mu_ held); it ends right after.
+  void RetireSelf();
+  void JoinRetired();  // mu_ held
+
   int idle_ = 0;  // workers waiting for a due request
   std::vector<std::thread> workers_;
+  std::vector<std::thread> retired_;  // ended (or ending) workers not joined yet
 };
 
 }  // namespace cdc::replicate

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
+#include "common/thread_name.h"
 #include "replicate/collection_extras.h"
 #include "replicate/pipeline_impl.h"
 #include "source/position.h"
@@ -25,7 +26,10 @@ Pipeline::~Pipeline() { Stop(); }
 
 void Pipeline::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { impl_->Run(); });
+  thread_ = std::thread([this] {
+    NameThread(absl::StrCat("task-", Tail(impl_->task_id(), 10)));
+    impl_->Run();
+  });
 }
 
 void Pipeline::Stop() {

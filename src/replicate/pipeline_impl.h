@@ -118,6 +118,7 @@ class Pipeline::Impl {
   // Publishes the task's reason (on_reason) if it changed (or `resend`): the loop's part, what
   // the readers report now, and how long the current step has waited, if long. Any thread.
   void PublishReason(bool resend = false);
+  const std::string& task_id() const { return opts_.task_id; }
 
  private:
   // pipeline.cc

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/hybrid_time.h"
+#include "common/thread_name.h"
 #include "replicate/checkpoint.h"
 #include "replicate/checkpointer.h"
 #include "replicate/initial_sync.h"
@@ -89,6 +90,7 @@ void MilvusReplicator::Notify(std::string task_id, std::string reason, bool fail
 // coordinator drops the reasons of a task it does not hold at that moment, e.g. while it takes
 // the task again after a meta store outage), and a stale reason would stay until the next change.
 void MilvusReplicator::NotifierLoop() {
+  NameThread("notifier");
   constexpr auto kRefresh = std::chrono::milliseconds(500);
   constexpr int kResendEvery = 4;  // refreshes
   std::unique_lock l(events_mu_);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "milvus/data_meta.pb.h"
 #include "milvus/index_meta.pb.h"
 #include "milvus/query_meta.pb.h"
@@ -143,6 +144,7 @@ void Catalog::Resumed() {
 }
 
 void Catalog::Supervise() {
+  NameThread("catalog");
   auto backoff = std::chrono::milliseconds(200);
   std::unique_lock<std::mutex> l(sup_.mu);
   while (true) {

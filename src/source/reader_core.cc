@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 
 namespace cdc::source {
 
@@ -34,7 +35,10 @@ Status ReaderCore::Start(const StartPosition& start) {
   packer_ = std::make_unique<ChannelPacker>(options_.kind, channel(), group_, resume, filter_);
   std::lock_guard<std::mutex> l(mu_);
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThread(absl::StrCat("read-", Tail(channel(), 10)));
+    Run();
+  });
   return OkStatus();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "source/pack_queue.h"
 
 namespace cdc::source {
@@ -374,6 +375,7 @@ std::shared_ptr<SharedReaders::Hub> SharedReaders::Attach(const ReaderOptions& o
     hub->first_start = start;
   }
   hub->pump = std::thread([this, h = hub.get()] {
+    NameThread(absl::StrCat("pump-", Tail(h->options.channel, 10)));
     // Runs until Detach stops it; the hub outlives the thread (Detach joins it).
     while (true) {
       std::shared_ptr<ChannelReader> reader;

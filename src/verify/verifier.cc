@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hybrid_time.h"
+#include "common/thread_name.h"
 #include "spdlog/spdlog.h"
 #include "task/name_map.h"
 
@@ -99,7 +100,10 @@ Result<JobView> Verifier::Start(const VerifyRequest& request, bool* started) {
     job->view.collections = req.collections;
     slot = job;
     view = job->view;
-    job->thread = std::thread([this, job, req, task] { Run(job, req, task); });
+    job->thread = std::thread([this, job, req, task] {
+      NameThread("verify");
+      Run(job, req, task);
+    });
   }
   if (finished.joinable()) finished.join();  // the task's previous job, done already
   if (started != nullptr) *started = true;

@@ -240,9 +240,12 @@ def test_verify_names_a_row_the_source_never_had(replicating, cdc_server, stack,
 def test_verify_finds_a_collection_dropped_on_the_target(replicating, cdc_server, stack,
                                                          source, target, names):
     name = names("verify_dropped")
-    c = Collection(name, schema(), using=source)
+    c = loaded_source_collection(source, name)
     c.insert(rows(range(10)))
-    eventually(lambda: utility.has_collection(name, using=target), f"collection {name}")
+    # Dropped only once the task has replicated all of it: a drop while the task is still
+    # creating it (between its CreateCollection and ShowPartitions) or writing its rows fails the
+    # task's next call there, and the task creates it again from its checkpoint (as it should).
+    replicated(source, target, name, 10)
     # A target with ttMsgEnabled false takes DDL only as replicated (with a replicate ts).
     req = milvus_pb2.DropCollectionRequest(
         base=common_pb2.MsgBase(msg_type=common_pb2.DropCollection,

@@ -116,6 +116,27 @@ TEST_F(DdlApplierTest, ACallTheTargetHoldsBlocksOnlyItsOwnCollection) {
   applier.Stop();
 }
 
+// Workers end once nothing was queued for idle_exit (an idle task holds no worker thread), and a
+// request after that starts one again.
+TEST_F(DdlApplierTest, IdleWorkersEndAndARequestStartsOneAgain) {
+  DdlApplier applier("t", client_.get(),
+                     {.init_backoff = milliseconds(10), .idle_exit = milliseconds(100)});
+  applier.SetReady(2, true);
+  applier.Add(Load(2, "fast", 101));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 1; }));
+  EXPECT_TRUE(WaitFor([&] { return applier.stats().workers == 0; }, milliseconds(2000)));
+  for (uint64_t ts = 102; ts < 106; ++ts) {  // each after the worker of the one before ended
+    applier.Add(ts % 2 == 0 ? Release(2, "fast", ts) : Load(2, "fast", ts));
+    ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == ts - 100; })) << ts;
+    EXPECT_TRUE(WaitFor([&] { return applier.stats().workers == 0; }, milliseconds(2000)));
+  }
+  applier.Add(Release(2, "fast", 106));  // while a worker may be ending: still applied
+  applier.Add(Load(2, "fast", 107));
+  ASSERT_TRUE(WaitFor([&] { return applier.stats().applied == 7; }));
+  applier.Stop();
+  EXPECT_EQ(applier.stats().workers, 0u);
+}
+
 // One collection's requests stay in source order, one at a time, even with several workers.
 TEST_F(DdlApplierTest, OneCollectionsRequestsStayInOrder) {
   fake_.FailNext("LoadCollection", 1, {.delay = milliseconds(500)});
