@@ -195,6 +195,7 @@ sourceConfig:
     rootPath: {root}
     metaSubPath: meta
   replicateChan: {root}-replicate-msg
+  timeTickInterval: {os.environ.get("BENCH_TIME_TICK_MS", "500")}
   sharedReaders: {os.environ.get("BENCH_SHARED_READERS", "true")}
   kafka:
     address: {env.kafka}

@@ -62,21 +62,32 @@ void Pipeline::Impl::RequestStop() {
 
 // A reader's thread: the loop, if it sleeps for want of work, wakes now instead of at its next
 // poll (a message reaches the target up to a poll interval sooner).
-void Pipeline::Impl::PackQueued() {
+void Pipeline::Impl::PackQueued(bool content) {
   std::lock_guard l(shared_.mu);
-  shared_.packs_queued = true;
-  shared_.cv.notify_all();
+  (content ? shared_.packs_queued : shared_.ticks_queued) = true;
+  if (content || shared_.wake_on_ticks) shared_.cv.notify_all();
 }
 
-bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, Wake wake) {
+bool Pipeline::Impl::SleepFor(std::chrono::milliseconds d, Wake wake, bool on_ticks) {
   std::unique_lock l(shared_.mu);
+  shared_.wake_on_ticks = on_ticks;
   shared_.cv.wait_for(l, d, [&] {
     return shared_.stop || (wake != Wake::kNever && shared_.catalog_moved) ||
-           (wake == Wake::kOnInput && shared_.packs_queued);
+           (wake == Wake::kOnInput && (shared_.packs_queued || (on_ticks && shared_.ticks_queued)));
   });
   shared_.catalog_moved = false;
   shared_.packs_queued = false;
+  shared_.ticks_queued = false;
+  shared_.wake_on_ticks = true;
   return !shared_.stop;
+}
+
+bool Pipeline::Impl::Quiet() const {
+  if (round_.active || !sources_.requests.empty() || !copies_.empty() || !loop_.early.empty())
+    return false;
+  for (const auto& ch : sources_.merger.Channels())
+    if (sources_.merger.BufferedWithData(ch) > 0) return false;
+  return true;
 }
 
 std::vector<ChannelProgress> Pipeline::Impl::Progress() const {
@@ -266,7 +277,12 @@ void Pipeline::Impl::Run() {
     if (s.ok()) {
       loop_.backoff = opts_.init_backoff;
       Report();
-      if (!progressed) SleepFor(opts_.poll, Wake::kOnInput);
+      if (!progressed) {
+        // An idle task wakes for data at once, for ticks only every idle_tick / 2.
+        const bool quiet = Quiet();
+        SleepFor(quiet ? std::max(opts_.poll, opts_.idle_tick / 2) : opts_.poll, Wake::kOnInput,
+                 !quiet);
+      }
       continue;
     }
     const bool refused = s.code() == StatusCode::kFailedPrecondition && !loop_.initialized;
@@ -365,7 +381,7 @@ Status Pipeline::Impl::Init() {
   if (!opts_.replicate_channel.empty() && !sources_.replicate) {
     ASSIGN_OR_RETURN(auto reader,
                      deps_.make_reader(opts_.replicate_channel, source::ChannelKind::kReplicate));
-    reader->SetOnPack([this] { PackQueued(); });
+    reader->SetOnPack([this](bool content) { PackQueued(content); });
     const auto& saved = checkpoints_.replicate();
     RETURN_IF_ERROR(
         reader->Start(saved ? source::StartPosition::At(*saved) : source::StartPosition::Latest()));
@@ -579,7 +595,7 @@ Status Pipeline::Impl::StartChannel(const std::string& channel) {
   }
   ASSIGN_OR_RETURN(auto reader, deps_.make_reader(channel, source::ChannelKind::kDml));
   reader->SetFilter(sources_.ignored);
-  reader->SetOnPack([this] { PackQueued(); });
+  reader->SetOnPack([this](bool content) { PackQueued(content); });
   RETURN_IF_ERROR(reader->Start(start));
   spdlog::info("task {}: reading {} from {}", opts_.task_id, channel,
                start.kind == source::StartPosition::Kind::kPosition

@@ -93,7 +93,9 @@ struct SharedState {
   std::condition_variable cv;
   bool stop = false;
   bool catalog_moved = false;           // the catalog view changed since the loop last slept
-  bool packs_queued = false;            // a reader queued a pack since the loop last slept
+  bool packs_queued = false;            // a reader queued a pack with content since the loop slept
+  bool ticks_queued = false;            // a reader queued a tick-only pack since the loop slept
+  bool wake_on_ticks = true;            // the sleeping loop waits for a tick (see Quiet())
   std::string reason;                   // as last published (on_reason)
   bool published = false;               // the first reason goes out even if "" (see Publish)
   std::string loop_error;               // the loop's part of it: its last error ("" = none),
@@ -159,10 +161,16 @@ class Pipeline::Impl {
   // What ends a sleep early: a change of the catalog view (also its return after an etcd
   // outage), or that and a pack a reader queued.
   enum class Wake { kNever, kOnCatalog, kOnInput };
-  // Sleeps up to `d` (false once stopped).
-  bool SleepFor(std::chrono::milliseconds d, Wake wake = Wake::kNever);
-  // Called by the readers' threads (SetOnPack): wakes the loop's idle sleep.
-  void PackQueued();
+  // Sleeps up to `d` (false once stopped). With kOnInput, a tick-only pack ends it only if
+  // `on_ticks`.
+  bool SleepFor(std::chrono::milliseconds d, Wake wake = Wake::kNever, bool on_ticks = true);
+  // Called by the readers' threads (SetOnPack): wakes the loop's idle sleep (for a tick-only
+  // pack only if the loop waits for one).
+  void PackQueued(bool content);
+  // Nothing waits for a watermark (no message or request buffered, no round, copy or create
+  // under way): a source tick then changes nothing but the watermark, which the idle poll
+  // (idle_tick / 2) takes soon enough for the target's ticks and the checkpoint.
+  bool Quiet() const;
   void Shutdown();
   // Stops reading, forgets what is buffered and starts again from the checkpoint, so that the
   // `recovered` collections (set aside until now) catch up from their own rows.

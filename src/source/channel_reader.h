@@ -109,13 +109,18 @@ class ChannelReader {
   void SetFilter(std::shared_ptr<const CollectionFilter> filter) { filter_ = std::move(filter); }
 
   // Runs on the reader's thread each time a pack is queued, so that the consumer can wait for
-  // packs instead of polling for them. It must not block and must outlive Close(). Call before
-  // Start().
-  void SetOnPack(std::function<void()> on_pack) { on_pack_ = std::move(on_pack); }
+  // packs instead of polling for them; `content` is false for a pack with nothing but its time
+  // tick (no message, no error), which a consumer with nothing waiting may take later. It must
+  // not block and must outlive Close(). Call before Start().
+  using OnPack = std::function<void(bool content)>;
+  void SetOnPack(OnPack on_pack) { on_pack_ = std::move(on_pack); }
 
  protected:
+  // Whether a pack holds more than its time tick (see SetOnPack).
+  static bool HasContent(const Pack& p) { return !p.msgs.empty() || !p.errors.empty(); }
+
   std::shared_ptr<const CollectionFilter> filter_;
-  std::function<void()> on_pack_;
+  OnPack on_pack_;
 };
 
 }  // namespace cdc::source

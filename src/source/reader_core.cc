@@ -135,8 +135,9 @@ void ReaderCore::Deliver(Message msg, std::string_view where, std::string read_e
     stats_.skipped = packer_->skipped();
     stats_.filtered = packer_->filtered();
   }
-  if (pack.has_value() && queue_.Push(std::move(*pack), [this] { WhileQueueFull(); }) && on_pack_)
-    on_pack_();
+  if (!pack.has_value()) return;
+  const bool content = HasContent(*pack);
+  if (queue_.Push(std::move(*pack), [this] { WhileQueueFull(); }) && on_pack_) on_pack_(content);
 }
 
 }  // namespace cdc::source

@@ -202,11 +202,15 @@ class SharedReaders::Member final : public ChannelReader {
     std::lock_guard<std::mutex> l(mu_);
     if (mode_ != Mode::kJoined) return false;
     uint64_t dropped = 0;
-    if (queue_.TryPush(Filtered(pack, &dropped))) {
+    Pack mine = Filtered(pack, &dropped);
+    const bool content = HasContent(mine);
+    if (queue_.TryPush(std::move(mine))) {
       counts_.filtered += dropped;
+      wake_content_ = content;
       return true;
     }
     mode_ = Mode::kLeaving;
+    wake_content_ = true;
     owner_->leaves_.fetch_add(1);
     spdlog::info(
         "task {}: {} is read on its own from the end of its queue until it catches up with the "
@@ -220,11 +224,17 @@ class SharedReaders::Member final : public ChannelReader {
   void Leave() {
     std::lock_guard<std::mutex> l(mu_);
     if (mode_ == Mode::kJoined) mode_ = Mode::kLeaving;
+    wake_content_ = true;  // the consumer must read on its own: wake it at once
   }
 
   // The hub is `notifying`; its mutex is not held.
   void NotifyConsumer() {
-    if (on_pack_) on_pack_();
+    bool content;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      content = wake_content_;
+    }
+    if (on_pack_) on_pack_(content);
   }
 
  private:
@@ -334,6 +344,7 @@ class SharedReaders::Member final : public ChannelReader {
   std::optional<MsgPosition> last_end_;  // consumer thread: end of the last pack handed out
   mutable std::mutex mu_;                // guards the fields below; taken after the hub's
   Mode mode_ = Mode::kIdle;
+  bool wake_content_ = true;            // what the pending NotifyConsumer passes (see SetOnPack)
   std::shared_ptr<ChannelReader> own_;  // reading alone
   ReaderStats counts_;                  // of closed own readers and shared packs
 };

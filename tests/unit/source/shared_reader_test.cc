@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "mocks/memory_channel_reader.h"
 #include "source/vchannel.h"
@@ -298,7 +300,7 @@ TEST_F(SharedReadersTest, AWakeUpNeverWaitsOnAConsumerThatReadsStatsUnderItsOwnL
   auto a = shared.Open(o);
   std::mutex consumer_mu;
   std::atomic<int> wakes{0};
-  a->SetOnPack([&] {
+  a->SetOnPack([&](bool) {
     std::lock_guard<std::mutex> l(consumer_mu);
     ++wakes;
   });
@@ -321,6 +323,55 @@ TEST_F(SharedReadersTest, AWakeUpNeverWaitsOnAConsumerThatReadsStatsUnderItsOwnL
   EXPECT_EQ(shared.stats().joined, 1u);
   EXPECT_GE(wakes.load(), 10);
   a->Close();
+}
+
+// A joined member's wake-up says whether its own (filtered) pack holds more than its tick: a
+// task with nothing waiting may take a tick-only pack later (the pipeline's idle sleep).
+TEST_F(SharedReadersTest, AWakeUpSaysWhetherTheMembersPackHoldsMoreThanItsTick) {
+  auto ignore_all = std::make_shared<CollectionFilter>();
+  ignore_all->Ignore(100);
+  ignore_all->Ignore(200);
+  auto quiet = shared.Open(o);
+  auto busy = shared.Open(o);
+  quiet->SetFilter(ignore_all);
+  std::mutex mu;
+  std::vector<bool> quiet_wakes, busy_wakes;
+  quiet->SetOnPack([&](bool content) {
+    std::lock_guard<std::mutex> l(mu);
+    quiet_wakes.push_back(content);
+  });
+  busy->SetOnPack([&](bool content) {
+    std::lock_guard<std::mutex> l(mu);
+    busy_wakes.push_back(content);
+  });
+  ASSERT_TRUE(quiet->Start(StartPosition::Latest()).ok());
+  ASSERT_TRUE(busy->Start(StartPosition::Latest()).ok());
+  std::vector<int64_t> quiet_ids, busy_ids;
+  std::optional<MsgPosition> quiet_last, busy_last;
+  for (int round = 0; round < 40 && shared.stats().joined < 2; ++round) {
+    log.AppendTicks(1);
+    ReadAll(*quiet, &quiet_ids, &quiet_last, 20ms);
+    ReadAll(*busy, &busy_ids, &busy_last, 20ms);
+  }
+  ASSERT_EQ(shared.stats().joined, 2u);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    quiet_wakes.clear();
+    busy_wakes.clear();
+  }
+  log.AppendTicks(3);  // each pack: an insert of 100 and of 200, then the tick
+  for (int i = 0; i < 200; ++i) {
+    ReadAll(*quiet, &quiet_ids, &quiet_last, 5ms);
+    ReadAll(*busy, &busy_ids, &busy_last, 5ms);
+    std::lock_guard<std::mutex> l(mu);
+    if (quiet_wakes.size() >= 3 && busy_wakes.size() >= 3) break;
+  }
+  quiet->Close();  // no wake-up after this (the callbacks use the locals above)
+  busy->Close();
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(quiet_wakes, std::vector<bool>(3, false));
+  EXPECT_EQ(busy_wakes, std::vector<bool>(3, true));
+  EXPECT_TRUE(quiet_ids.empty());
 }
 
 TEST_F(SharedReadersTest, TasksStartingTogetherOnTheReplicateChannelShareItFromTheStart) {
