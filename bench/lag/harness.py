@@ -292,6 +292,11 @@ def proc_sample(pid):
     return rss, cpu, threads
 
 
+def thread_kind(name):
+    """A thread's kind: its name up to the first '-', '_' or ':' ("task-0695c052fa" -> "task")."""
+    return re.split(r"[-_:]", name, maxsplit=1)[0] or name
+
+
 def thread_kinds(pid):
     """A live process's threads counted by kind: the name up to its first '-', '_' or ':'
     (milvus-cdc names its threads "task-<id>", "read-<channel>", "pump-<channel>", ...;
@@ -303,7 +308,7 @@ def thread_kinds(pid):
                 name = f.read().strip()
         except OSError:
             continue  # ended meanwhile
-        kinds[re.split(r"[-_:]", name, maxsplit=1)[0] or name] += 1
+        kinds[thread_kind(name)] += 1
     return ", ".join(f"{k} {n}" for k, n in kinds.most_common())
 
 

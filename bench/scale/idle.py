@@ -31,7 +31,7 @@ def wakeups(pid, seconds):
                     name = f.read().strip()
                 with open(f"/proc/{pid}/task/{tid}/status", encoding="utf-8") as f:
                     v = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
-                out[tid] = (re.split(r"[-_:]", name, maxsplit=1)[0] or name, v)
+                out[tid] = (h.thread_kind(name), v)
             except (OSError, AttributeError):
                 pass  # ended meanwhile
         return out
